@@ -1,0 +1,297 @@
+"""``newsmon``: crawl sites, run the offline demo, export what was stored.
+
+Every user mistake (unknown site, bad argument, unreachable store, bad profile) is one line on
+stderr and exit status 2 (1 for a crawl that failed), never a traceback. click gives every
+subcommand its ``--help``; rich draws the tables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from crawler.errors import ConfigError, NewsmonError
+
+__all__ = ["main"]
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn newsmon's own errors into one line and exit status 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except NewsmonError as exc:
+            click.echo(f"newsmon: error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+def _settings(overrides: tuple[str, ...] = ()) -> Any:
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    for pair in overrides:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"-s {pair!r}: expected NAME=VALUE")
+        settings.set(name.strip(), value, priority="cmdline")
+    return settings
+
+
+def _key_values(pairs: tuple[str, ...], flag: str) -> dict[str, str]:
+    result = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"{flag} {pair!r}: expected key=value")
+        result[name.strip()] = value
+    return result
+
+
+def _profiles(settings: Any) -> dict[str, Any]:
+    from crawler.profiles import load_profiles, profile_dirs
+
+    return load_profiles(profile_dirs(settings.get("NEWSMON_SITES_DIR")))
+
+
+def _check_store(settings: Any) -> str:
+    """Open and close the configured store once, so an unreachable one fails before crawling."""
+    from pipelines.storage.config import StoreConfig
+
+    store = StoreConfig.from_settings(settings).create()
+    store.open()
+    try:
+        return store.describe()
+    finally:
+        store.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsmon")
+def cli() -> None:
+    """newsmon: monitor news sites. Crawls site profiles into MongoDB (or the embedded store
+    when MONGO_URI is not set) as articles and News Feed snippets.
+
+    \b
+    Quick start:   newsmon demo          crawl the bundled offline demo site
+                   newsmon sites         list site profiles
+                   newsmon crawl SITE    crawl one site
+                   newsmon export articles --limit 5
+    """
+
+
+@cli.command()
+@_friendly
+def sites() -> None:
+    """List the site profiles (shipped ones and those in NEWSMON_SITES_DIR)."""
+    settings = _settings()
+    table = Table("site", "domains", "sections", "feeds", "sitemaps", "every", "profile file")
+    for profile in _profiles(settings).values():
+        table.add_row(profile.name, ", ".join(profile.allowed_domains), str(len(profile.sections)),
+                      str(len(profile.feeds)), str(len(profile.sitemaps)),
+                      f"{profile.recrawl_minutes:g} min", profile.path)
+    out.print(table)
+
+
+def _run_crawl(site: str, spider_args: dict[str, str], settings: Any,
+               before_start: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Crawl one site in this process and return its final stats."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.spiders.news import check_spider_arguments
+
+    profiles = _profiles(settings)
+    if site not in profiles:
+        raise ConfigError(f"unknown site {site!r}; known: {', '.join(sorted(profiles)) or 'none'}")
+    check_spider_arguments(spider_args)
+    where = _check_store(settings)
+    process = CrawlerProcess(settings, install_root_handler=True)
+    crawler = process.create_crawler(site)
+    process.crawl(crawler, **spider_args)
+    err.print(f"Crawling [bold]{site}[/] into {where} …")
+    if before_start:
+        before_start()
+    process.start()
+    stats = dict(crawler.stats.get_stats() or {})
+    stats["_store"] = where
+    if process.bootstrap_failed:
+        stats["_failed"] = True
+    return stats
+
+
+def _print_summary(site: str, stats: dict[str, Any]) -> None:
+    from crawler.runs import summarize
+
+    summary = summarize(stats)
+    table = Table(title=f"crawl of {site}: {stats.get('finish_reason', 'not finished')}", show_header=False)
+    rows = [
+        ("pages fetched", summary["pages"]),
+        ("articles new", summary["articles_new"]),
+        ("articles updated", summary["articles_updated"]),
+        ("articles unchanged (seen before)", summary["articles_unchanged"]),
+        ("News Feed snippets new", summary["snippets_new"]),
+        ("snippets seen again (duplicates skipped)", summary["snippets_seen_again"]),
+        ("pages that were not articles", summary["not_articles"]),
+        ("items dropped by validation", summary["dropped"]),
+        ("errors (HTTP and network)", summary["errors"]),
+        ("store write failures", summary["store_failed"]),
+    ]
+    for label, value in rows:
+        table.add_row(label, str(value))
+    table.add_row("run id", str(stats.get("newsmon/run_id", "-")))
+    table.add_row("data", str(stats.get("_store", "-")))
+    out.print(table)
+
+
+def _crawl_settings(settings: Any, trigger: str) -> None:
+    settings.set("NEWSMON_RUN_TRIGGER", trigger, priority="cmdline")
+    if settings.getpriority("LOG_LEVEL") is None or settings.getpriority("LOG_LEVEL") < 40:
+        settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    if settings.getfloat("NEWSMON_PROGRESS_INTERVAL") <= 0:
+        settings.set("NEWSMON_PROGRESS_INTERVAL", 2, priority="cmdline")
+
+
+@cli.command(context_settings={"ignore_unknown_options": False})
+@click.argument("site")
+@click.option("-a", "spider_args", multiple=True, metavar="KEY=VALUE",
+              help="Spider argument: max_pages, max_articles, since (ISO date), base_url.")
+@click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE",
+              help="Scrapy/newsmon setting, e.g. -s MONGO_URI=mongodb://localhost:27017/.")
+@click.option("--log-level", default=None, help="Scrapy log level (default WARNING, progress lines on).")
+@_friendly
+def crawl(site: str, spider_args: tuple[str, ...], setting_pairs: tuple[str, ...],
+          log_level: str | None) -> None:
+    """Crawl SITE (a profile name from `newsmon sites`) and print a summary."""
+    settings = _settings(setting_pairs)
+    _crawl_settings(settings, os.environ.get("NEWSMON_RUN_TRIGGER", "manual"))
+    if log_level:
+        settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
+    stats = _run_crawl(site, _key_values(spider_args, "-a"), settings)
+    _print_summary(site, stats)
+    if stats.get("_failed") or stats.get("finish_reason") not in ("finished", None) and \
+            not str(stats.get("finish_reason", "")).startswith("closespider_"):
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--serve", is_flag=True, help="Only serve the demo site (until Ctrl-C); do not crawl.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=None, type=int,
+              help="Port to serve on (default: 8765 with --serve, a free port otherwise).")
+@click.option("--seed", default=7, show_default=True, help="Seed of the generated site.")
+@click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting override.")
+@_friendly
+def demo(serve: bool, host: str, port: int | None, seed: int, setting_pairs: tuple[str, ...]) -> None:
+    """Serve the bundled offline demo news site and crawl it into the configured store.
+
+    Run it twice: the second run adds nothing new. With --serve the site is only served, so
+    `scrapy crawl demo` (default port 8765) can be pointed at it.
+    """
+    from crawler.demo import build_site, serve as serve_site
+
+    site = build_site(seed=seed)
+    if serve:
+        try:
+            server = serve_site(site, host=host, port=8765 if port is None else port)
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {host}:{port or 8765}: {exc.strerror}") from exc
+        click.echo(f"Serving the demo site at {server.base_url}/ (Ctrl-C to stop)")
+        click.echo(f"Crawl it with: scrapy crawl demo -a base_url={server.base_url}/")
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+        return
+    settings = _settings(setting_pairs)
+    _crawl_settings(settings, "demo")
+    try:
+        server = serve_site(site, host=host, port=port or 0)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    try:
+        stats = _run_crawl("demo", {"base_url": server.base_url + "/"}, settings)
+    finally:
+        server.close()
+    _print_summary("demo", stats)
+    if stats.get("_failed"):
+        sys.exit(1)
+
+
+def _parse_when(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    from crawler.spiders.news import parse_since
+
+    try:
+        return parse_since(value)
+    except ConfigError:
+        raise ConfigError(f"--since {value!r}: not an ISO date or datetime (e.g. 2024-01-01)") from None
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.isoformat().replace("+00:00", "Z")
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+@cli.command()
+@click.argument("what", type=click.Choice(["articles", "snippets", "runs"]))
+@click.option("--site", default=None, help="Only this site.")
+@click.option("--since", default=None, metavar="DATE",
+              help="Only items published (runs: started) at or after this ISO date/datetime (UTC).")
+@click.option("--limit", default=0, type=click.IntRange(min=0), help="At most N documents (0 = all).")
+@click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting override.")
+@_friendly
+def export(what: str, site: str | None, since: str | None, limit: int,
+           setting_pairs: tuple[str, ...]) -> None:
+    """Write stored documents as JSON lines on stdout (newest first, datetimes ISO 8601 UTC)."""
+    from pipelines.storage.config import StoreConfig
+
+    collection = {"articles": "articles", "snippets": "feed_snippets", "runs": "crawl_runs"}[what]
+    time_field = "started_at" if what == "runs" else "published"
+    query: dict[str, Any] = {}
+    if site:
+        query["site"] = site
+    when = _parse_when(since)
+    if when:
+        query[time_field] = {"$gte": when}
+    store = StoreConfig.from_settings(_settings(setting_pairs)).create()
+    store.open()
+    count = 0
+    try:
+        for doc in store.find(collection, query, sort=[(time_field, -1)], limit=limit):
+            sys.stdout.write(json.dumps(doc, default=_iso, ensure_ascii=False) + "\n")
+            count += 1
+    except BrokenPipeError:  # `newsmon export … | head` is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        store.close()
+    click.echo(f"exported {count} {what} from {store.describe()}", err=True)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console-script entry point."""
+    return cli.main(args=argv, prog_name="newsmon")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

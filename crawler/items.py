@@ -1,0 +1,52 @@
+"""The two kinds of item a crawl yields, read and written through ``ItemAdapter``.
+
+Field names are the stored document's field names (README.md, "Schema"); the store pipeline adds
+``_id``, ``schema_version``, ``first_seen``, ``last_seen`` and ``times_seen``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = ["Article", "FeedSnippet"]
+
+
+@dataclass
+class Article:
+    """One news article, extracted from its page."""
+
+    url: str  # canonical URL
+    fetched_url: str  # the URL the page was fetched from (after redirects)
+    site: str  # profile name
+    title: str
+    body: str  # paragraphs separated by one blank line, boilerplate removed
+    section: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: datetime | None = None  # UTC
+    modified: datetime | None = None  # UTC
+    summary: str | None = None
+    image_url: str | None = None
+    image_caption: str | None = None
+    image_credit: str | None = None
+    tags: list[str] = field(default_factory=list)
+    language: str | None = None
+    word_count: int = 0
+    fetched_at: datetime | None = None  # UTC
+    content_hash: str = ""  # sha256 of the normalized title + body
+    confidence: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class FeedSnippet:
+    """One timed item of a site's News Feed widget."""
+
+    site: str
+    headline: str
+    text: str
+    published: datetime | None  # the time shown, resolved to a full UTC datetime
+    time_shown: str  # as printed on the page, e.g. "5:29 PM"
+    url: str | None = None  # the linked article, if any
+    seen_on: list[str] = field(default_factory=list)  # pages the snippet was seen on
+    fetched_at: datetime | None = None  # UTC
+    fingerprint: str = ""  # hash of site + normalized headline and text

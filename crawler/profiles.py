@@ -1,0 +1,309 @@
+"""Site profiles: one TOML file per site, loaded into a frozen, validated ``SiteProfile``.
+
+A profile is all newsmon needs to crawl a site: where to start (sections, feeds, sitemaps), which
+links are articles, how listings paginate, optional CSS selector overrides, the News Feed widget's
+selectors, politeness and the re-crawl interval. Every problem is reported as a ``ProfileError``
+naming the file, the key and what is wrong, so a user never sees a traceback for a typo.
+
+Profiles are read from the shipped ``crawler/sites/`` directory and, when the environment variable
+``NEWSMON_SITES_DIR`` (or the setting of the same name) names a directory, from there too; a user
+profile with the name of a shipped one replaces it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from crawler.errors import ProfileError
+
+__all__ = [
+    "SHIPPED_SITES_DIR",
+    "SiteProfile",
+    "load_profile",
+    "load_profiles",
+    "profile_dirs",
+]
+
+SHIPPED_SITES_DIR = Path(__file__).with_name("sites")
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+SELECTOR_KEYS = frozenset(
+    {"title", "body", "body_exclude", "authors", "published", "modified", "section", "tags",
+     "image", "image_caption"}
+)
+NEWS_FEED_KEYS = frozenset({"item", "time", "headline", "text", "link"})
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """How a section listing continues: a next-link selector and/or a URL template."""
+
+    next_selector: str | None = None  # CSS selector of the next-page link's href
+    url_template: str | None = None  # e.g. "{section}page/{page}/"; {section} is the listing URL
+    max_pages: int = 5  # listing pages per section, the first included
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    """Everything newsmon knows about one site."""
+
+    name: str
+    path: str  # the file it came from, for messages
+    base_url: str
+    allowed_domains: tuple[str, ...]
+    sections: tuple[tuple[str, str], ...] = ()  # (section name, absolute listing URL)
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    article_allow: tuple[re.Pattern[str], ...] = ()
+    article_deny: tuple[re.Pattern[str], ...] = ()
+    pagination: Pagination = field(default_factory=Pagination)
+    selectors: Mapping[str, str] = field(default_factory=dict)
+    news_feed: Mapping[str, str] = field(default_factory=dict)
+    timezone: str = "UTC"
+    language: str | None = None
+    download_delay: float = 0.0
+    concurrency: int = 8
+    recrawl_minutes: float = 15.0
+    min_body_chars: int = 200
+
+    def with_base_url(self, base_url: str) -> SiteProfile:
+        """The same profile with every URL re-rooted on ``base_url`` (the demo site's port)."""
+        old = self.base_url
+
+        def move(url: str) -> str:
+            return base_url.rstrip("/") + url[len(old.rstrip("/")):] if url.startswith(old) else url
+
+        host = urlsplit(base_url).hostname or ""
+        return replace(
+            self,
+            base_url=base_url,
+            allowed_domains=tuple(dict.fromkeys((*self.allowed_domains, host))),
+            sections=tuple((name, move(url)) for name, url in self.sections),
+            feeds=tuple(move(u) for u in self.feeds),
+            sitemaps=tuple(move(u) for u in self.sitemaps),
+        )
+
+    def is_article_url(self, url: str) -> bool:
+        """Whether a link on this site looks like an article by the allow/deny patterns."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            return False
+        host = (parts.hostname or "").lower()
+        if not any(host == d or host.endswith("." + d) for d in self.allowed_domains):
+            return False
+        path = parts.path or "/"
+        if any(p.search(path) for p in self.article_deny):
+            return False
+        return not self.article_allow or any(p.search(path) for p in self.article_allow)
+
+
+class _Reader:
+    """Typed access to one TOML table, raising ProfileError with the dotted key on misuse."""
+
+    def __init__(self, path: str, data: Mapping[str, Any], prefix: str = "") -> None:
+        self.path, self.data, self.prefix = path, data, prefix
+        self.seen: set[str] = set()
+
+    def fail(self, key: str, problem: str) -> ProfileError:
+        return ProfileError(self.path, self.prefix + key, problem)
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None,
+            *, required: bool = False) -> Any:
+        self.seen.add(key)
+        if key not in self.data:
+            if required:
+                raise self.fail(key, "is required")
+            return default
+        value = self.data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:  # bool is an int subclass in Python
+            raise self.fail(key, f"must be {_kind_name(kind)}, not a boolean")
+        if not isinstance(value, kind):
+            raise self.fail(key, f"must be {_kind_name(kind)}, got {type(value).__name__} {value!r}")
+        return value
+
+    def strings(self, key: str) -> list[str]:
+        value = self.get(key, list, [])
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                raise self.fail(f"{key}[{i}]", f"must be a non-empty string, got {item!r}")
+        return value
+
+    def table(self, key: str) -> _Reader:
+        return _Reader(self.path, self.get(key, dict, {}), f"{self.prefix}{key}.")
+
+    def check_unknown(self) -> None:
+        unknown = sorted(set(self.data) - self.seen)
+        if unknown:
+            raise self.fail(unknown[0], "unknown key (typo?)")
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {str: "a string", int: "an integer", float: "a number", list: "a list",
+             dict: "a table", bool: "true or false"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _patterns(reader: _Reader, key: str) -> tuple[re.Pattern[str], ...]:
+    compiled = []
+    for i, text in enumerate(reader.strings(key)):
+        try:
+            compiled.append(re.compile(text))
+        except re.error as exc:
+            raise reader.fail(f"{key}[{i}]", f"is not a valid regular expression: {exc}") from exc
+    return tuple(compiled)
+
+
+def _absolute(reader: _Reader, key: str, base_url: str) -> list[str]:
+    urls = []
+    for i, url in enumerate(reader.strings(key)):
+        full = urljoin(base_url, url)
+        if urlsplit(full).scheme not in ("http", "https"):
+            raise reader.fail(f"{key}[{i}]", f"must be an http(s) URL or a path, got {url!r}")
+        urls.append(full)
+    return urls
+
+
+def _selectors(reader: _Reader, key: str, allowed: frozenset[str]) -> dict[str, str]:
+    table = reader.get(key, dict, {})
+    out = {}
+    for name, value in table.items():
+        if name not in allowed:
+            raise reader.fail(f"{key}.{name}", f"unknown selector; known: {', '.join(sorted(allowed))}")
+        if not isinstance(value, str) or not value.strip():
+            raise reader.fail(f"{key}.{name}", "must be a non-empty CSS selector string")
+        _check_css(reader, f"{key}.{name}", value)
+        out[name] = value
+    return out
+
+
+def _check_css(reader: _Reader, key: str, css: str) -> None:
+    from parsel import Selector
+
+    try:
+        Selector(text="<html></html>").css(css)
+    except Exception as exc:  # cssselect raises several unrelated types; all mean "bad selector"
+        raise reader.fail(key, f"is not a valid CSS selector: {exc}") from exc
+
+
+def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
+    """Validate one decoded TOML document into a SiteProfile."""
+    top = _Reader(path, data)
+    name = top.get("name", str, required=True)
+    if not _NAME_RE.match(name):
+        raise top.fail("name", "must be lowercase letters, digits, '-' or '_' (spider name)")
+    base_url = top.get("base_url", str, required=True)
+    if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
+        raise top.fail("base_url", f"must be an absolute http(s) URL, got {base_url!r}")
+    if not base_url.endswith("/"):
+        base_url += "/"
+    domains = top.strings("allowed_domains") or [urlsplit(base_url).hostname or ""]
+    tz = top.get("timezone", str, "UTC")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise top.fail("timezone", f"unknown time zone {tz!r} (use an IANA name such as Europe/Kyiv)") from exc
+
+    start = top.table("start")
+    sections_table = start.get("sections", dict, {})
+    sections = []
+    for sec_name, url in sections_table.items():
+        if not isinstance(url, str):
+            raise start.fail(f"sections.{sec_name}", "must be a URL or path string")
+        sections.append((sec_name, urljoin(base_url, url)))
+    feeds = _absolute(start, "feeds", base_url)
+    sitemaps = _absolute(start, "sitemaps", base_url)
+    start.check_unknown()
+    if not (sections or feeds or sitemaps):
+        raise top.fail("start", "needs at least one of sections, feeds or sitemaps")
+
+    articles = top.table("articles")
+    allow, deny = _patterns(articles, "allow"), _patterns(articles, "deny")
+    min_body = articles.get("min_body_chars", int, 200)
+    articles.check_unknown()
+
+    pag = top.table("pagination")
+    next_sel = pag.get("next_selector", str)
+    if next_sel:
+        _check_css(pag, "next_selector", next_sel)
+    template = pag.get("url_template", str)
+    if template and "{page}" not in template:
+        raise pag.fail("url_template", "must contain {page}")
+    max_pages = pag.get("max_pages", int, 5)
+    if max_pages < 1:
+        raise pag.fail("max_pages", "must be at least 1")
+    pag.check_unknown()
+
+    polite = top.table("politeness")
+    delay = float(polite.get("download_delay", (int, float), 0.0))
+    concurrency = polite.get("concurrency", int, 8)
+    if delay < 0:
+        raise polite.fail("download_delay", "must be >= 0")
+    if concurrency < 1:
+        raise polite.fail("concurrency", "must be >= 1")
+    polite.check_unknown()
+
+    interval = float(top.get("recrawl_minutes", (int, float), 15))
+    if interval <= 0:
+        raise top.fail("recrawl_minutes", "must be > 0")
+    selectors = _selectors(top, "selectors", SELECTOR_KEYS)
+    news_feed = _selectors(top, "news_feed", NEWS_FEED_KEYS)
+    if news_feed and not {"item", "time"} <= news_feed.keys():
+        raise top.fail("news_feed", "needs at least 'item' and 'time' selectors")
+    language = top.get("language", str)
+    top.get("description", str)
+    top.check_unknown()
+    return SiteProfile(
+        name=name, path=path, base_url=base_url, allowed_domains=tuple(domains),
+        sections=tuple(sections), feeds=tuple(feeds), sitemaps=tuple(sitemaps),
+        article_allow=allow, article_deny=deny,
+        pagination=Pagination(next_sel, template, max_pages),
+        selectors=selectors, news_feed=news_feed, timezone=tz, language=language,
+        download_delay=delay, concurrency=concurrency, recrawl_minutes=interval,
+        min_body_chars=min_body,
+    )
+
+
+def load_profile(path: Path) -> SiteProfile:
+    """Read and validate one profile file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ProfileError(str(path), "-", f"cannot be read: {exc.strerror}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ProfileError(str(path), "-", f"is not valid TOML: {exc}") from exc
+    profile = parse_profile(str(path), data)
+    if profile.name != path.stem:
+        raise ProfileError(str(path), "name", f"must match the file name ({path.stem!r})")
+    return profile
+
+
+def profile_dirs(extra: str | os.PathLike[str] | None = None) -> list[Path]:
+    """The shipped profile directory, then the user's (setting or NEWSMON_SITES_DIR)."""
+    dirs = [SHIPPED_SITES_DIR]
+    user = extra or os.environ.get("NEWSMON_SITES_DIR")
+    if user:
+        user_dir = Path(user).expanduser()
+        if not user_dir.is_dir():
+            raise ProfileError(str(user_dir), "NEWSMON_SITES_DIR", "is not a directory")
+        dirs.append(user_dir)
+    return dirs
+
+
+def load_profiles(dirs: Iterable[Path] | None = None) -> dict[str, SiteProfile]:
+    """All profiles by name; later directories override earlier ones."""
+    profiles: dict[str, SiteProfile] = {}
+    for directory in dirs if dirs is not None else profile_dirs():
+        for path in sorted(directory.glob("*.toml")):
+            profile = load_profile(path)
+            profiles[profile.name] = profile
+    return profiles

@@ -1,0 +1,59 @@
+"""Print a one-line progress report of a crawl every few seconds (``NEWSMON_PROGRESS_INTERVAL``).
+
+Scrapy's LogStats logs pages per minute at INFO; a person running ``newsmon demo`` or
+``newsmon crawl`` wants to see articles and snippets go up without reading the whole log.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
+__all__ = ["ProgressReporter"]
+
+
+class ProgressReporter:
+    """Scrapy extension: a status line on stderr while a crawl runs."""
+
+    def __init__(self, crawler: Crawler, interval: float) -> None:
+        self.crawler = crawler
+        self.interval = interval
+        self._loop: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProgressReporter:
+        interval = crawler.settings.getfloat("NEWSMON_PROGRESS_INTERVAL", 0)
+        if interval <= 0:
+            raise NotConfigured
+        ext = cls(crawler, interval)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        self._loop = task.LoopingCall(self.report, spider)
+        self._loop.start(self.interval, now=False)
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+
+    def report(self, spider: Spider) -> None:
+        stats = self.crawler.stats
+        get = lambda key: stats.get_value(key, 0)  # noqa: E731
+        errors = sum(v for k, v in stats.get_stats().items()
+                     if k.startswith("newsmon/errors/") and isinstance(v, int))
+        print(
+            f"[{spider.name}] {get('response_received_count')} pages, "
+            f"{get('newsmon/items/article')} articles, {get('newsmon/items/snippet')} snippets, "
+            f"{errors} errors",
+            file=sys.stderr, flush=True,
+        )

@@ -1,0 +1,148 @@
+"""Record every crawl as a ``crawl_runs`` document: who started it, when, how it ended, its stats.
+
+The document is inserted when the spider opens (``outcome: "running"``) and completed when it
+closes, with the Scrapy stats (keys made storable: MongoDB forbids ``.`` and a leading ``$``) and
+a short ``summary`` of the counters people read first. The run id comes from ``NEWSMON_RUN_ID``
+when a parent process (the scheduler, ``newsmon crawl``) chose it, so it can find the document.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from twisted.internet.threads import deferToThread
+
+from pipelines.storage.config import StoreConfig
+from pipelines.store import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
+    from pipelines.storage.base import Store
+
+__all__ = ["CrawlRunRecorder", "outcome_for", "storable_stats", "summarize"]
+
+logger = logging.getLogger(__name__)
+
+_OUTCOMES = {
+    "finished": "finished",
+    "closespider_timeout": "timed_out",
+    "shutdown": "killed",
+    "cancelled": "killed",
+}
+
+
+def outcome_for(reason: str) -> str:
+    """Map Scrapy's close reason to a crawl outcome (finished, timed_out, killed, failed)."""
+    return _OUTCOMES.get(reason, "finished" if reason.startswith("closespider_") else "failed")
+
+
+def storable_stats(stats: dict[str, Any]) -> dict[str, Any]:
+    """Stats with keys a document store accepts and values it can encode."""
+    out: dict[str, Any] = {}
+    for key, value in stats.items():
+        key = key.replace(".", "_").lstrip("$") or "_"
+        if isinstance(value, datetime):
+            out[key] = value if value.tzinfo else value.replace(tzinfo=UTC)
+        elif isinstance(value, (int, float, str, bool)) or value is None:
+            out[key] = value
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _sum(stats: dict[str, Any], prefix: str) -> int:
+    return sum(v for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int))
+
+
+def summarize(stats: dict[str, Any]) -> dict[str, int]:
+    """The counters of a crawl that a person reads first."""
+    get = lambda key: int(stats.get(key, 0) or 0)  # noqa: E731
+    return {
+        "pages": get("response_received_count"),
+        "articles_new": get("newsmon/store/articles/inserted"),
+        "articles_updated": get("newsmon/store/articles/updated"),
+        "articles_unchanged": get("newsmon/store/articles/unchanged"),
+        "snippets_new": get("newsmon/store/feed_snippets/inserted"),
+        "snippets_seen_again": get("newsmon/store/feed_snippets/updated")
+        + get("newsmon/store/feed_snippets/unchanged"),
+        "store_failed": get("newsmon/store/articles/failed") + get("newsmon/store/feed_snippets/failed"),
+        "dropped": _sum(stats, "newsmon/drop/"),
+        "not_articles": _sum(stats, "newsmon/pages/not_article/"),
+        "errors": _sum(stats, "newsmon/errors/"),
+    }
+
+
+class CrawlRunRecorder:
+    """Scrapy extension writing the ``crawl_runs`` document of this crawl."""
+
+    def __init__(self, crawler: Crawler, config: StoreConfig, trigger: str) -> None:
+        self.crawler = crawler
+        self.config = config
+        self.trigger = trigger
+        self.run_id = os.environ.get("NEWSMON_RUN_ID") or uuid.uuid4().hex
+        self.store: Store | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
+        settings = crawler.settings
+        if not settings.getbool("CRAWL_RUNS_ENABLED", True) or not settings.getbool("STORE_ENABLED", True):
+            raise NotConfigured
+        recorder = cls(crawler, StoreConfig.from_settings(settings),
+                       os.environ.get("NEWSMON_RUN_TRIGGER") or settings.get("NEWSMON_RUN_TRIGGER", "manual"))
+        crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        return recorder
+
+    def spider_opened(self, spider: Spider) -> Any:
+        self.crawler.stats.set_value("newsmon/run_id", self.run_id)
+        run = {
+            "_id": self.run_id,
+            "schema_version": SCHEMA_VERSION,
+            "site": spider.name,
+            "trigger": self.trigger,
+            "started_at": datetime.now(UTC),
+            "finished_at": None,
+            "outcome": "running",
+            "pid": os.getpid(),
+            "args": {k: str(v) for k, v in getattr(spider, "limits", {}).__dict__.items() if v is not None}
+            if hasattr(spider, "limits") else {},
+        }
+
+        def insert() -> None:
+            self.store = self.config.create()
+            self.store.open()
+            self.store.insert_run(run)
+
+        return deferToThread(insert).addErrback(self._log_failure, "record the start of")
+
+    def spider_closed(self, spider: Spider, reason: str) -> Any:
+        if self.store is None:
+            return None
+        stats = dict(self.crawler.stats.get_stats())
+        fields = {
+            "finished_at": datetime.now(UTC),
+            "outcome": outcome_for(reason),
+            "finish_reason": reason,
+            "summary": summarize(stats),
+            "stats": storable_stats(stats),
+        }
+        store = self.store
+
+        def update() -> None:
+            try:
+                store.update_run(self.run_id, fields)
+            finally:
+                store.close()
+
+        return deferToThread(update).addErrback(self._log_failure, "record the end of")
+
+    def _log_failure(self, failure: Any, what: str) -> None:
+        logger.error("Could not %s crawl run %s: %s", what, self.run_id, failure.getErrorMessage())

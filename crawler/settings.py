@@ -1,0 +1,53 @@
+"""Scrapy settings of the newsmon project, and newsmon's own settings with their defaults.
+
+Every newsmon setting is documented here once and in README.md ("Settings"). Override any of them
+with ``-s NAME=value`` on ``scrapy crawl`` / ``newsmon crawl``; the environment variables named
+below override the setting where noted. Nothing here touches the network or the disk.
+"""
+
+BOT_NAME = "newsmon"
+
+# One spider per site profile (crawler/sites/*.toml), built by this loader instead of modules.
+SPIDER_LOADER_CLASS = "crawler.spiderloader.ProfileSpiderLoader"
+SPIDER_MODULES: list[str] = []
+NEWSMON_SITES_DIR = None  # extra profile directory; env NEWSMON_SITES_DIR overrides
+
+USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring crawler)"
+ROBOTSTXT_OBEY = True
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+RETRY_TIMES = 2
+DOWNLOAD_TIMEOUT = 30
+# Politeness per site comes from its profile (download_delay, concurrency); these are ceilings.
+CONCURRENT_REQUESTS = 16
+AUTOTHROTTLE_ENABLED = False
+
+ITEM_PIPELINES = {
+    "pipelines.clean.CleanPipeline": 100,
+    "pipelines.store.StorePipeline": 900,
+}
+EXTENSIONS = {
+    "crawler.runs.CrawlRunRecorder": 500,
+    "crawler.progress.ProgressReporter": 600,
+}
+NEWSMON_PROGRESS_INTERVAL = 0  # seconds between progress lines on stderr; 0 = off (the CLI sets 2)
+
+# --- storage -------------------------------------------------------------------------------------
+MONGO_URI = None  # e.g. "mongodb://user:pass@host:27017/"; env NEWSMON_MONGO_URI overrides
+MONGO_DATABASE = "newsmon"  # env NEWSMON_MONGO_DATABASE overrides
+NEWSMON_DATA_DIR = None  # embedded store directory; env NEWSMON_DATA_DIR; default ~/.local/share/newsmon
+STORE_ENABLED = True
+STORE_BATCH_SIZE = 200  # items buffered per collection before a bulk write
+STORE_FLUSH_SECONDS = 2.0  # a non-empty buffer older than this is flushed anyway
+SNIPPET_SEEN_ON_MAX = 100  # pages remembered per News Feed snippet (seen_on)
+
+# --- cleaning / validation -----------------------------------------------------------------------
+CLEAN_ENABLED = True
+CLEAN_MIN_BODY_CHARS = None  # overrides every profile's articles.min_body_chars when set
+
+# --- crawl runs ----------------------------------------------------------------------------------
+CRAWL_RUNS_ENABLED = True  # record one crawl_runs document per crawl
+NEWSMON_RUN_TRIGGER = "manual"  # who started the crawl: manual, schedule, demo

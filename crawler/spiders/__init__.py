@@ -1,0 +1,1 @@
+"""Spiders. There is one generic spider; each site profile becomes a subclass of it."""

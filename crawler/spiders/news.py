@@ -1,0 +1,320 @@
+"""The one generic news spider: sections with pagination, RSS/Atom feeds and sitemaps.
+
+Every page it fetches is an article candidate or a listing. Article pages go through
+``crawler.extraction.extract_article``; every HTML page also has its News Feed widget read
+(``extract_news_feed``), since the widget sits beside every article. What happens is counted in
+the stats under ``newsmon/pages/...``, ``newsmon/errors/...`` and ``newsmon/items/...``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+
+import scrapy
+from dateutil import parser as dateparser
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
+from w3lib.url import canonicalize_url
+
+from crawler.errors import ConfigError
+from crawler.items import Article, FeedSnippet
+from crawler.profiles import SiteProfile
+
+__all__ = ["CrawlLimits", "NewsSpider"]
+
+logger = logging.getLogger(__name__)
+
+
+def _positive_int(name: str, value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"-a {name}={value!r}: must be a whole number") from None
+    if number < 1:
+        raise ConfigError(f"-a {name}={value!r}: must be at least 1")
+    return number
+
+
+def parse_since(value: Any) -> datetime | None:
+    """A date or datetime argument as aware UTC (dates and naive times are taken as UTC)."""
+    if value in (None, ""):
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(
+            f"-a since={value!r}: not an ISO date or datetime (e.g. 2024-01-01 or 2024-01-01T12:00Z)"
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class CrawlLimits:
+    """The spider arguments that bound a crawl (``-a max_pages=… -a max_articles=… -a since=…``)."""
+
+    max_pages: int | None = None  # listing pages per section (overrides the profile)
+    max_articles: int | None = None  # article pages requested in this crawl
+    since: datetime | None = None  # articles published before this are not stored
+
+    @classmethod
+    def from_args(cls, **kwargs: Any) -> CrawlLimits:
+        return cls(
+            max_pages=_positive_int("max_pages", kwargs.get("max_pages")),
+            max_articles=_positive_int("max_articles", kwargs.get("max_articles")),
+            since=parse_since(kwargs.get("since")),
+        )
+
+
+SPIDER_ARGUMENTS = frozenset({"max_pages", "max_articles", "since", "base_url"})
+
+
+def check_spider_arguments(args: dict[str, Any]) -> None:
+    """Raise ConfigError for unknown or malformed ``-a`` arguments (before a crawl starts)."""
+    unknown = sorted(set(args) - SPIDER_ARGUMENTS)
+    if unknown:
+        raise ConfigError(
+            f"unknown spider argument -a {unknown[0]}=…; known: {', '.join(sorted(SPIDER_ARGUMENTS))}"
+        )
+    CrawlLimits.from_args(**args)
+    base_url = args.get("base_url")
+    if base_url and not str(base_url).startswith(("http://", "https://")):
+        raise ConfigError(f"-a base_url={base_url!r}: must be an http(s) URL")
+
+
+class NewsSpider(scrapy.Spider):
+    """Crawl one site as its profile describes."""
+
+    name = "news"
+    profile: ClassVar[SiteProfile]
+
+    def __init__(self, *args: Any, base_url: str | None = None, **kwargs: Any) -> None:
+        limits = CrawlLimits.from_args(**kwargs)
+        for key in ("max_pages", "max_articles", "since"):
+            kwargs.pop(key, None)
+        super().__init__(*args, **kwargs)
+        if base_url:
+            # An instance attribute shadows the class's profile: the demo site's port varies.
+            self.profile = self.profile.with_base_url(base_url if base_url.endswith("/") else base_url + "/")
+        self.limits = limits
+        self.allowed_domains = list(self.profile.allowed_domains)
+        self._articles_requested = 0
+        self._article_urls_seen: set[str] = set()
+
+    # --- start -----------------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        for section, url in self.profile.sections:
+            yield scrapy.Request(url, callback=self.parse_listing, errback=self.on_error,
+                                 cb_kwargs={"section": section, "page": 1, "listing_url": url})
+        for url in self.profile.feeds:
+            yield scrapy.Request(url, callback=self.parse_feed, errback=self.on_error)
+        for url in self.profile.sitemaps:
+            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error)
+
+    # --- listings, feeds, sitemaps ---------------------------------------------------------------
+
+    def parse_listing(self, response: Response, section: str, page: int,
+                      listing_url: str) -> Iterator[Any]:
+        """A section or tag listing: article links, then the next page within the page limit."""
+        self._count("pages/listing")
+        if not isinstance(response, TextResponse):
+            self._count("pages/not_html")
+            return
+        yield from self._snippets(response)
+        article_links = 0
+        for href in response.css("a::attr(href)").getall():
+            url = response.urljoin(href)
+            if self.profile.is_article_url(url):
+                article_links += 1
+                yield from self._article_request(url, section=section)
+        if not article_links:
+            self._count("pages/listing_without_articles")
+            return
+        max_pages = self.limits.max_pages or self.profile.pagination.max_pages
+        if page >= max_pages:
+            return
+        next_url = self._next_page_url(response, listing_url, page)
+        if next_url:
+            yield response.follow(next_url, callback=self.parse_listing, errback=self.on_error,
+                                  cb_kwargs={"section": section, "page": page + 1,
+                                             "listing_url": listing_url})
+
+    def _next_page_url(self, response: TextResponse, listing_url: str, page: int) -> str | None:
+        pagination = self.profile.pagination
+        if pagination.next_selector:
+            href = response.css(pagination.next_selector).get()
+            if href:
+                return response.urljoin(href.strip())
+        if pagination.url_template:
+            # A template cannot know where a listing ends: it is followed only while the current
+            # page still had article links (the caller checks), and an empty or 404 page stops it.
+            return pagination.url_template.format(section=listing_url, page=page + 1)
+        return None
+
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        """An RSS 2.0 or Atom feed: one article request per item, skipping items older than since."""
+        self._count("pages/feed")
+        if not isinstance(response, TextResponse):
+            self._count("errors/bad_feed")
+            return
+        selector = scrapy.Selector(response=response, type="xml")
+        selector.remove_namespaces()
+        entries = selector.xpath("//item | //entry")
+        if not entries and not selector.xpath("/rss | /feed | /RDF"):
+            self._count("errors/bad_feed")
+            logger.warning("Not an RSS/Atom feed: %s", response.url)
+            return
+        for entry in entries:
+            link = (entry.xpath("link/@href").get() or entry.xpath("link/text()").get() or "").strip()
+            if not link:
+                continue
+            date_text = entry.xpath("pubDate/text() | updated/text() | published/text()").get()
+            if self._older_than_since(date_text):
+                self._count("articles/skipped_before_since")
+                continue
+            url = response.urljoin(link)
+            if self.profile.is_article_url(url):
+                yield from self._article_request(url, section=None)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        """A sitemap or sitemap index (nested indexes followed)."""
+        self._count("pages/sitemap")
+        try:
+            sitemap = Sitemap(response.body)
+        except Exception:  # lxml raises several types for a broken document
+            self._count("errors/bad_sitemap")
+            logger.warning("Not a sitemap: %s", response.url)
+            return
+        for entry in sitemap:
+            loc = entry.get("loc", "").strip()
+            if not loc:
+                continue
+            url = response.urljoin(loc)
+            if sitemap.type == "sitemapindex":
+                yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error)
+            elif self._older_than_since(entry.get("lastmod")):
+                self._count("articles/skipped_before_since")
+            elif self.profile.is_article_url(url):
+                yield from self._article_request(url, section=None)
+
+    # --- articles --------------------------------------------------------------------------------
+
+    def _article_request(self, url: str, section: str | None) -> Iterator[scrapy.Request]:
+        key = canonicalize_url(url, keep_fragments=False)
+        if key in self._article_urls_seen:
+            return
+        if self.limits.max_articles is not None and self._articles_requested >= self.limits.max_articles:
+            self._count("articles/skipped_max_articles")
+            return
+        self._article_urls_seen.add(key)
+        self._articles_requested += 1
+        yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
+                             cb_kwargs={"section": section})
+
+    def parse_article(self, response: Response, section: str | None) -> Iterator[Any]:
+        """An article candidate: an Article item if it is one, and its News Feed snippets."""
+        from crawler.extraction import extract_article
+
+        if not isinstance(response, TextResponse) or not response.body.strip():
+            self._count("pages/not_article/empty")
+            return
+        fetched_at = datetime.now(UTC)
+        result = extract_article(
+            response.body, response.url, selectors=self.profile.selectors,
+            timezone=self.profile.timezone, headers_encoding=response.encoding,
+            fetched_at=fetched_at,
+        )
+        yield from self._snippets(response)
+        if not result.get("is_article"):
+            self._count(f"pages/not_article/{result.get('reason') or 'unknown'}")
+            return
+        self._count("pages/article")
+        published = result.get("published")
+        if self.limits.since and published and published < self.limits.since:
+            self._count("articles/skipped_before_since")
+            return
+        yield Article(
+            url=result.get("canonical_url") or response.url,
+            fetched_url=response.url,
+            site=self.name,
+            title=result.get("title") or "",
+            body=result.get("body") or "",
+            section=result.get("section") or section,
+            authors=list(result.get("authors") or []),
+            published=published,
+            modified=result.get("modified"),
+            summary=result.get("summary"),
+            image_url=result.get("image_url"),
+            image_caption=result.get("image_caption"),
+            image_credit=result.get("image_credit"),
+            tags=list(result.get("tags") or []),
+            language=result.get("language") or self.profile.language,
+            fetched_at=fetched_at,
+            confidence=dict(result.get("confidence") or {}),
+        )
+
+    # --- News Feed widget ------------------------------------------------------------------------
+
+    def _snippets(self, response: TextResponse) -> Iterator[FeedSnippet]:
+        if not self.profile.news_feed:
+            return
+        from crawler.extraction import extract_news_feed
+
+        fetched_at = datetime.now(UTC)
+        items = extract_news_feed(
+            response.text, response.url, selectors=self.profile.news_feed,
+            timezone=self.profile.timezone, page_time=self._page_time(response, fetched_at),
+        )
+        for item in items:
+            self._count("snippets/extracted")
+            yield FeedSnippet(
+                site=self.name, headline=item.get("headline") or "", text=item.get("text") or "",
+                published=item.get("published"), time_shown=item.get("time_shown") or "",
+                url=item.get("url"), seen_on=[response.url], fetched_at=fetched_at,
+            )
+
+    @staticmethod
+    def _page_time(response: Response, fetched_at: datetime) -> datetime:
+        """The page's own clock (HTTP Date header), else the fetch time: the widget's date context."""
+        header = response.headers.get("Date")
+        if header:
+            try:
+                return parsedate_to_datetime(header.decode("latin-1")).astimezone(UTC)
+            except (TypeError, ValueError):
+                pass
+        return fetched_at
+
+    # --- bookkeeping -----------------------------------------------------------------------------
+
+    def _older_than_since(self, date_text: str | None) -> bool:
+        if not self.limits.since or not date_text:
+            return False
+        try:
+            when = dateparser.parse(date_text)
+        except (ValueError, OverflowError):
+            return False
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when
+        return when < self.limits.since
+
+    def on_error(self, failure: Failure) -> None:
+        """Count a failed request by HTTP status or exception type; the crawl goes on."""
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            self._count(f"errors/http_{status}")
+            logger.info("HTTP %s: %s", status, failure.value.response.url)
+        else:
+            self._count(f"errors/{failure.type.__name__}")
+            logger.warning("Request failed: %s: %s", failure.request.url if hasattr(failure, "request") else "?",
+                           failure.getErrorMessage())
+
+    def _count(self, key: str) -> None:
+        self.crawler.stats.inc_value(f"newsmon/{key}")

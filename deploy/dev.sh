@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# newsmon's one entry point for a fresh clone.
+#   bash deploy/dev.sh demo   set up .venv, then crawl the offline demo site into the embedded store
+#   bash deploy/dev.sh test   set up .venv, start the FerretDB test server if Go is here, run pytest
+#   bash deploy/dev.sh setup  only set up .venv (Python >= 3.11 needed)
+# Extra arguments go to `newsmon demo` or to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON_BIN=${PYTHON_BIN:-python3}
+VENV=${NEWSMON_VENV:-.venv}
+
+setup() {
+    if ! "$PYTHON_BIN" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+        echo "newsmon: Python >= 3.11 is required ($PYTHON_BIN is $("$PYTHON_BIN" --version 2>&1))" >&2
+        exit 2
+    fi
+    [ -x "$VENV/bin/python" ] || "$PYTHON_BIN" -m venv "$VENV"
+    # Reinstall only when pyproject.toml changed: a no-op setup takes well under a second.
+    local stamp="$VENV/.newsmon-installed" want
+    want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        # pip 23.x mis-resolves lxml's extras; a current pip does not.
+        "$VENV/bin/python" -m pip install --quiet --upgrade pip
+        "$VENV/bin/python" -m pip install --quiet -e ".[test]"
+        echo "$want" > "$stamp"
+    fi
+}
+
+start_ferretdb() {
+    # The real-server tier: FerretDB (MongoDB wire protocol over SQLite), built with Go.
+    if ! command -v go >/dev/null 2>&1; then
+        echo "newsmon: Go not found: the real-server (FerretDB) tests will be skipped" >&2
+        return 0
+    fi
+    FERRET_DIR=$(mktemp -d "${TMPDIR:-/tmp}/newsmon-ferretdb.XXXXXX")
+    local env_lines
+    env_lines=$(PYTHON="$VENV/bin/python" bash deploy/ferretdb/run.sh start "$FERRET_DIR")
+    eval "$env_lines"
+    export NEWSMON_TEST_MONGO_URI="$MONGO_URI" NEWSMON_TEST_SERVER_KIND=ferretdb
+    unset MONGO_URI
+    trap 'bash deploy/ferretdb/run.sh stop "$FERRETDB_PID" >/dev/null 2>&1 || true; rm -rf "$FERRET_DIR"' EXIT
+    echo "newsmon: FerretDB test server at $NEWSMON_TEST_MONGO_URI" >&2
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+    setup) setup ;;
+    demo) setup; exec "$VENV/bin/newsmon" demo "$@" ;;
+    test)
+        setup
+        if [ -z "${NEWSMON_TEST_MONGO_URI:-}" ]; then start_ferretdb; fi
+        "$VENV/bin/python" -m pytest -rs "$@"
+        ;;
+    *) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac

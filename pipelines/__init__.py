@@ -1,0 +1,1 @@
+"""Item pipelines (clean -> store) and the storage layer behind them."""

@@ -1,0 +1,193 @@
+"""Write articles and News Feed snippets to the store in bulk, off the reactor thread.
+
+Items are buffered per collection and written as one bulk upsert when a buffer reaches
+``STORE_BATCH_SIZE``, when it is older than ``STORE_FLUSH_SECONDS`` and when the spider closes.
+Every store call runs on one dedicated worker thread (the store is not thread-safe, and one
+writer keeps batches in order); the reactor only awaits the result. A batch the store refuses
+as a whole (server down) is retried once, then written to a JSON-lines spool file under
+``NEWSMON_DATA_DIR/spool/`` and counted, so nothing is lost. What each document did is counted
+as ``newsmon/store/<collection>/<inserted|updated|unchanged|failed>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
+
+from crawler.errors import StorageError
+from crawler.items import Article, FeedSnippet
+from pipelines.storage.config import StoreConfig
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+    from pipelines.storage.base import Store, WriteSummary
+
+__all__ = ["SCHEMA_VERSION", "StorePipeline", "article_document", "article_id", "snippet_document"]
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1  # bumped on any incompatible change of the stored documents (README, "Schema")
+T = TypeVar("T")
+
+
+def article_id(canonical: str) -> str:
+    """The stable key of an article: a hash of its canonical URL."""
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+def article_document(item: Article) -> dict[str, Any]:
+    doc = ItemAdapter(item).asdict()
+    doc["_id"] = article_id(doc["url"])
+    doc["schema_version"] = SCHEMA_VERSION
+    return doc
+
+
+def snippet_document(item: FeedSnippet) -> dict[str, Any]:
+    doc = ItemAdapter(item).asdict()
+    doc["_id"] = doc.pop("fingerprint")
+    doc["schema_version"] = SCHEMA_VERSION
+    return doc
+
+
+class StorePipeline:
+    """Buffer items and upsert them in batches through the storage interface."""
+
+    COLLECTIONS = {Article: "articles", FeedSnippet: "feed_snippets"}
+
+    def __init__(self, crawler: Crawler, config: StoreConfig, batch_size: int,
+                 flush_seconds: float) -> None:
+        self.crawler = crawler
+        self.config = config
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        self.store: Store | None = None
+        self._buffers: dict[str, list[dict[str, Any]]] = {"articles": [], "feed_snippets": []}
+        self._oldest: dict[str, float] = {}
+        self._pool = ThreadPool(minthreads=1, maxthreads=1, name="newsmon-store")
+        self._timer: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        settings = crawler.settings
+        if not settings.getbool("STORE_ENABLED", True):
+            raise NotConfigured("STORE_ENABLED is off")
+        batch_size = settings.getint("STORE_BATCH_SIZE", 200)
+        flush_seconds = settings.getfloat("STORE_FLUSH_SECONDS", 2.0)
+        if batch_size < 1 or flush_seconds <= 0:
+            raise NotConfigured("STORE_BATCH_SIZE must be >= 1 and STORE_FLUSH_SECONDS > 0")
+        return cls(crawler, StoreConfig.from_settings(settings), batch_size, flush_seconds)
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    async def open_spider(self) -> None:
+        from twisted.internet import reactor
+
+        self._pool.start()
+        self.store = self.config.create()
+        await self._in_thread(self.store.open)
+        logger.info("Storing items in %s", self.store.describe())
+        self._timer = task.LoopingCall(self._flush_aged)
+        self._timer.clock = reactor  # type: ignore[assignment]
+        self._timer.start(self.flush_seconds, now=False)
+
+    async def close_spider(self) -> None:
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        try:
+            for collection in self._buffers:
+                await self._flush(collection)
+        finally:
+            if self.store is not None:
+                await self._in_thread(self.store.close)
+            self._pool.stop()
+
+    # --- items -----------------------------------------------------------------------------------
+
+    async def process_item(self, item: Any) -> Any:
+        if isinstance(item, Article):
+            collection, doc = "articles", article_document(item)
+        elif isinstance(item, FeedSnippet):
+            collection, doc = "feed_snippets", snippet_document(item)
+        else:
+            return item
+        buffer = self._buffers[collection]
+        if not buffer:
+            self._oldest[collection] = time.monotonic()
+        buffer.append(doc)
+        if len(buffer) >= self.batch_size:
+            await self._flush(collection)
+        return item
+
+    def _flush_aged(self) -> Any:
+        now = time.monotonic()
+        due = [c for c, buf in self._buffers.items()
+               if buf and now - self._oldest.get(c, now) >= self.flush_seconds]
+        if not due:
+            return None
+        from twisted.internet.defer import DeferredList, ensureDeferred
+
+        return DeferredList([ensureDeferred(self._flush(c)) for c in due])
+
+    async def _flush(self, collection: str) -> None:
+        batch, self._buffers[collection] = self._buffers[collection], []
+        if not batch or self.store is None:
+            return
+        write = self.store.upsert_articles if collection == "articles" else self.store.upsert_snippets
+        summary: WriteSummary | None = None
+        for attempt in (1, 2):
+            try:
+                summary = await self._in_thread(write, batch)
+                break
+            except StorageError as exc:
+                logger.error("Bulk write of %d %s failed (attempt %d): %s",
+                             len(batch), collection, attempt, exc)
+        if summary is None:
+            path = await self._in_thread(self._spool, collection, batch)
+            self._inc(f"store/{collection}/spooled", len(batch))
+            logger.error("Kept %d %s in %s; re-import with `newsmon import-spool`", len(batch),
+                         collection, path)
+            return
+        for outcome in ("inserted", "updated", "unchanged", "failed"):
+            self._inc(f"store/{collection}/{outcome}", getattr(summary, outcome))
+        for key, message in summary.errors[:20]:
+            logger.warning("Could not store %s %s: %s", collection, key, message)
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _spool(self, collection: str, batch: list[dict[str, Any]]) -> Path:
+        spool = self.config.spool_dir
+        spool.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        path = spool / f"{collection}-{stamp}.jsonl"
+        with path.open("w", encoding="utf-8") as handle:
+            for doc in batch:
+                handle.write(json.dumps(doc, default=_json_default, ensure_ascii=False) + "\n")
+        return path
+
+    def _in_thread(self, func: Callable[..., T], *args: Any) -> Any:
+        from twisted.internet import reactor
+
+        return deferToThreadPool(reactor, self._pool, func, *args)
+
+    def _inc(self, key: str, count: int) -> None:
+        if count:
+            self.crawler.stats.inc_value(f"newsmon/{key}", count)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
