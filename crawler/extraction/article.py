@@ -1,0 +1,651 @@
+"""``extract_article``: one news page in, one dict of article fields out.
+
+Evidence is taken in this order for every field: structured data (JSON-LD article objects,
+OpenGraph, ``article:*`` and other meta), then the profile's CSS ``selectors``, then generic
+rules (``<h1>``, the byline near it, trafilatura for the body). ``confidence`` tells, per field,
+which kind of evidence won: 0.95 JSON-LD, 0.9 meta, 0.8 selectors, 0.5-0.7 generic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from .authors import clean_authors
+from .body import (
+    filter_paragraphs,
+    paragraphs_of,
+    split_credit,
+    strip_boilerplate,
+    strip_invisible,
+    trafilatura_paragraphs,
+)
+from .dates import BYLINE_DATE_RE, get_zone, parse_datetime
+from .document import base_url, parse_html
+from .language import detect_language
+from .selectors import select, select_elements, select_texts
+from .structured import LISTING_TYPES, StructuredData, read_structured
+from .text import clean_text, word_count
+
+__all__ = ["extract_article"]
+
+JSONLD, META, SELECTOR, GENERIC, WEAK = 0.95, 0.9, 0.8, 0.6, 0.4
+MIN_BODY_WORDS = 15
+PRUNE_BEFORE_TRAFILATURA = True
+
+_SOFT_404 = re.compile(
+    r"^\s*404\b|\b404\s*[-:|–—]|\berror\s*404\b|\b404 (?:error|page|not found)|"
+    r"\bpage (?:was )?not found\b|^\s*not found\s*$|\bpage (?:does not|doesn.?t) exist|"
+    r"couldn.?t find (?:that|this|the) page|can.?t find (?:that|this|the) page|"
+    r"page you (?:are|were|’re|'re) looking for|page (?:is )?no longer (?:available|exists)|"
+    r"^\s*(?:oops|sorry)\b.{0,40}\b(?:find|found|exist)",
+    re.IGNORECASE,
+)
+_LISTING_PATH = re.compile(
+    r"/(?:tag|tags|topic|topics|category|categories|author|authors|section|sections|search|"
+    r"(?:[\w-]+-)?archives?|page/\d+)(?:/|$)",
+    re.IGNORECASE,
+)
+_TITLE_SEPARATORS = (" | ", " – ", " — ", " - ", " :: ", " · ", " » ", " • ")
+_NAME_URL = re.compile(r"/(?:author|authors|by|people|person|profile|profiles|staff|team|writers?)/",
+                       re.IGNORECASE)
+_CREDIT_CLASS = re.compile(r"credit|copyright|attribution|source")
+_BLOCK_CONTAINERS = frozenset({"div", "section", "article", "main", "body"})
+
+
+# ---------------------------------------------------------------------------------- helpers
+def _first(candidates: Iterable[tuple[Callable[[], Any], float]]) -> tuple[Any, float]:
+    """The first candidate (lazily computed) with a truthy value, with its confidence."""
+    for getter, conf in candidates:
+        value = getter()
+        if value:
+            return value, conf
+    return None, 0.0
+
+
+def _sel_texts(root: HtmlElement, selectors: Mapping[str, str], key: str) -> list[str]:
+    css = selectors.get(key)
+    return select_texts(root, css) if css else []
+
+
+def _ld_text(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = next((v for v in value if v), None)
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("@value") or value.get("text")
+    if isinstance(value, (str, int, float)):
+        return clean_text(str(value)) or None
+    return None
+
+
+def _ld_url(value: Any) -> str | None:
+    if isinstance(value, list):
+        for v in value:
+            found = _ld_url(v)
+            if found:
+                return found
+        return None
+    if isinstance(value, dict):
+        return _ld_url(value.get("url") or value.get("contentUrl") or value.get("@id"))
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[^\w]", "", re.sub(r"^the\s+", "", text.strip(), flags=re.IGNORECASE)).casefold()
+
+
+def _site_names(sd: StructuredData, url: str) -> tuple[set[str], str]:
+    names = {n for n in (sd.first("og:site_name"), sd.first("application-name"),
+                         sd.first("twitter:site")) if n}
+    publisher = (sd.article or {}).get("publisher")
+    name = _ld_text(publisher)
+    if name:
+        names.add(name)
+    host = urlsplit(url).hostname or ""
+    host = re.sub(r"^www\d?\.", "", host)
+    return {_compact(n.lstrip("@")) for n in names if _compact(n)}, host.replace(".", "").casefold()
+
+
+def _strip_site(title: str | None, names: set[str], host: str, *, force: bool = False) -> str | None:
+    """Remove a " | Site Name" suffix (or "Site Name | " prefix) from ``title``."""
+    title = clean_text(title)
+    if not title:
+        return None
+
+    def is_site(part: str) -> bool:
+        c = _compact(part)
+        return bool(c) and (c in names or (len(c) >= 3 and c in host))
+
+    for sep in _TITLE_SEPARATORS:
+        if sep not in title:
+            continue
+        head, _, tail = title.rpartition(sep)
+        if head and is_site(tail):
+            return head.strip()
+        first, _, rest = title.partition(sep)
+        if rest and is_site(first):
+            return rest.strip()
+        if force and head and len(tail) < len(head) and len(tail.split()) <= 5:
+            return head.strip()
+    return title
+
+
+def _pick_h1(root: HtmlElement) -> HtmlElement | None:
+    h1s = [h for h in root.iter("h1") if clean_text(h.text_content())]
+    if not h1s:
+        return None
+    for h in h1s:
+        if any(a.tag in ("article", "main") for a in h.iterancestors()):
+            return h
+    return max(h1s, key=lambda h: len(h.text_content()))
+
+
+def _header_region(h1: HtmlElement | None) -> HtmlElement | None:
+    """The small block around the headline holding byline, date and lead image."""
+    if h1 is None:
+        return None
+    region = h1
+    for _ in range(4):
+        parent = region.getparent()
+        if parent is None or parent.tag == "body" or len(parent.text_content()) > 3000:
+            break
+        region = parent
+    return region if region is not h1 else h1.getparent()
+
+
+def _in_furniture(el: HtmlElement) -> bool:
+    return any(a.tag in ("aside", "nav", "footer") for a in el.iterancestors())
+
+
+# ------------------------------------------------------------------------------ the fields
+def _authors(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
+             region: HtmlElement | None) -> tuple[list[str], float]:
+    art = sd.article or {}
+    raw = art.get("author") or art.get("creator")
+    if raw:
+        people: list[str] = []
+        orgs: list[str] = []
+        for a in raw if isinstance(raw, list) else [raw]:
+            if isinstance(a, dict):
+                name = a.get("name") or " ".join(
+                    x for x in (a.get("givenName"), a.get("familyName")) if isinstance(x, str))
+                if isinstance(name, list):
+                    name = ", ".join(n for n in name if isinstance(n, str))
+                if not isinstance(name, str) or not name.strip():
+                    continue
+                t = a.get("@type")
+                is_org = isinstance(t, str) and t.lower() in ("organization", "newsmediaorganization")
+                (orgs if is_org else people).append(name)
+            elif isinstance(a, str):
+                people.append(a)
+        names = clean_authors(people, organizations=orgs)
+        if names:
+            return names, JSONLD
+    meta_names = [v for key in ("author", "article:author", "parsely-author", "sailthru.author",
+                                "dc.creator", "dcterms.creator", "byl") for v in sd.all(key)]
+    names = clean_authors(meta_names)
+    if names:
+        return names, META
+    if selectors.get("authors"):
+        names = clean_authors(_sel_texts(root, selectors, "authors"))
+        if names:
+            return names, SELECTOR
+    if region is not None:
+        found = [clean_text(e.text_content()) for e in region.xpath(
+            './/a[contains(concat(" ", normalize-space(@rel), " "), " author ")]'
+            '|.//*[@itemprop="author"]|.//a[@href]')
+            if e.tag != "a" or "author" in (e.get("rel") or "") or _NAME_URL.search(e.get("href", ""))]
+        names = clean_authors(found)
+        if names:
+            return names, GENERIC
+        m = _byline_match(region)
+        if m and m.group("names"):
+            names = clean_authors([m.group("names")])
+            if names:
+                return names, WEAK
+    return [], 0.0
+
+
+_BYLINE_TEXT = re.compile(
+    r"\bby\s+(?P<names>[^\n]{2,200}?)\s*(?:[|·•,]\s*)?(?P<date>" + BYLINE_DATE_RE.pattern + ")",
+    re.IGNORECASE,
+)
+
+
+def _byline_match(region: HtmlElement | None) -> re.Match[str] | None:
+    if region is None:
+        return None
+    text = clean_text(" ".join(region.itertext()))
+    return _BYLINE_TEXT.search(text[:3000])
+
+
+_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+
+
+def _time_value(el: HtmlElement, tz: str) -> datetime | None:
+    """A ``<time>``/itemprop element's instant; a date-only attribute borrows the printed clock."""
+    attr = el.get("datetime") or el.get("content")
+    text = clean_text(el.text_content())
+    value = parse_datetime(attr, tz) if attr else None
+    if text and (value is None or _DATE_ONLY.match(attr or "")):
+        printed = parse_datetime(text, tz)
+        if printed and (value is None or printed.astimezone(get_zone(tz)).date().isoformat()
+                        == attr.strip()):
+            return printed
+    return value
+
+
+_SECTION_CLASS = re.compile(r"(?:^|[\s_\-])(?:section|category|kicker|eyebrow|primary-tag|rubric)"
+                            r"(?=$|[\s_\-])", re.IGNORECASE)
+
+
+def _generic_section(region: HtmlElement | None, h1: HtmlElement | None) -> str | None:
+    """A short section label near the headline (``class="post-section"``, "kicker", ...)."""
+    if region is None:
+        return None
+    for el in region.iter():
+        if el is h1 or not isinstance(el.tag, str) or el.tag in ("time", "h1"):
+            continue
+        if _SECTION_CLASS.search(el.get("class") or ""):
+            text = clean_text(el.text_content())
+            if text and len(text) <= 40:
+                return text
+    return None
+
+
+def _dates(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
+           region: HtmlElement | None, tz: str, fetched: datetime) -> dict[str, tuple[Any, float]]:
+    art = sd.article or {}
+
+    def ok(value: datetime | None) -> datetime | None:
+        return value if value is not None and value <= fetched else None
+
+    def ld(key: str) -> Callable[[], datetime | None]:
+        return lambda: ok(parse_datetime(_ld_text(art.get(key)), tz))
+
+    def meta(*keys: str) -> Callable[[], datetime | None]:
+        return lambda: next((d for k in keys for v in sd.all(k)
+                             if (d := ok(parse_datetime(v, tz)))), None)
+
+    def sel(key: str) -> Callable[[], datetime | None]:
+        def get() -> datetime | None:
+            css = selectors.get(key)
+            if not css:
+                return None
+            for m in select(root, css):
+                d = ok(_time_value(m, tz) if isinstance(m, etree._Element)
+                       else parse_datetime(clean_text(str(m)), tz))
+                if d:
+                    return d
+            return None
+        return get
+
+    def time_el(prop: str) -> Callable[[], datetime | None]:
+        def get() -> datetime | None:
+            scope = root if prop else region
+            if scope is None:
+                return None
+            xp = f'.//*[@itemprop="{prop}"]' if prop else ".//time[@datetime]"
+            for el in scope.xpath(xp):
+                if _in_furniture(el):
+                    continue
+                d = ok(_time_value(el, tz))
+                if d:
+                    return d
+            return None
+        return get
+
+    def byline() -> datetime | None:
+        m = _byline_match(region)
+        if not m:
+            if region is None:
+                return None
+            m = BYLINE_DATE_RE.search(clean_text(" ".join(region.itertext()))[:3000])
+            text = m.group(0) if m else None
+        else:
+            text = m.group("date")
+        return ok(parse_datetime(text, tz)) if text else None
+
+    published = _first([
+        (ld("datePublished"), JSONLD), (ld("dateCreated"), 0.85),
+        (meta("article:published_time", "og:published_time", "datepublished",
+              "parsely-pub-date", "pubdate", "publishdate", "publish-date", "dc.date",
+              "dcterms.created", "dc.date.issued", "sailthru.date", "date"), META),
+        (sel("published"), SELECTOR),
+        (time_el("datePublished"), 0.75), (time_el(""), 0.7), (byline, GENERIC),
+    ])
+    modified = _first([
+        (ld("dateModified"), JSONLD),
+        (meta("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified",
+              "last-modified"), META),
+        (sel("modified"), SELECTOR), (time_el("dateModified"), 0.75),
+    ])
+    if modified[0] and published[0] and modified[0] < published[0]:
+        modified = (published[0], modified[1])
+    return {"published": published, "modified": modified}
+
+
+_TAG_HREF = re.compile(r"/(?:tag|tags|topic|topics)/[^/?#]+/?(?:$|[?#])", re.IGNORECASE)
+
+
+def _tags(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
+          h1: HtmlElement | None) -> tuple[list[str], float]:
+    art = sd.article or {}
+
+    def ld() -> list[str]:
+        kw = art.get("keywords")
+        if isinstance(kw, str):
+            return kw.split(",")
+        if isinstance(kw, list):
+            return [x for k in kw if (x := _ld_text(k))]
+        return []
+
+    def meta_kw() -> list[str]:
+        return [p for v in sd.all("news_keywords") + sd.all("keywords") for p in v.split(",")]
+
+    def tag_links() -> list[str]:
+        # links to tag pages inside the article (not in nav, aside or footer)
+        scope = next((a for a in (h1.iterancestors() if h1 is not None else ())
+                      if a.tag in ("article", "main")), None)
+        if scope is None:
+            return []
+        return [a.text_content() for a in scope.iter("a")
+                if _TAG_HREF.search(a.get("href") or "") and not _in_furniture(a)]
+
+    values, conf = _first([
+        (ld, JSONLD), (lambda: sd.all("article:tag"), META),
+        (lambda: _sel_texts(root, selectors, "tags"), SELECTOR), (meta_kw, 0.7),
+        (tag_links, 0.5),
+    ])
+    out: list[str] = []
+    seen: set[str] = set()
+    for v in values or []:
+        t = clean_text(v)
+        if t and t.casefold() not in seen and len(t) <= 100:
+            seen.add(t.casefold())
+            out.append(t)
+    return out, conf if out else 0.0
+
+
+def _image(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
+           region: HtmlElement | None, base: str) -> tuple[str | None, float]:
+    art = sd.article or {}
+
+    def sel() -> str | None:
+        css = selectors.get("image")
+        if not css:
+            return None
+        for m in select(root, css):
+            if isinstance(m, etree._Element):
+                img = m if m.tag == "img" else m.find(".//img")
+                src = None if img is None else (img.get("src") or img.get("data-src"))
+                src = src or m.get("content") or m.get("href")
+            else:
+                src = str(m)
+            if src and src.strip():
+                return src.strip()
+        return None
+
+    def generic() -> str | None:
+        if region is None:
+            return None
+        for img in region.iter("img"):
+            src = img.get("src") or img.get("data-src")
+            if src and not src.startswith("data:"):
+                return src
+        return None
+
+    value, conf = _first([
+        (lambda: _ld_url(art.get("image") or art.get("thumbnailUrl")), JSONLD),
+        (lambda: sd.first("og:image", "og:image:url", "og:image:secure_url"), META),
+        (lambda: sd.first("twitter:image", "twitter:image:src"), 0.85),
+        (sel, SELECTOR), (generic, 0.5),
+    ])
+    return (urljoin(base, value) if value else None), conf
+
+
+def _basename(src: str | None) -> str:
+    if not src:
+        return ""
+    return urlsplit(src).path.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0].casefold()
+
+
+def _caption(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
+             region: HtmlElement | None, image_url: str | None,
+             containers: list[HtmlElement]) -> tuple[str | None, str | None, float]:
+    """Lead-image caption and credit (split off the caption's end), with a confidence."""
+    art = sd.article or {}
+    image = art.get("image")
+    if isinstance(image, list):
+        image = image[0] if image else None
+    if isinstance(image, dict) and (image.get("caption") or image.get("description")):
+        cap, credit = split_credit(_ld_text(image.get("caption") or image.get("description")))
+        credit = credit or _ld_text(image.get("creditText") or image.get("copyrightHolder"))
+        return cap, credit, JSONLD
+    if selectors.get("image_caption"):
+        texts = _sel_texts(root, selectors, "image_caption")
+        if texts:
+            cap, credit = split_credit(texts[0])
+            return cap, credit, SELECTOR
+    figure = None
+    name = _basename(image_url)
+    if name:
+        for img in root.iter("img"):
+            if _basename(img.get("src") or img.get("data-src")) == name:
+                figure = next((a for a in img.iterancestors() if a.tag == "figure"), None)
+                if figure is not None:
+                    break
+    if figure is None:
+        for scope in ([region] if region is not None else []) + containers:
+            figure = next((f for f in scope.iter("figure") if f.find(".//figcaption") is not None),
+                          None)
+            if figure is not None:
+                break
+    if figure is None:
+        return None, None, 0.0
+    figcaption = figure.find(".//figcaption")
+    if figcaption is None:
+        return None, None, 0.0
+    credit = None
+    for el in figcaption.iter():
+        names = f"{el.get('class', '')} {el.get('id', '')}".lower()
+        if el is not figcaption and (el.tag == "cite" or _CREDIT_CLASS.search(names)):
+            credit = clean_text(el.text_content())
+            if credit and credit.endswith(")") and credit.startswith("("):
+                credit = credit[1:-1].strip()
+            credit = re.sub(r"^(?:photo(?:graph)?|image|picture|credit)\s*(?:by|:)\s*", "", credit,
+                            flags=re.IGNORECASE) or None
+            break
+    text = clean_text(figcaption.text_content())
+    if credit:
+        cut = text.rfind(credit)
+        if cut > 0:
+            text = text[:cut].rstrip(" (|—–-:").strip()
+            text = re.sub(r"\s*(?:photo(?:graph)?|image|picture|credit)\s*(?:by|:)?$", "", text,
+                          flags=re.IGNORECASE)
+    cap, split = split_credit(text)
+    return cap, credit or split, GENERIC
+
+
+def _body_containers(root: HtmlElement, css: str | None) -> list[HtmlElement]:
+    if not css:
+        return []
+    found = select_elements(root, css)
+    if not found:
+        return []
+    # nested matches: keep the outermost
+    ids = {id(e) for e in found}
+    found = [e for e in found if not any(id(a) in ids for a in e.iterancestors())]
+    if all(e.tag in _BLOCK_CONTAINERS for e in found) and len(found) > 1:
+        return [max(found, key=lambda e: len(e.text_content()))]
+    return found
+
+
+def _count_cards(root: HtmlElement) -> int:
+    # headline links, link cards, and dated items outside sidebars (feeds, archives)
+    return int(root.xpath("count(//h2//a[@href] | //h3//a[@href] | //a[@href]//h2 | "
+                          "//a[@href]//h3 | //article[.//a[@href]] | //time[not(ancestor::aside)])"))
+
+
+def _is_listing(sd: StructuredData, url: str, canonical: str | None,
+                paragraphs: list[str] | None = None, cards: int = 0) -> bool:
+    """Listing, tag or author page: by structured data and URL, then (with ``paragraphs``) by
+    many headline cards and little running text."""
+    if sd.article is not None:
+        return False
+    og_type = (sd.first("og:type") or "").lower()
+    if og_type in ("website", "profile", "object", "blog"):
+        return True
+    if sd.page_types & LISTING_TYPES:
+        return True
+    for u in (url, canonical or ""):
+        if _LISTING_PATH.search(urlsplit(u).path):
+            return True
+    if og_type == "article" or paragraphs is None:
+        return False
+    long_paras = sum(1 for p in paragraphs if len(p) > 200)
+    return cards >= 8 and (long_paras < 3 or cards >= 2 * len(paragraphs))
+
+
+# ------------------------------------------------------------------------------- the API
+def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str] | None = None,
+                    timezone: str = "UTC", headers_encoding: str | None = None,
+                    fetched_at: datetime | None = None) -> dict[str, Any]:
+    """Extract the article fields of one page (see the module docstring for the evidence order).
+
+    ``selectors`` keys: title, body, body_exclude, authors, published, modified, section, tags,
+    image, image_caption. Naive times are read in ``timezone``; dates later than ``fetched_at``
+    (default: now) are rejected. ``is_article`` is False with a ``reason`` of "empty",
+    "soft_404", "listing", "no_title" or "no_body".
+    """
+    sel: Mapping[str, str] = selectors or {}
+    fetched = fetched_at or datetime.now(UTC)
+    if fetched.tzinfo is None:
+        fetched = fetched.replace(tzinfo=UTC)
+    result: dict[str, Any] = {
+        "is_article": False, "reason": None, "title": None, "body": "", "paragraphs": [],
+        "summary": None, "authors": [], "published": None, "modified": None,
+        "canonical_url": None, "section": None, "tags": [], "image_url": None,
+        "image_caption": None, "image_credit": None, "language": None, "confidence": {},
+    }
+    root = parse_html(html, headers_encoding)
+    if root is None:
+        result["reason"] = "empty"
+        return result
+    sd = read_structured(root)  # before strip_invisible: JSON-LD lives in <script>
+    strip_invisible(root)
+    base = base_url(root, url)
+    art = sd.article or {}
+    conf: dict[str, float] = {}
+    names, host = _site_names(sd, url)
+    h1 = _pick_h1(root)
+    region = _header_region(h1)
+
+    # --- title
+    title_el = root.find(".//title")
+    page_title = clean_text(title_el.text_content()) if title_el is not None else ""
+    h1_text = clean_text(h1.text_content()) if h1 is not None else ""
+    title, conf["title"] = _first([
+        (lambda: _ld_text(art.get("headline")), JSONLD),
+        (lambda: _strip_site(sd.first("og:title"), names, host), META),
+        (lambda: _strip_site(sd.first("twitter:title"), names, host), 0.85),
+        (lambda: next(iter(_sel_texts(root, sel, "title")), None), SELECTOR),
+        (lambda: h1_text, 0.7),
+        (lambda: _strip_site(page_title, names, host, force=True), WEAK),
+    ])
+    if title and title.endswith(("…", "...")) and h1_text.startswith(title.rstrip("….").strip()):
+        title = h1_text  # JSON-LD headlines are often cut at 110 characters
+    if sd.article is None and title and _strip_site(title, names, host) != title:
+        title = _strip_site(title, names, host)
+    result["title"] = title or None
+
+    # --- canonical URL
+    canonical, conf["canonical_url"] = _first([
+        (lambda: sd.canonical, JSONLD), (lambda: sd.first("og:url"), META),
+        (lambda: _ld_url(art.get("url") or art.get("mainEntityOfPage")), 0.85),
+        (lambda: url, 0.5),
+    ])
+    result["canonical_url"] = urljoin(base, canonical) if canonical else None
+
+    # --- metadata
+    result["authors"], conf["authors"] = _authors(root, sd, sel, region)
+    for key, (value, c) in _dates(root, sd, sel, region, timezone, fetched).items():
+        result[key], conf[key] = value, c
+    section, conf["section"] = _first([
+        (lambda: _ld_text(art.get("articleSection")), JSONLD),
+        (lambda: sd.first("article:section", "parsely-section", "section"), META),
+        (lambda: next(iter(_sel_texts(root, sel, "section")), None), SELECTOR),
+        (lambda: _generic_section(region, h1), 0.5),
+    ])
+    result["section"] = section
+    result["tags"], conf["tags"] = _tags(root, sd, sel, h1)
+    result["image_url"], conf["image_url"] = _image(root, sd, sel, region, base)
+    containers = _body_containers(root, sel.get("body"))
+    caption, credit, conf["image_caption"] = _caption(root, sd, sel, region, result["image_url"],
+                                                      containers)
+    result["image_caption"], result["image_credit"] = caption, credit
+    summary, conf["summary"] = _first([
+        (lambda: _ld_text(art.get("description")), JSONLD),
+        (lambda: sd.first("og:description", "description", "twitter:description"), META),
+    ])
+    is_404 = any(_SOFT_404.search(t) for t in (page_title, h1_text, title or "") if t and len(t) < 150)
+    listing = not is_404 and _is_listing(sd, url, result["canonical_url"])
+    cards = _count_cards(root) if not (is_404 or listing or sd.article is not None) else 0
+
+    # --- body (mutates the tree: everything above has been read already)
+    drop = [caption, f"{caption} ({credit})" if caption and credit else None, credit, title]
+    paragraphs: list[str] = []
+    if containers:
+        for c in containers:
+            if c.tag in _BLOCK_CONTAINERS:
+                strip_boilerplate(c, exclude=sel.get("body_exclude"))
+            paragraphs.extend(paragraphs_of(c) if c.tag in _BLOCK_CONTAINERS or len(c) else
+                              [clean_text(c.text_content())])
+        paragraphs = filter_paragraphs(paragraphs, drop=drop)
+        conf["body"] = SELECTOR
+    if not paragraphs and not listing and not is_404:
+        body_el = root.find("body")
+        if body_el is not None and PRUNE_BEFORE_TRAFILATURA:
+            strip_boilerplate(body_el, aggressive=False)
+        paragraphs = filter_paragraphs(trafilatura_paragraphs(root, url), drop=drop)
+        conf["body"] = 0.6
+    if not paragraphs and isinstance(art.get("articleBody"), str):
+        paragraphs = filter_paragraphs(
+            [p for p in (clean_text(x) for x in art["articleBody"].split("\n")) if p], drop=drop)
+        conf["body"] = 0.5
+    result["paragraphs"] = paragraphs
+    result["body"] = "\n\n".join(paragraphs)
+    if not summary and paragraphs:
+        summary, conf["summary"] = paragraphs[0], 0.5
+    result["summary"] = clean_text(summary) or None
+
+    # --- language
+    lang = detect_language(result["body"] or (title or ""))
+    if lang:
+        result["language"], conf["language"] = lang, 0.8
+    elif sd.html_lang:
+        result["language"], conf["language"] = sd.html_lang, 0.6
+
+    # --- verdict
+    words = word_count(result["body"])
+    if is_404:
+        result["reason"] = "soft_404"
+    elif listing or _is_listing(sd, url, result["canonical_url"], paragraphs, cards):
+        result["reason"] = "listing"
+    elif not result["title"]:
+        result["reason"] = "no_title"
+    elif words < MIN_BODY_WORDS:
+        result["reason"] = "no_body"
+    else:
+        result["is_article"] = True
+    result["confidence"] = {k: round(v, 2) for k, v in conf.items()
+                            if v and result.get(k) not in (None, "", [])}
+    return result

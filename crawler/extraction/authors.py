@@ -1,0 +1,109 @@
+"""Turn raw byline strings into a clean list of person names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .text import clean_text
+
+__all__ = ["clean_authors", "is_organization"]
+
+_PREFIX = re.compile(
+    r"^\s*(?:(?:written|reported|reporting|words|story|text|photos?|compiled|edited|posted)\s+)?"
+    r"by\s*[:\-]?\s+|^\s*(?:author|authors|byline)\s*:\s*",
+    re.IGNORECASE,
+)
+_SPLIT_AND = re.compile(r"\s+(?:and|&|und|і|и|та)\s+|\s*;\s*|\s*\|\s*|\s+/\s+", re.IGNORECASE)
+_ROLE_WORDS = re.compile(
+    r"\b(?:reporter|editor|correspondent|writer|journalist|contributor|columnist|producer|"
+    r"analyst|photographer|photojournalist|intern|staff|chief|senior|deputy|managing|bureau|"
+    r"director|host|anchor|fellow|freelance|freelancer|author|researcher|commentator|"
+    r"contributing|associate|assistant|head of|news desk|desk|special to|in kyiv|in london|"
+    r"in washington|in moscow|in new york)\b",
+    re.IGNORECASE,
+)
+_FOR_SUFFIX = re.compile(r"\s+(?:for|from|at|in|of)\s+(?:the\s+)?[A-Z][\w.\- ]+$")
+_ORG_WORDS = re.compile(
+    r"\b(?:news|staff|desk|team|agency|agencies|press|reuters|afp|associated|ap|bbc|cnn|"
+    r"times|post|independent|media|newsroom|editorial|editors|board|wire|service|online|"
+    r"magazine|journal|herald|tribune|gazette|daily|tv|radio|network|group|inc|ltd|llc|"
+    r"foundation|institute|ukrinform|interfax|tass|bloomberg|guardian|telegraph)\b",
+    re.IGNORECASE,
+)
+_DATEISH = re.compile(r"\d{4}|\d{1,2}:\d{2}|\bmin read\b", re.IGNORECASE)
+
+
+def is_organization(name: str) -> bool:
+    """True when ``name`` reads like a newsroom or agency rather than a person."""
+    return bool(_ORG_WORDS.search(name)) or name.isupper() and len(name) <= 6
+
+
+def _is_role(part: str) -> bool:
+    return bool(_ROLE_WORDS.search(part))
+
+
+def _tidy(name: str) -> str:
+    name = clean_text(name).strip(" ,;:-–—|·•\"'")
+    name = _PREFIX.sub("", name).strip(" ,;:-–—|·•")
+    if name.casefold() in ("by", "and", "with", "from", "author", "authors", "written by"):
+        return ""
+    if name.isupper() and len(name) > 6:
+        name = name.title()
+    return name
+
+
+def _split(raw: str) -> list[str]:
+    raw = _PREFIX.sub("", clean_text(raw))
+    names: list[str] = []
+    for chunk in _SPLIT_AND.split(raw):
+        parts = [p.strip() for p in chunk.split(",") if p.strip()]
+        if not parts:
+            continue
+        for i, part in enumerate(parts):
+            if i > 0 and _is_role(part):
+                continue  # "Jane Doe, Senior Reporter"
+            if (_is_role(part) and not is_organization(part) and len(part.split()) <= 3
+                    and not re.search(r"[A-Z][a-z]+\s+[A-Z][a-z]+", part)):
+                continue  # a role alone ("Staff Writer") is no name; "Staff" orgs are kept
+            names.append(part)
+    return names
+
+
+def clean_authors(raw: Iterable[str], *, organizations: Iterable[str] = ()) -> list[str]:
+    """Person names from raw byline strings: no "By", no role suffix, "A and B" split, deduped.
+
+    Organisation bylines (``organizations`` or names that read like one) are kept only when no
+    person name is found.
+    """
+    people: list[str] = []
+    orgs: list[str] = []
+    seen: set[str] = set()
+    organizations = list(organizations)
+    org_set = {clean_text(o).casefold() for o in organizations}
+    for item in raw:
+        if not item or item.lstrip().lower().startswith(("http://", "https://", "/")):
+            continue
+        for part in _split(item):
+            name = _tidy(part)
+            stripped = _FOR_SUFFIX.sub("", name)
+            if stripped and stripped != name and not is_organization(stripped):
+                name = stripped
+            if not name or len(name) > 80 or _DATEISH.search(name):
+                continue
+            if not any(ch.isalpha() for ch in name):
+                continue
+            key = name.casefold()
+            if key in seen:
+                continue
+            seen.add(key)
+            if key in org_set or is_organization(name) or len(name.split()) > 5:
+                orgs.append(name)
+            else:
+                people.append(name)
+    for org in organizations:
+        name = _tidy(org)
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
+            orgs.append(name)
+    return people or orgs

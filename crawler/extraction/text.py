@@ -1,0 +1,54 @@
+"""Text normalisation shared by the extractors, plus the content hash and word count."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+
+__all__ = [
+    "clean_text",
+    "content_hash",
+    "hash_normalize",
+    "word_count",
+]
+
+_WS = re.compile(r"\s+")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_WORD = re.compile(r"\w+(?:['’\-]\w+)*")
+
+
+def clean_text(text: str | None) -> str:
+    """Decode leftover entities, NFC-normalise, drop zero-width chars and collapse whitespace."""
+    if not text:
+        return ""
+    if "&" in text:
+        text = html.unescape(text)
+    text = _ZERO_WIDTH.sub("", text)
+    text = unicodedata.normalize("NFC", text)
+    return _WS.sub(" ", text).strip()
+
+
+def hash_normalize(text: str) -> str:
+    """NFKC + casefold, punctuation/symbols dropped, whitespace collapsed: the form that is hashed."""
+    text = unicodedata.normalize("NFKC", text or "").casefold()
+    out = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat[0] in "PSZC" or ch.isspace():
+            out.append(" ")
+        else:
+            out.append(ch)
+    return _WS.sub(" ", "".join(out)).strip()
+
+
+def content_hash(title: str, body: str) -> str:
+    """sha256 hex of the normalised title and body (insensitive to case, punctuation, spacing)."""
+    data = hash_normalize(title) + "\n" + hash_normalize(body)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def word_count(body: str) -> int:
+    """Number of words in ``body`` (runs of letters/digits, with inner apostrophes and hyphens)."""
+    return len(_WORD.findall(body or ""))
