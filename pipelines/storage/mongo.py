@@ -1,0 +1,577 @@
+"""The server store: MongoDB (or a wire-compatible server such as FerretDB) through pymongo.
+
+Each bulk upsert costs two round trips: one ``find`` of the batch's ids (to learn which exist, with
+their ``content_hash`` / ``seen_on`` / ``times_seen``) and one unordered ``bulk_write`` of
+``InsertOne`` / ``UpdateOne``. Written to MongoDB's semantics, but nothing relies on what FerretDB
+does differently (/work/shared/FERRETDB.md): after a ``BulkWriteError`` the counts are not
+trusted (FerretDB stops at the first error even when unordered); the store re-reads which ids
+reached their expected ``times_seen`` and retries the others one by one, so one bad document
+never stops the rest. Unique violations are recognised by code 11000 (insert) and code 1 with a
+duplicate-key message (FerretDB's update); ``upserted_ids`` are never used.
+
+Documents are checked against the rules every backend takes (``validate_document``), so a
+document with NaN or a ``$`` key fails alike on MongoDB, FerretDB and the embedded store.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import unquote
+
+from bson.codec_options import CodecOptions
+from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, MongoClient, UpdateOne
+from pymongo.errors import BulkWriteError, ConfigurationError, OperationFailure, PyMongoError
+
+from crawler.errors import ConfigError, StorageError
+from pipelines.storage.base import COLLECTIONS, Store, WriteSummary
+from pipelines.storage.sqlite import DocumentError, validate_document
+
+__all__ = ["MongoStore", "mask_uri"]
+
+logger = logging.getLogger(__name__)
+
+_INDEXES: dict[str, list[IndexModel]] = {
+    "articles": [
+        IndexModel([("url", ASCENDING)], name="url_unique", unique=True),
+        IndexModel([("site", ASCENDING), ("published", DESCENDING)], name="site_published"),
+        IndexModel([("published", ASCENDING)], name="published"),
+        IndexModel([("last_seen", ASCENDING)], name="last_seen"),
+    ],
+    "feed_snippets": [
+        IndexModel([("site", ASCENDING), ("published", DESCENDING)], name="site_published"),
+        IndexModel([("published", ASCENDING)], name="published"),
+        IndexModel([("last_seen", ASCENDING)], name="last_seen"),
+    ],
+    "crawl_runs": [
+        IndexModel([("site", ASCENDING), ("started_at", DESCENDING)], name="site_started_at"),
+    ],
+}
+# Writes per bulk_write call. FerretDB 1.24 never answers an update command of 100 or more
+# statements (the client times out; 90 pass), so a batch goes out in slices well below that.
+_BULK_CHUNK = 50
+_FILTER_OPERATORS = {"$gt", "$gte", "$lt", "$lte", "$in", "$ne", "$eq"}
+# Fields the store maintains itself; incoming values for them are ignored.
+_BOOKKEEPING = ("_id", "first_seen", "last_seen", "times_seen")
+# Codes a server answers with when it lacks an update operator / modifier.
+_UNSUPPORTED_CODES = {2, 9, 115, 238}
+_URI_PASSWORD = re.compile(r"^(?P<head>[a-z0-9+.-]+://)(?P<user>[^:@/]*):(?P<pw>.*)$", re.I)
+
+
+def mask_uri(uri: str) -> str:
+    """``uri`` with its password (and any ``*password*`` option) replaced by ``***``."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep:
+        return uri
+    query_at = rest.find("?")
+    at = rest.rfind("@", 0, query_at if query_at != -1 else len(rest))
+    if at != -1:
+        userinfo, rest = rest[:at], rest[at + 1 :]
+        user, colon, _ = userinfo.partition(":")
+        rest = f"{user}:***@{rest}" if colon else f"{user}@{rest}"
+    rest = re.sub(r"(?i)([?&][^=&]*password[^=&]*=)[^&]*", r"\1***", rest)
+    return f"{scheme}://{rest}"
+
+
+def _uri_secrets(uri: str) -> list[str]:
+    """The password of ``uri`` in raw and decoded form, to scrub from error messages."""
+    scheme, sep, rest = uri.partition("://")
+    query_at = rest.find("?")
+    at = rest.rfind("@", 0, query_at if query_at != -1 else len(rest))
+    if not sep or at == -1 or ":" not in rest[:at]:
+        return []
+    password = rest[:at].partition(":")[2]
+    return [s for s in {password, unquote(password)} if len(s) >= 3]
+
+
+@dataclass
+class _Plan:
+    """The one write a batch makes for one ``_id`` (several same-id documents merge here)."""
+
+    doc_id: str
+    indices: list[int] = field(default_factory=list)  # positions of the batch's documents
+    outcomes: list[str] = field(default_factory=list)  # per document, if the write lands
+    insert: dict[str, Any] | None = None  # the whole document, for a new _id
+    set_fields: dict[str, Any] = field(default_factory=dict)
+    add_pages: list[Any] = field(default_factory=list)  # snippet seen_on additions
+    union: list[Any] = field(default_factory=list)  # snippet seen_on after the write
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    inc: int = 0
+    expected_times: int = 0  # times_seen once the write has landed
+
+
+class MongoStore(Store):
+    """newsmon's collections in a MongoDB database (also runs against FerretDB)."""
+
+    def __init__(
+        self,
+        uri: str,
+        database: str,
+        *,
+        seen_on_max: int = 100,
+        batch_timeout_ms: int = 60_000,
+        server_selection_timeout_ms: int = 5_000,
+    ) -> None:
+        if seen_on_max < 1:
+            raise ConfigError(f"seen_on_max must be >= 1, got {seen_on_max}")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,63}", database):
+            # The names both MongoDB and FerretDB accept.
+            raise ConfigError(f"MongoDB database name {database!r}: use [A-Za-z0-9_-], 1-63 chars")
+        self._uri = uri
+        self.database = database
+        self.seen_on_max = seen_on_max
+        self.batch_timeout_ms = batch_timeout_ms
+        self.server_selection_timeout_ms = server_selection_timeout_ms
+        self._secrets = _uri_secrets(uri)
+        self._client: MongoClient[dict[str, Any]] | None = None
+        self._db: Any = None
+        # None until known: whether the server takes $addToSet with $each (else $set the union).
+        self._add_to_set_each: bool | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Connect, ping (StorageError if unreachable) and create the indexes; idempotent."""
+        if self._client is not None:
+            return
+        try:
+            client: MongoClient[dict[str, Any]] = MongoClient(
+                self._uri,
+                appname="newsmon",
+                serverSelectionTimeoutMS=self.server_selection_timeout_ms,
+                socketTimeoutMS=self.batch_timeout_ms,
+                tz_aware=True,
+                tzinfo=timezone.utc,
+            )
+        except ConfigurationError as exc:  # InvalidURI is a subclass
+            raise ConfigError(f"bad MongoDB URI {self.describe()}: {self._clean(exc)}") from exc
+        try:
+            client.admin.command("ping")
+            db = client.get_database(
+                self.database, codec_options=CodecOptions(tz_aware=True, tzinfo=timezone.utc)
+            )
+            for name, indexes in _INDEXES.items():
+                for index in indexes:
+                    # One index per command: FerretDB 1.24 drops the connection (a server-side
+                    # panic) on a createIndexes of several indexes that all exist already.
+                    db[name].create_indexes([index])
+        except PyMongoError as exc:
+            client.close()
+            raise StorageError(f"cannot use MongoDB {self.describe()}: {self._clean(exc)}") from exc
+        self._client, self._db = client, db
+        logger.info("Opened MongoDB store %s", self.describe())
+
+    def close(self) -> None:
+        """Close the client; idempotent."""
+        if self._client is not None:
+            client, self._client, self._db = self._client, None, None
+            client.close()
+
+    def describe(self) -> str:
+        """The URI with credentials masked, plus the database."""
+        return f"{mask_uri(self._uri)} (database {self.database})"
+
+    def _coll(self, name: str) -> Any:
+        if name not in COLLECTIONS:
+            raise ConfigError(f"unknown collection {name!r} (one of {', '.join(COLLECTIONS)})")
+        if self._db is None:
+            raise StorageError(f"{self.describe()}: store is not open")
+        return self._db[name]
+
+    def _clean(self, exc: BaseException) -> str:
+        """One line from an exception, credentials scrubbed."""
+        return f"{type(exc).__name__}: {self._scrub(str(exc))}"
+
+    def _scrub(self, text: str) -> str:
+        text = text.splitlines()[0] if text.strip() else "(no message)"
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text if len(text) <= 300 else text[:297] + "..."
+
+    # --- articles -----------------------------------------------------------------------------
+
+    def upsert_articles(self, docs: Sequence[Mapping[str, Any]]) -> WriteSummary:
+        """See ``Store.upsert_articles``: one prefetch, one unordered bulk write per batch."""
+        summary = WriteSummary()
+        valid = self._validate(docs, summary)
+        if not valid:
+            return summary
+        coll = self._coll("articles")
+        known = self._prefetch(coll, valid, {"content_hash": 1, "times_seen": 1})
+        plans: dict[str, _Plan] = {}
+        hashes: dict[str, Any] = {}  # content_hash as of the running batch
+        for index, doc_id, seen, doc in valid:
+            fields = {k: v for k, v in doc.items() if k not in _BOOKKEEPING}
+            plan = plans.get(doc_id)
+            if plan is None:
+                plan = plans[doc_id] = _Plan(doc_id)
+                old = known.get(doc_id)
+                if old is None:
+                    plan.insert = {"_id": doc_id, **fields, "first_seen": seen}
+                    plan.outcomes.append("inserted")
+                    hashes[doc_id] = fields.get("content_hash")
+                    plan.indices.append(index)
+                    plan.last_seen, plan.inc = seen, 1
+                    continue
+                hashes[doc_id] = old.get("content_hash")
+                plan.expected_times = _count(old.get("times_seen"))
+            if fields.get("content_hash") == hashes[doc_id]:
+                plan.outcomes.append("unchanged")
+            else:
+                plan.outcomes.append("updated")
+                hashes[doc_id] = fields.get("content_hash")
+                if plan.insert is not None:
+                    plan.insert.update(fields)
+                else:
+                    plan.set_fields.update(fields)
+            plan.indices.append(index)
+            plan.last_seen = seen if plan.last_seen is None else max(plan.last_seen, seen)
+            plan.inc += 1
+        for plan in plans.values():
+            plan.expected_times += plan.inc
+        self._write(coll, list(plans.values()), summary, docs, self._article_op)
+        return summary
+
+    @staticmethod
+    def _article_op(plan: _Plan, add_to_set: bool) -> InsertOne[Any] | UpdateOne:
+        if plan.insert is not None:
+            return InsertOne(
+                {**plan.insert, "last_seen": plan.last_seen, "times_seen": plan.inc}
+            )
+        update: dict[str, Any] = {
+            "$max": {"last_seen": plan.last_seen},
+            "$inc": {"times_seen": plan.inc},
+        }
+        if plan.set_fields:  # an empty $set is an error on older servers
+            update["$set"] = plan.set_fields
+        return UpdateOne({"_id": plan.doc_id}, update)
+
+    # --- snippets -----------------------------------------------------------------------------
+
+    def upsert_snippets(self, docs: Sequence[Mapping[str, Any]]) -> WriteSummary:
+        """See ``Store.upsert_snippets``: same-id documents merge into one write."""
+        summary = WriteSummary()
+        valid = self._validate(docs, summary, snippets=True)
+        if not valid:
+            return summary
+        coll = self._coll("feed_snippets")
+        known = self._prefetch(coll, valid, {"seen_on": 1, "times_seen": 1})
+        plans: dict[str, _Plan] = {}
+        for index, doc_id, seen, doc in valid:
+            pages = list(doc.get("seen_on") or [])
+            plan = plans.get(doc_id)
+            if plan is None:
+                plan = plans[doc_id] = _Plan(doc_id)
+                old = known.get(doc_id)
+                if old is None:
+                    fields = {k: v for k, v in doc.items() if k not in _BOOKKEEPING}
+                    plan.union = _union([], pages, self.seen_on_max)
+                    plan.insert = {"_id": doc_id, **fields}
+                    plan.outcomes.append("inserted")
+                    plan.indices.append(index)
+                    plan.first_seen = plan.last_seen = seen
+                    plan.inc = 1
+                    continue
+                before = old.get("seen_on")
+                plan.union = list(before) if isinstance(before, list) else []
+                plan.expected_times = _count(old.get("times_seen"))
+            grown = _union(plan.union, pages, self.seen_on_max)
+            added = grown[len(plan.union) :]
+            plan.outcomes.append("updated" if added else "unchanged")
+            plan.union = grown
+            if plan.insert is None:
+                plan.add_pages.extend(added)
+            plan.indices.append(index)
+            plan.first_seen = seen if plan.first_seen is None else min(plan.first_seen, seen)
+            plan.last_seen = seen if plan.last_seen is None else max(plan.last_seen, seen)
+            plan.inc += 1
+        for plan in plans.values():
+            plan.expected_times += plan.inc
+        self._write(coll, list(plans.values()), summary, docs, self._snippet_op)
+        return summary
+
+    @staticmethod
+    def _snippet_op(plan: _Plan, add_to_set: bool) -> InsertOne[Any] | UpdateOne:
+        if plan.insert is not None:
+            return InsertOne(
+                {
+                    **plan.insert,
+                    "seen_on": plan.union,
+                    "first_seen": plan.first_seen,
+                    "last_seen": plan.last_seen,
+                    "times_seen": plan.inc,
+                }
+            )
+        update: dict[str, Any] = {
+            "$min": {"first_seen": plan.first_seen},
+            "$max": {"last_seen": plan.last_seen},
+            "$inc": {"times_seen": plan.inc},
+        }
+        if plan.add_pages:
+            if add_to_set:
+                # Server-side set union: pages another writer added meanwhile are kept.
+                update["$addToSet"] = {"seen_on": {"$each": plan.add_pages}}
+            else:
+                update["$set"] = {"seen_on": plan.union}
+        return UpdateOne({"_id": plan.doc_id}, update)
+
+    # --- the shared write path ----------------------------------------------------------------
+
+    def _validate(
+        self, docs: Sequence[Mapping[str, Any]], summary: WriteSummary, *, snippets: bool = False
+    ) -> list[tuple[int, str, datetime, Mapping[str, Any]]]:
+        """(index, _id, seen time, doc) of each storable document; the others fail here."""
+        valid = []
+        for index, doc in enumerate(docs):
+            try:
+                validate_document(doc)
+                seen = doc.get("fetched_at") or datetime.now(timezone.utc)
+                if not isinstance(seen, datetime):
+                    raise DocumentError("fetched_at must be a datetime")
+                if snippets and not isinstance(doc.get("seen_on") or [], (list, tuple)):
+                    raise DocumentError("seen_on must be a list")
+            except DocumentError as exc:
+                _fail(summary, doc, str(exc))
+                continue
+            # BSON holds milliseconds; naive datetimes are UTC (as pymongo encodes them).
+            if seen.tzinfo is None:
+                seen = seen.replace(tzinfo=timezone.utc)
+            seen = seen.astimezone(timezone.utc)
+            seen = seen.replace(microsecond=seen.microsecond // 1000 * 1000)
+            valid.append((index, str(doc["_id"]), seen, doc))
+        return valid
+
+    def _prefetch(
+        self, coll: Any, valid: list[tuple[int, str, datetime, Mapping[str, Any]]], fields: dict
+    ) -> dict[str, dict[str, Any]]:
+        ids = sorted({doc_id for _, doc_id, _, _ in valid})
+        try:
+            return {d["_id"]: d for d in coll.find({"_id": {"$in": ids}}, fields)}
+        except PyMongoError as exc:
+            raise StorageError(f"{self.describe()}: {coll.name} prefetch: {self._clean(exc)}") from exc
+
+    def _write(
+        self,
+        coll: Any,
+        plans: list[_Plan],
+        summary: WriteSummary,
+        docs: Sequence[Mapping[str, Any]],
+        make_op: Any,
+    ) -> None:
+        """Unordered bulk writes (in slices); on a partial failure, verify and retry one by one."""
+        add_to_set = self._add_to_set_each is not False
+        suspects: list[_Plan] = []
+        try:
+            for start in range(0, len(plans), _BULK_CHUNK):
+                chunk = plans[start : start + _BULK_CHUNK]
+                try:
+                    coll.bulk_write([make_op(p, add_to_set) for p in chunk], ordered=False)
+                except (BulkWriteError, OperationFailure) as exc:
+                    # Counts are not trusted: FerretDB stops at the first error even when
+                    # unordered, and answers a unique clash on update with a command error
+                    # (code 1) rather than a write error. Re-read what landed, retry the rest.
+                    logger.debug("bulk write to %s partly failed: %s", coll.name, self._clean(exc))
+                    suspects.extend(chunk)
+            if add_to_set and any(p.add_pages for p in plans):
+                self._add_to_set_each = True
+            landed = {p.doc_id for p in plans}
+            if suspects:
+                landed -= {p.doc_id for p in suspects}
+                landed |= self._landed(coll, suspects)
+                for plan in suspects:
+                    if plan.doc_id in landed:
+                        continue
+                    error = self._retry(coll, plan, make_op)
+                    if error is None:
+                        landed.add(plan.doc_id)
+                    else:
+                        for index in plan.indices:
+                            _fail(summary, docs[index], error)
+        except PyMongoError as exc:
+            raise StorageError(
+                f"{self.describe()}: {coll.name} bulk write: {self._clean(exc)}"
+            ) from exc
+        for plan in plans:
+            if plan.doc_id in landed:
+                for outcome in plan.outcomes:
+                    setattr(summary, outcome, getattr(summary, outcome) + 1)
+
+    def _landed(self, coll: Any, plans: list[_Plan]) -> set[str]:
+        """Ids whose document reached the ``times_seen`` its write sets."""
+        expected = {p.doc_id: p.expected_times for p in plans}
+        try:
+            found = coll.find({"_id": {"$in": list(expected)}}, {"times_seen": 1})
+            return {
+                d["_id"] for d in found if _count(d.get("times_seen")) >= expected[d["_id"]]
+            }
+        except PyMongoError as exc:
+            raise StorageError(f"{self.describe()}: {coll.name} recheck: {self._clean(exc)}") from exc
+
+    def _retry(self, coll: Any, plan: _Plan, make_op: Any) -> str | None:
+        """Write one plan alone; the error message if it truly fails."""
+        for _ in range(2):
+            add_to_set = self._add_to_set_each is not False
+            try:
+                coll.bulk_write([make_op(plan, add_to_set)], ordered=True)
+            except (BulkWriteError, OperationFailure) as exc:
+                if isinstance(exc, BulkWriteError):
+                    errors = exc.details.get("writeErrors") or [{}]
+                    code, message = errors[0].get("code"), str(errors[0].get("errmsg", ""))
+                else:
+                    code, message = exc.code, str((exc.details or {}).get("errmsg", exc))
+                if _is_duplicate(code, message):
+                    return _duplicate_message(message, plan)
+                if add_to_set and plan.add_pages and code in _UNSUPPORTED_CODES:
+                    logger.info(
+                        "%s: no $addToSet $each (%s); merging seen_on client-side",
+                        self.describe(),
+                        self._scrub(message),
+                    )
+                    self._add_to_set_each = False
+                    continue
+                return f"write error {code}: {self._scrub(message)}"
+            except PyMongoError as exc:
+                raise StorageError(
+                    f"{self.describe()}: {coll.name} write: {self._clean(exc)}"
+                ) from exc
+            if add_to_set and plan.add_pages:
+                self._add_to_set_each = True
+            return None
+        return "write failed"
+
+    # --- runs ---------------------------------------------------------------------------------
+
+    def insert_run(self, run: Mapping[str, Any]) -> None:
+        """Insert a crawl run; a duplicate ``_id`` or bad value raises StorageError."""
+        try:
+            validate_document(run)
+        except DocumentError as exc:
+            raise StorageError(f"crawl run {run.get('_id')!r}: {exc}") from exc
+        try:
+            self._coll("crawl_runs").insert_one(dict(run))
+        except PyMongoError as exc:
+            raise StorageError(f"{self.describe()}: crawl run {run.get('_id')!r}: {self._clean(exc)}") from exc
+
+    def update_run(self, run_id: str, fields: Mapping[str, Any]) -> None:
+        """Set top-level fields of a crawl run (a missing run is logged, not an error)."""
+        try:
+            if "_id" in fields:
+                raise DocumentError("_id cannot be changed")
+            validate_document({"_id": run_id, **fields})
+        except DocumentError as exc:
+            raise StorageError(f"crawl run {run_id!r}: {exc}") from exc
+        if not fields:
+            return
+        try:
+            result = self._coll("crawl_runs").update_one({"_id": run_id}, {"$set": dict(fields)})
+        except PyMongoError as exc:
+            raise StorageError(f"{self.describe()}: crawl run {run_id!r}: {self._clean(exc)}") from exc
+        if result.matched_count == 0:
+            logger.warning("update_run: no crawl run %r in %s", run_id, self.describe())
+
+    # --- queries ------------------------------------------------------------------------------
+
+    def find(
+        self,
+        collection: str,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        sort: Sequence[tuple[str, int]] = (),
+        limit: int = 0,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield matching documents; datetimes come back aware UTC."""
+        query = _check_filter(filter)
+        for name, direction in sort:
+            _check_field(name)
+            if direction not in (1, -1):
+                raise ConfigError(f"sort {name!r}: direction must be 1 or -1, got {direction!r}")
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+            raise ConfigError(f"limit must be an int >= 0, got {limit!r}")
+        cursor = self._coll(collection).find(query, sort=list(sort) or None, limit=limit)
+        return self._iterate(cursor, collection)
+
+    def _iterate(self, cursor: Any, collection: str) -> Iterator[dict[str, Any]]:
+        try:
+            yield from cursor
+        except PyMongoError as exc:
+            raise StorageError(f"{self.describe()}: find in {collection}: {self._clean(exc)}") from exc
+        finally:
+            cursor.close()
+
+    def count(self, collection: str, filter: Mapping[str, Any] | None = None) -> int:
+        """Count matching documents."""
+        query = _check_filter(filter)
+        try:
+            return int(self._coll(collection).count_documents(query))
+        except PyMongoError as exc:
+            raise StorageError(f"{self.describe()}: count in {collection}: {self._clean(exc)}") from exc
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _check_field(name: object) -> None:
+    if not isinstance(name, str) or not name or name.startswith("$") or "." in name:
+        raise ConfigError(f"filter/sort field {name!r}: only top-level field names are allowed")
+
+
+def _check_filter(filter: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The filter as a dict, if it keeps to base.py's language (else ConfigError)."""
+    if not filter:
+        return {}
+    if not isinstance(filter, Mapping):
+        raise ConfigError(f"filter must be a mapping, got {type(filter).__name__}")
+    for name, spec in filter.items():
+        _check_field(name)
+        if isinstance(spec, Mapping) and any(str(k).startswith("$") for k in spec):
+            for op, value in spec.items():
+                if op not in _FILTER_OPERATORS:
+                    raise ConfigError(
+                        f"filter {name!r}: unsupported operator {op!r} "
+                        "(supported: equality, $gt $gte $lt $lte $in $ne)"
+                    )
+                if op == "$in" and not isinstance(value, (list, tuple)):
+                    raise ConfigError(f"filter {name!r}: $in needs a list")
+    return dict(filter)
+
+
+def _is_duplicate(code: object, message: str) -> bool:
+    """A unique-index clash: 11000 on MongoDB (and FerretDB inserts); code 1 on FerretDB updates."""
+    lowered = message.lower()
+    return code == 11000 or (
+        code == 1 and ("duplicate key" in lowered or "unique constraint" in lowered)
+    )
+
+
+def _duplicate_message(message: str, plan: _Plan) -> str:
+    doc = plan.insert or plan.set_fields
+    if "url" in message:
+        return f"duplicate url {doc.get('url')!r} (held by another article)"
+    # FerretDB's E11000 message names no index; our prefetch already ruled out the _id
+    # unless another writer raced us.
+    return f"duplicate key: url {doc.get('url')!r} or _id already stored"
+
+
+def _fail(summary: WriteSummary, doc: Mapping[str, Any], message: str) -> None:
+    summary.failed += 1
+    summary.errors.append((str(doc.get("_id")), message))
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _union(before: list[Any], pages: list[Any], cap: int) -> list[Any]:
+    """``before`` plus the new ``pages`` not in it, in order, while fewer than ``cap``."""
+    out = list(before)
+    for page in pages:
+        if len(out) >= cap:
+            break
+        if page not in out:
+            out.append(page)
+    return out

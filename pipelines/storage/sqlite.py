@@ -1,0 +1,738 @@
+"""The embedded store: one SQLite file, for machines without a MongoDB server.
+
+Each collection is a table of JSON documents (``doc``) keyed on ``_id``; the fields the crawler
+queries (``site``, ``published``, ``last_seen``, and the unique ``url``) are virtual generated
+columns over the JSON, indexed, so SQLite itself enforces the same unique constraints as the
+MongoDB indexes. The file runs in WAL mode with ``synchronous=NORMAL`` and every bulk call is one
+transaction: a killed process leaves whole batches or nothing, never a corrupt file.
+
+Datetimes are stored as ``"\\x01D" + "YYYY-MM-DDTHH:MM:SS.mmmZ"`` (UTC, millisecond precision
+like BSON, so both backends hold the same values); the fixed format makes lexical order time
+order, so range filters on the indexed columns are plain index scans. Strings that themselves
+start with ``\\x01`` are escaped with ``"\\x01S"`` so they never decode as datetimes.
+
+Documents follow the rules both MongoDB and FerretDB accept (see /work/shared/FERRETDB.md): no
+NaN/Infinity, no NUL in strings, no keys with ``.`` or a leading ``$``, no arrays directly inside
+arrays, integers within int64. A document breaking them fails alone, as on a server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from crawler.errors import ConfigError, StorageError
+from pipelines.storage.base import COLLECTIONS, Store, WriteSummary
+
+__all__ = ["DocumentError", "SqliteStore", "encode_datetime", "validate_document"]
+
+logger = logging.getLogger(__name__)
+
+_DT = "\x01D"  # prefix of an encoded datetime
+_DT_END = "\x01E"  # every encoded datetime sorts in [_DT, _DT_END)
+_ESC = "\x01S"  # prefix of a string that started with \x01
+_INT64 = 2**63
+
+_TABLES = {"articles": "articles", "feed_snippets": "feed_snippets", "crawl_runs": "crawl_runs"}
+# Indexed generated columns per table: filters and sorts on these fields use the column (and its
+# index) instead of json_extract over the document.
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "articles": ("url", "site", "published", "last_seen"),
+    "feed_snippets": ("site", "published", "last_seen"),
+    "crawl_runs": ("site", "started_at"),
+}
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    _id TEXT PRIMARY KEY NOT NULL,
+    doc TEXT NOT NULL,
+    url GENERATED ALWAYS AS (json_extract(doc, '$.url')) VIRTUAL,
+    site GENERATED ALWAYS AS (json_extract(doc, '$.site')) VIRTUAL,
+    published GENERATED ALWAYS AS (json_extract(doc, '$.published')) VIRTUAL,
+    last_seen GENERATED ALWAYS AS (json_extract(doc, '$.last_seen')) VIRTUAL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS articles_url ON articles (url);
+CREATE INDEX IF NOT EXISTS articles_site_published ON articles (site, published DESC);
+CREATE INDEX IF NOT EXISTS articles_published ON articles (published);
+CREATE INDEX IF NOT EXISTS articles_last_seen ON articles (last_seen);
+
+CREATE TABLE IF NOT EXISTS feed_snippets (
+    _id TEXT PRIMARY KEY NOT NULL,
+    doc TEXT NOT NULL,
+    site GENERATED ALWAYS AS (json_extract(doc, '$.site')) VIRTUAL,
+    published GENERATED ALWAYS AS (json_extract(doc, '$.published')) VIRTUAL,
+    last_seen GENERATED ALWAYS AS (json_extract(doc, '$.last_seen')) VIRTUAL
+);
+CREATE INDEX IF NOT EXISTS feed_snippets_site_published ON feed_snippets (site, published DESC);
+CREATE INDEX IF NOT EXISTS feed_snippets_published ON feed_snippets (published);
+CREATE INDEX IF NOT EXISTS feed_snippets_last_seen ON feed_snippets (last_seen);
+
+CREATE TABLE IF NOT EXISTS crawl_runs (
+    _id TEXT PRIMARY KEY NOT NULL,
+    doc TEXT NOT NULL,
+    site GENERATED ALWAYS AS (json_extract(doc, '$.site')) VIRTUAL,
+    started_at GENERATED ALWAYS AS (json_extract(doc, '$.started_at')) VIRTUAL
+);
+CREATE INDEX IF NOT EXISTS crawl_runs_site_started ON crawl_runs (site, started_at DESC);
+"""
+_OPERATORS = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+_CHUNK = 500  # ids per prefetch query, well under SQLite's bound-variable limit
+# What the article prefetch reads: one json_object, so SQLite parses each document once.
+_ARTICLE_STATE = (
+    "json_object('content_hash', json_extract(doc, '$.content_hash'), "
+    "'first_seen', json_extract(doc, '$.first_seen'), "
+    "'last_seen', json_extract(doc, '$.last_seen'), "
+    "'times_seen', json_extract(doc, '$.times_seen'))"
+)
+
+
+class DocumentError(ValueError):
+    """A document value the store does not take (the document fails alone)."""
+
+    def __init__(self, problem: str, path: list[str] | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.path = path or []  # keys / [index] from the document root, filled while unwinding
+
+    def __str__(self) -> str:
+        where = "".join(p if p.startswith("[") else f".{p}" for p in self.path).lstrip(".")
+        return f"{where}: {self.problem}" if where else self.problem
+
+
+# --- value encoding ---------------------------------------------------------------------------
+
+
+def encode_datetime(value: datetime) -> str:
+    """Encode a datetime (naive = UTC) in the fixed, lexically ordered storage format."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    value = value.astimezone(timezone.utc)
+    # Explicit zero padding: strftime's %Y does not pad years below 1000 on every platform.
+    return (
+        f"{_DT}{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
+        f"{value.minute:02d}:{value.second:02d}.{value.microsecond // 1000:03d}Z"
+    )
+
+
+def _encode(value: Any) -> Any:
+    """Return ``value`` in its JSON storage form, or raise DocumentError.
+
+    This walk runs for every stored document, so it dispatches on exact types first (the common
+    str/dict/list cases) and builds the error path only when something fails.
+    """
+    kind = type(value)
+    if kind is str:
+        if "\x00" in value:
+            raise DocumentError("NUL character in string")
+        return _ESC + value if value[:1] == "\x01" else value
+    if kind is dict or isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if type(key) is not str or not key or key[0] == "$" or "." in key or "\x00" in key:
+                raise DocumentError(
+                    f"key {key!r} is not a string, is empty, starts with '$' or holds '.'/NUL"
+                )
+            try:
+                out[key] = _encode(item)
+            except DocumentError as exc:
+                exc.path.insert(0, key)
+                raise
+        return out
+    if kind is list or kind is tuple:
+        items = []
+        for i, item in enumerate(value):
+            if isinstance(item, (list, tuple)):
+                raise DocumentError("arrays directly inside arrays are not storable", [f"[{i}]"])
+            try:
+                items.append(_encode(item))
+            except DocumentError as exc:
+                exc.path.insert(0, f"[{i}]")
+                raise
+        return items
+    if value is None or kind is bool:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not -_INT64 <= value < _INT64:
+            raise DocumentError("integer out of int64 range")
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise DocumentError(f"{value!r} is not storable (NaN/Infinity)")
+        return float(value)
+    if isinstance(value, datetime):
+        return encode_datetime(value)
+    if isinstance(value, date):
+        raise DocumentError("a date without time is not storable; use a datetime")
+    if isinstance(value, (list, tuple)):
+        return _encode(list(value))
+    raise DocumentError(f"unsupported type {kind.__name__}")
+
+
+def _decode(value: Any) -> Any:
+    """Invert ``_encode``: marker strings back to datetimes / plain strings."""
+    if isinstance(value, str):
+        if value.startswith(_DT):
+            return datetime.strptime(value[2:], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+                tzinfo=timezone.utc
+            )
+        if value.startswith(_ESC):
+            return value[2:]
+        return value
+    if isinstance(value, dict):
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def _encode_doc(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Encode a document without its ``_id`` (held in the key column)."""
+    encoded = _encode({k: v for k, v in doc.items() if k != "_id"})
+    assert isinstance(encoded, dict)
+    return encoded
+
+
+def validate_document(doc: Mapping[str, Any]) -> None:
+    """Raise DocumentError unless ``doc`` keeps the rules both servers and this store take.
+
+    MongoStore checks documents with this too, so one document fails alike on every backend.
+    """
+    _doc_id(doc)
+    _encode_doc(doc)
+
+
+# One encoder for every document: json.dumps with options builds a new JSONEncoder per call,
+# which costs about as much as encoding a 4 KB article. allow_nan=False is a second guard behind
+# _encode's NaN check.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _dumps(doc: Any) -> str:
+    return _JSON.encode(doc)
+
+
+def _doc_id(doc: Mapping[str, Any]) -> str:
+    doc_id = doc.get("_id")
+    if not isinstance(doc_id, str) or not doc_id or "\x00" in doc_id:
+        raise DocumentError(f"_id must be a non-empty string, got {doc_id!r}")
+    return doc_id
+
+
+def _seen_time(doc: Mapping[str, Any]) -> str:
+    """The encoded ``fetched_at`` of a document (now, if it has none)."""
+    fetched = doc.get("fetched_at")
+    if fetched is None:
+        fetched = datetime.now(timezone.utc)
+    if not isinstance(fetched, datetime):
+        raise DocumentError(f"fetched_at must be a datetime, got {type(fetched).__name__}")
+    return encode_datetime(fetched)
+
+
+# --- filters ----------------------------------------------------------------------------------
+
+
+class _Query:
+    """Translates the base.py filter language to a parameterised SQL WHERE clause.
+
+    Values and JSON paths are bound as named parameters (``:p0``, ``:p1`` ...), never spliced
+    into the SQL text; only fixed column names and operators are.
+    """
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        self.params: dict[str, Any] = {}
+
+    def bind(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def field(self, name: str) -> tuple[str, str]:
+        """(value expression, bound JSON path placeholder) of a top-level field."""
+        if not isinstance(name, str) or not name or name.startswith("$") or "." in name:
+            raise ConfigError(f"filter/sort field {name!r}: only top-level field names are allowed")
+        if '"' in name or "\x00" in name:
+            raise ConfigError(f"filter/sort field {name!r}: quotes/NUL are not allowed")
+        path = self.bind(f'$."{name}"')
+        if name == "_id" or name in _COLUMNS[self.table]:
+            return name, path
+        return f"json_extract(doc, {path})", path
+
+    def where(self, filter: Mapping[str, Any] | None) -> str:
+        if not filter:
+            return "1"
+        if not isinstance(filter, Mapping):
+            raise ConfigError(f"filter must be a mapping, got {type(filter).__name__}")
+        terms = []
+        for name, spec in filter.items():
+            if isinstance(spec, Mapping) and any(str(k).startswith("$") for k in spec):
+                for op, value in spec.items():
+                    terms.append(self.term(name, op, value))
+            else:
+                terms.append(self.term(name, "$eq", spec))
+        return " AND ".join(f"({t})" for t in terms)
+
+    def term(self, name: str, op: str, value: Any) -> str:
+        if op in ("$eq", "$ne"):
+            eq = self.equal(name, value)
+            return eq if op == "$eq" else f"NOT ({eq})"
+        if op == "$in":
+            if not isinstance(value, (list, tuple)):
+                raise ConfigError(f"filter {name!r}: $in needs a list, got {type(value).__name__}")
+            if not value:
+                return "0"
+            return " OR ".join(f"({self.equal(name, v)})" for v in value)
+        if op in _OPERATORS:
+            return self.compare(name, _OPERATORS[op], value)
+        raise ConfigError(
+            f"filter {name!r}: unsupported operator {op!r} "
+            "(supported: equality, $gt $gte $lt $lte $in $ne)"
+        )
+
+    def equal(self, name: str, value: Any) -> str:
+        """Null-safe (always true/false) MongoDB equality, incl. matching an array element."""
+        expr, path = self.field(name)
+        whole = self.scalar_eq(expr, f"json_type(doc, {path})", value)
+        if expr == name:  # indexed columns and _id hold scalars: no array branch
+            return whole
+        element = self.scalar_eq("je.value", "je.type", value)
+        return (
+            f"({whole}) OR EXISTS (SELECT 1 FROM json_each(doc, {path}) AS je "
+            f"WHERE je.type NOT IN ('array', 'object') AND ({element}))"
+        )
+
+    def scalar_eq(self, expr: str, type_of: str, value: Any) -> str:
+        if value is None:
+            return f"{expr} IS NULL"
+        if isinstance(value, bool):
+            return f"coalesce({type_of} = '{'true' if value else 'false'}', 0)"
+        if isinstance(value, (int, float)):
+            v = self.bind(_encode_filter(value))
+            return f"coalesce({expr} = {v} AND {type_of} IN ('integer', 'real'), 0)"
+        if isinstance(value, (Mapping, list, tuple)):
+            v = self.bind(_dumps(_encode_filter(value)))
+            return f"coalesce({type_of} IN ('array', 'object') AND {expr} = json({v}), 0)"
+        encoded = _encode_filter(value)
+        v = self.bind(encoded)
+        if isinstance(encoded, str) and encoded[:1] in ("{", "["):
+            # json_extract returns objects/arrays as JSON text: rule out a look-alike.
+            return f"coalesce({expr} = {v} AND {type_of} = 'text', 0)"
+        return f"coalesce({expr} = {v}, 0)"
+
+    def compare(self, name: str, sql_op: str, value: Any) -> str:
+        """A range comparison with MongoDB's type bracketing (only same-type values match)."""
+        expr, path = self.field(name)
+        if isinstance(value, datetime):
+            v, lo, hi = self.bind(encode_datetime(value)), self.bind(_DT), self.bind(_DT_END)
+            return f"{expr} {sql_op} {v} AND {expr} >= {lo} AND {expr} < {hi}"
+        if isinstance(value, bool) or value is None or not isinstance(value, (int, float, str)):
+            raise ConfigError(
+                f"filter {name!r}: range operators take numbers, strings or datetimes, "
+                f"got {type(value).__name__}"
+            )
+        v = self.bind(_encode_filter(value))
+        if isinstance(value, str):
+            lo, hi = self.bind(_DT), self.bind(_DT_END)
+            return (
+                f"{expr} {sql_op} {v} AND json_type(doc, {path}) = 'text' "
+                f"AND NOT ({expr} >= {lo} AND {expr} < {hi})"
+            )
+        return f"{expr} {sql_op} {v} AND json_type(doc, {path}) IN ('integer', 'real')"
+
+    def order_by(self, sort: Sequence[tuple[str, int]]) -> str:
+        order = []
+        for name, direction in sort:
+            if direction not in (1, -1):
+                raise ConfigError(f"sort {name!r}: direction must be 1 or -1, got {direction!r}")
+            expr, _ = self.field(name)
+            order.append(f"{expr} {'ASC' if direction == 1 else 'DESC'}")
+        order.append("rowid ASC")  # a stable order for ties
+        return ", ".join(order)
+
+
+def _encode_filter(value: Any) -> Any:
+    try:
+        return _encode(value)
+    except DocumentError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+# --- the store --------------------------------------------------------------------------------
+
+
+class SqliteStore(Store):
+    """newsmon's three collections in one SQLite file (WAL, one transaction per batch)."""
+
+    def __init__(self, path: str | Path, *, seen_on_max: int = 100) -> None:
+        if seen_on_max < 1:
+            raise ConfigError(f"seen_on_max must be >= 1, got {seen_on_max}")
+        self.path = Path(path)
+        self.seen_on_max = seen_on_max
+        self._conn: sqlite3.Connection | None = None
+        # The caller serialises calls; the lock makes a mistake there harmless instead of
+        # interleaving two transactions on one connection.
+        self._lock = threading.RLock()
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open (creating if needed) the file, set WAL + synchronous=NORMAL, create the schema."""
+        with self._lock:
+            if self._conn is not None:
+                return
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a batch is exactly
+                # one transaction. check_same_thread=False: opened on one thread, used by a
+                # worker thread.
+                conn = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False, timeout=30
+                )
+                try:
+                    mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                    if str(mode).lower() != "wal":
+                        raise StorageError(f"{self.describe()}: cannot enable WAL (got {mode})")
+                    conn.execute("PRAGMA synchronous=NORMAL")
+                    conn.execute("PRAGMA foreign_keys=OFF")
+                    conn.executescript(_SCHEMA)
+                except BaseException:
+                    conn.close()
+                    raise
+            except sqlite3.Error as exc:
+                raise StorageError(f"{self.describe()}: cannot open: {exc}") from exc
+            except OSError as exc:
+                raise StorageError(f"{self.describe()}: cannot create directory: {exc}") from exc
+            self._conn = conn
+            logger.info("Opened embedded store %s", self.describe())
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL); idempotent."""
+        with self._lock:
+            if self._conn is None:
+                return
+            conn, self._conn = self._conn, None
+            try:
+                conn.close()
+            except sqlite3.Error as exc:
+                raise StorageError(f"{self.describe()}: close failed: {exc}") from exc
+
+    def describe(self) -> str:
+        """The SQLite file path."""
+        return f"sqlite:{self.path}"
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StorageError(f"{self.describe()}: store is not open")
+        return self._conn
+
+    def _run_batch(
+        self, table: str, docs: Sequence[Mapping[str, Any]], step: Any, prefetch: str
+    ) -> WriteSummary:
+        """Run ``step`` per document inside one transaction and commit once."""
+        summary = WriteSummary()
+        if not docs:
+            return summary
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    state = self._prefetch(conn, table, docs, prefetch)
+                    for doc in docs:
+                        step(conn, doc, state, summary)
+                    if not conn.in_transaction:
+                        # SQLite rolls the whole transaction back on some errors (disk full,
+                        # I/O): then nothing of this batch landed.
+                        raise StorageError(f"{self.describe()}: batch rolled back by SQLite")
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise StorageError(f"{self.describe()}: {table} batch failed: {exc}") from exc
+        return summary
+
+    @staticmethod
+    def _prefetch(
+        conn: sqlite3.Connection, table: str, docs: Sequence[Mapping[str, Any]], columns: str
+    ) -> dict[str, dict[str, Any]]:
+        """``columns`` (SQL returning a JSON object) of the batch's stored ids, keyed on _id."""
+        ids = sorted({d.get("_id") for d in docs if isinstance(d.get("_id"), str)})
+        state: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT _id, {columns} FROM {table} WHERE _id IN ({marks})"  # noqa: S608
+            for doc_id, text in conn.execute(sql, chunk):
+                state[doc_id] = json.loads(text)
+        return state
+
+    @staticmethod
+    def _write(
+        conn: sqlite3.Connection, table: str, doc_id: str, doc: dict[str, Any], exists: bool
+    ) -> None:
+        # One statement per document: on a constraint error SQLite backs out that statement
+        # alone (its statement journal acts as a savepoint) and the transaction goes on.
+        if exists:
+            conn.execute(f"UPDATE {table} SET doc = ? WHERE _id = ?", (_dumps(doc), doc_id))
+        else:
+            conn.execute(f"INSERT INTO {table} (_id, doc) VALUES (?, ?)", (doc_id, _dumps(doc)))
+
+    # --- articles -----------------------------------------------------------------------------
+
+    def upsert_articles(self, docs: Sequence[Mapping[str, Any]]) -> WriteSummary:
+        """See ``Store.upsert_articles``; one transaction, failures isolated per document."""
+        # The prefetch reads only the bookkeeping fields: the unchanged path (the common one on
+        # recrawls) then never parses or re-encodes the whole article in Python.
+        return self._run_batch("articles", docs, self._article_step, _ARTICLE_STATE)
+
+    def _article_step(
+        self,
+        conn: sqlite3.Connection,
+        doc: Mapping[str, Any],
+        state: dict[str, dict[str, Any]],
+        summary: WriteSummary,
+    ) -> None:
+        try:
+            doc_id = _doc_id(doc)
+            seen = _seen_time(doc)
+            new = _encode_doc(doc)
+        except DocumentError as exc:
+            _fail(summary, doc, str(exc))
+            return
+        old = state.get(doc_id)
+        try:
+            if old is None:
+                outcome = "inserted"
+                mark = {"first_seen": seen, "last_seen": seen, "times_seen": 1}
+                row = {**new, **mark}
+                conn.execute(
+                    "INSERT INTO articles (_id, doc) VALUES (?, ?)", (doc_id, _dumps(row))
+                )
+            else:
+                mark = {
+                    "first_seen": old.get("first_seen") or seen,
+                    "last_seen": _max_time(old.get("last_seen"), seen),
+                    "times_seen": _count(old.get("times_seen")) + 1,
+                }
+                if old.get("content_hash") == new.get("content_hash"):
+                    outcome = "unchanged"
+                    conn.execute(
+                        "UPDATE articles SET doc = json_set(doc, '$.last_seen', ?, "
+                        "'$.times_seen', ?) WHERE _id = ?",
+                        (mark["last_seen"], mark["times_seen"], doc_id),
+                    )
+                else:
+                    outcome = "updated"
+                    (text,) = conn.execute(
+                        "SELECT doc FROM articles WHERE _id = ?", (doc_id,)
+                    ).fetchone()
+                    row = {**json.loads(text), **new, **mark}
+                    conn.execute(
+                        "UPDATE articles SET doc = ? WHERE _id = ?", (_dumps(row), doc_id)
+                    )
+        except sqlite3.IntegrityError as exc:
+            # One statement per document: SQLite backed out this statement alone (its statement
+            # journal acts as a savepoint); the transaction and the batch go on.
+            _fail(summary, doc, _integrity_message(exc, new))
+            return
+        state[doc_id] = {"content_hash": new.get("content_hash"), **mark}
+        setattr(summary, outcome, getattr(summary, outcome) + 1)
+
+    # --- snippets -----------------------------------------------------------------------------
+
+    def upsert_snippets(self, docs: Sequence[Mapping[str, Any]]) -> WriteSummary:
+        """See ``Store.upsert_snippets``; same-id documents merge through the running state."""
+        return self._run_batch("feed_snippets", docs, self._snippet_step, "doc")
+
+    def _snippet_step(
+        self,
+        conn: sqlite3.Connection,
+        doc: Mapping[str, Any],
+        state: dict[str, dict[str, Any]],
+        summary: WriteSummary,
+    ) -> None:
+        try:
+            doc_id = _doc_id(doc)
+            seen = _seen_time(doc)
+            new = _encode_doc(doc)
+            pages = new.get("seen_on") or []
+            if not isinstance(pages, list):
+                raise DocumentError("seen_on must be a list")
+        except DocumentError as exc:
+            _fail(summary, doc, str(exc))
+            return
+        old = state.get(doc_id)
+        if old is None:
+            row = {
+                **new,
+                "seen_on": _union([], pages, self.seen_on_max),
+                "first_seen": seen,
+                "last_seen": seen,
+                "times_seen": 1,
+            }
+            outcome = "inserted"
+        else:
+            before = old.get("seen_on") if isinstance(old.get("seen_on"), list) else []
+            merged = _union(before, pages, self.seen_on_max)
+            row = dict(old)
+            row["seen_on"] = merged
+            row["first_seen"] = _min_time(old.get("first_seen"), seen)
+            row["last_seen"] = _max_time(old.get("last_seen"), seen)
+            row["times_seen"] = _count(old.get("times_seen")) + 1
+            outcome = "updated" if len(merged) > len(before) else "unchanged"
+        try:
+            self._write(conn, "feed_snippets", doc_id, row, exists=old is not None)
+        except sqlite3.IntegrityError as exc:
+            _fail(summary, doc, _integrity_message(exc, new))
+            return
+        state[doc_id] = row
+        setattr(summary, outcome, getattr(summary, outcome) + 1)
+
+    # --- runs ---------------------------------------------------------------------------------
+
+    def insert_run(self, run: Mapping[str, Any]) -> None:
+        """Insert a crawl run; a duplicate ``_id`` or bad value raises StorageError."""
+        try:
+            doc_id = _doc_id(run)
+            text = _dumps(_encode_doc(run))
+        except DocumentError as exc:
+            raise StorageError(f"crawl run {run.get('_id')!r}: {exc}") from exc
+        with self._lock:
+            try:
+                self._connection().execute(
+                    "INSERT INTO crawl_runs (_id, doc) VALUES (?, ?)", (doc_id, text)
+                )
+            except sqlite3.Error as exc:
+                raise StorageError(f"{self.describe()}: crawl run {doc_id!r}: {exc}") from exc
+
+    def update_run(self, run_id: str, fields: Mapping[str, Any]) -> None:
+        """Set top-level fields of a crawl run (a missing run is logged, not an error)."""
+        try:
+            if "_id" in fields:
+                raise DocumentError("_id cannot be changed")
+            new = _encode_doc(fields)
+        except DocumentError as exc:
+            raise StorageError(f"crawl run {run_id!r}: {exc}") from exc
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    row = conn.execute(
+                        "SELECT doc FROM crawl_runs WHERE _id = ?", (run_id,)
+                    ).fetchone()
+                    if row is None:
+                        logger.warning("update_run: no crawl run %r in %s", run_id, self.describe())
+                    else:
+                        doc = {**json.loads(row[0]), **new}
+                        conn.execute(
+                            "UPDATE crawl_runs SET doc = ? WHERE _id = ?", (_dumps(doc), run_id)
+                        )
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise StorageError(f"{self.describe()}: crawl run {run_id!r}: {exc}") from exc
+
+    # --- queries ------------------------------------------------------------------------------
+
+    def find(
+        self,
+        collection: str,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        sort: Sequence[tuple[str, int]] = (),
+        limit: int = 0,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield matching documents (``_id`` first), datetimes decoded to aware UTC."""
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+            raise ConfigError(f"limit must be an int >= 0, got {limit!r}")
+        query = _Query(_table(collection))
+        sql = f"SELECT _id, doc FROM {query.table} WHERE {query.where(filter)}"
+        sql += f" ORDER BY {query.order_by(sort)}"
+        if limit:
+            sql += f" LIMIT {limit:d}"
+        # Rows are fetched under the lock in one go: a cursor left open across calls would
+        # interleave with writes on the same connection.
+        rows = self._fetch(sql, query.params)
+        return (_row_doc(doc_id, text) for doc_id, text in rows)
+
+    def count(self, collection: str, filter: Mapping[str, Any] | None = None) -> int:
+        """Count matching documents."""
+        query = _Query(_table(collection))
+        sql = f"SELECT count(*) FROM {query.table} WHERE {query.where(filter)}"
+        return int(self._fetch(sql, query.params)[0][0])
+
+    def _fetch(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
+        with self._lock:
+            try:
+                return self._connection().execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StorageError(f"{self.describe()}: query failed: {exc}") from exc
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _table(collection: str) -> str:
+    if collection not in _TABLES:
+        raise ConfigError(f"unknown collection {collection!r} (one of {', '.join(COLLECTIONS)})")
+    return _TABLES[collection]
+
+
+def _row_doc(doc_id: str, text: str) -> dict[str, Any]:
+    doc = {"_id": doc_id}
+    doc.update(_decode(json.loads(text)))
+    return doc
+
+
+def _fail(summary: WriteSummary, doc: Mapping[str, Any], message: str) -> None:
+    summary.failed += 1
+    summary.errors.append((str(doc.get("_id")), message))
+
+
+def _integrity_message(exc: sqlite3.IntegrityError, doc: Mapping[str, Any]) -> str:
+    if "articles.url" in str(exc):
+        return f"duplicate url {doc.get('url')!r} (held by another article)"
+    return f"constraint failed: {exc}"
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _is_time(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(_DT)
+
+
+def _max_time(old: Any, new: str) -> str:
+    # Encoded datetimes compare lexically in time order.
+    return old if _is_time(old) and old > new else new
+
+
+def _min_time(old: Any, new: str) -> str:
+    return old if _is_time(old) and old < new else new
+
+
+def _union(before: list[Any], pages: list[Any], cap: int) -> list[Any]:
+    """``before`` plus the new ``pages`` not in it, in order, while fewer than ``cap``."""
+    out = list(before)
+    seen = {json.dumps(p, sort_keys=True) for p in out}
+    for page in pages:
+        if len(out) >= cap:
+            break
+        key = json.dumps(page, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            out.append(page)
+    return out
