@@ -121,7 +121,7 @@ def _run_crawl(site: str, spider_args: dict[str, str], settings: Any,
         raise ConfigError(f"unknown site {site!r}; known: {', '.join(sorted(profiles)) or 'none'}")
     check_spider_arguments(spider_args)
     where = _check_store(settings)
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(site)
     process.crawl(crawler, **spider_args)
     err.print(f"Crawling [bold]{site}[/] into {where} …")

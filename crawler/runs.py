@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from pipelines.storage.config import StoreConfig
@@ -101,7 +102,7 @@ class CrawlRunRecorder:
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
 
-    def spider_opened(self, spider: Spider) -> Any:
+    async def spider_opened(self, spider: Spider) -> None:
         self.crawler.stats.set_value("newsmon/run_id", self.run_id)
         run = {
             "_id": self.run_id,
@@ -121,11 +122,11 @@ class CrawlRunRecorder:
             self.store.open()
             self.store.insert_run(run)
 
-        return deferToThread(insert).addErrback(self._log_failure, "record the start of")
+        await self._in_thread(insert, "record the start of")
 
-    def spider_closed(self, spider: Spider, reason: str) -> Any:
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.store is None:
-            return None
+            return
         stats = dict(self.crawler.stats.get_stats())
         fields = {
             "finished_at": datetime.now(UTC),
@@ -142,7 +143,11 @@ class CrawlRunRecorder:
             finally:
                 store.close()
 
-        return deferToThread(update).addErrback(self._log_failure, "record the end of")
+        await self._in_thread(update, "record the end of")
 
-    def _log_failure(self, failure: Any, what: str) -> None:
-        logger.error("Could not %s crawl run %s: %s", what, self.run_id, failure.getErrorMessage())
+    async def _in_thread(self, func: Any, what: str) -> None:
+        """Run a blocking store call off the reactor; a failure is logged, never fatal to the crawl."""
+        try:
+            await maybe_deferred_to_future(deferToThread(func))
+        except Exception as exc:  # the crawl's data matters more than its run record
+            logger.error("Could not %s crawl run %s: %s", what, self.run_id, exc)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import task
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
@@ -97,7 +98,11 @@ class StorePipeline:
 
         self._pool.start()
         self.store = self.config.create()
-        await self._in_thread(self.store.open)
+        try:
+            await self._in_thread(self.store.open)
+        except BaseException:
+            self._pool.stop()
+            raise
         logger.info("Storing items in %s", self.store.describe())
         self._timer = task.LoopingCall(self._flush_aged)
         self._timer.clock = reactor  # type: ignore[assignment]
@@ -137,9 +142,9 @@ class StorePipeline:
                if buf and now - self._oldest.get(c, now) >= self.flush_seconds]
         if not due:
             return None
-        from twisted.internet.defer import DeferredList, ensureDeferred
+        from twisted.internet.defer import DeferredList
 
-        return DeferredList([ensureDeferred(self._flush(c)) for c in due])
+        return DeferredList([deferred_from_coro(self._flush(c)) for c in due])
 
     async def _flush(self, collection: str) -> None:
         batch, self._buffers[collection] = self._buffers[collection], []
@@ -178,9 +183,10 @@ class StorePipeline:
         return path
 
     def _in_thread(self, func: Callable[..., T], *args: Any) -> Any:
+        """Run ``func`` on the store thread; awaitable from a coroutine under any reactor."""
         from twisted.internet import reactor
 
-        return deferToThreadPool(reactor, self._pool, func, *args)
+        return maybe_deferred_to_future(deferToThreadPool(reactor, self._pool, func, *args))
 
     def _inc(self, key: str, count: int) -> None:
         if count:

@@ -1,0 +1,99 @@
+"""Shared fixtures: the demo news site on a local port, and the store tiers.
+
+Store tiers: ``embedded`` (the SQLite store in a temp dir) always; ``server`` when
+``NEWSMON_TEST_MONGO_URI`` (or ``MONGO_URI``) names a MongoDB-protocol server. In this project's
+CI that server is FerretDB (``deploy/ferretdb``), and the tier's id is
+``NEWSMON_TEST_SERVER_KIND`` (``ferretdb``); ``deploy/`` runs the same tests against MongoDB.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SERVER_URI = os.environ.get("NEWSMON_TEST_MONGO_URI") or os.environ.get("MONGO_URI")
+SERVER_KIND = os.environ.get("NEWSMON_TEST_SERVER_KIND", "mongodb-server")
+NO_SERVER_REASON = (
+    "no NEWSMON_TEST_MONGO_URI/MONGO_URI: the real-server tier runs in CI against FerretDB "
+    "(bash deploy/dev.sh test builds and starts it when Go is installed)"
+)
+
+
+@dataclass
+class StoreTier:
+    """How a test (or a crawl subprocess) reaches one store."""
+
+    kind: str  # "embedded" or the server kind
+    data_dir: Path
+    mongo_uri: str | None = None
+    database: str | None = None
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("NEWSMON_MONGO_URI", "MONGO_URI", "NEWSMON_MONGO_DATABASE")}
+        env["NEWSMON_DATA_DIR"] = str(self.data_dir)
+        if self.mongo_uri:
+            env["NEWSMON_MONGO_URI"] = self.mongo_uri
+            env["NEWSMON_MONGO_DATABASE"] = self.database or "newsmon"
+        return env
+
+    def open(self):
+        from pipelines.storage import open_store
+
+        store = open_store(mongo_uri=self.mongo_uri, mongo_database=self.database or "newsmon",
+                           data_dir=self.data_dir)
+        store.open()
+        return store
+
+    def drop(self) -> None:
+        if self.mongo_uri:
+            import pymongo
+
+            with pymongo.MongoClient(self.mongo_uri, serverSelectionTimeoutMS=5000) as client:
+                client.drop_database(self.database)
+
+
+@pytest.fixture(params=["embedded", "server"],
+                ids=lambda p: p if p == "embedded" else SERVER_KIND)
+def store_tier(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreTier]:
+    if request.param == "server":
+        if not SERVER_URI:
+            pytest.skip(NO_SERVER_REASON)
+        tier = StoreTier(SERVER_KIND, tmp_path / "data", SERVER_URI, f"newsmon_test_{uuid.uuid4().hex[:12]}")
+    else:
+        tier = StoreTier("embedded", tmp_path / "data")
+    yield tier
+    tier.drop()
+
+
+@pytest.fixture(scope="session")
+def demo_site():
+    from crawler.demo import build_site
+
+    return build_site(seed=7)
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_site):
+    from crawler.demo import serve
+
+    server = serve(demo_site)
+    yield server
+    server.close()
+
+
+def run_newsmon(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the ``newsmon`` CLI as a user would, from the project root."""
+    return subprocess.run(
+        [sys.executable, "-c", "from crawler.cli import main; main()", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+    )

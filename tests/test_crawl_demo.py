@@ -1,0 +1,99 @@
+"""End to end: a real Scrapy crawl of the local demo site into each store tier.
+
+The crawl runs as a user runs it (`newsmon crawl demo` in a child process, a real Scrapy
+crawl over HTTP on 127.0.0.1); the assertions read what was stored and the crawl_runs document.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from tests.conftest import run_newsmon
+
+
+def _crawl(tier, server):
+    result = run_newsmon(["crawl", "demo", "-a", f"base_url={server.base_url}/"], tier.env())
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    return result
+
+
+def test_demo_crawl_stores_every_article_and_snippet_once(store_tier, demo_site, demo_server) -> None:
+    _crawl(store_tier, demo_server)
+    store = store_tier.open()
+    try:
+        articles = list(store.find("articles", {"site": "demo"}))
+        snippets = list(store.find("feed_snippets", {"site": "demo"}))
+        runs = list(store.find("crawl_runs", {"site": "demo"}))
+    finally:
+        store.close()
+
+    # Every fixture article exactly once, with the right fields.
+    by_path = {urlsplit(doc["url"]).path: doc for doc in articles}
+    assert len(by_path) == len(articles), "an article was stored under two URLs"
+    expected = {truth.path: truth for truth in demo_site.articles}
+    assert sorted(by_path) == sorted(expected)
+    wrong = []
+    for path, truth in expected.items():
+        doc = by_path[path]
+        got = {
+            "title": doc["title"], "authors": doc["authors"], "published": doc["published"],
+            "modified": doc.get("modified"),
+        }
+        want = {
+            "title": truth.title, "authors": truth.authors, "published": truth.published,
+            "modified": truth.modified if truth.modified else doc.get("modified"),
+        }
+        if got != want:
+            wrong.append((path, got, want))
+        paragraphs = doc["body"].split("\n\n")
+        if truth.truncated:
+            assert paragraphs[: len(truth.paragraphs)] == truth.paragraphs[: len(paragraphs)], path
+        elif paragraphs != truth.paragraphs:
+            wrong.append((path, "body", paragraphs[:3], truth.paragraphs[:3]))
+        for phrase in demo_site.boilerplate_phrases:
+            assert phrase not in doc["body"], (path, phrase)
+        assert doc["schema_version"] == 1
+        assert doc["published"].tzinfo is not None
+    assert not wrong, f"{len(wrong)} articles differ from the fixture, e.g. {wrong[:3]}"
+
+    # Every distinct News Feed snippet exactly once, with its date resolved across midnight.
+    got_snippets = {(s["headline"], s["text"]): s for s in snippets}
+    assert len(got_snippets) == len(snippets)
+    want_snippets = {(s.headline, s.text): s for s in demo_site.snippets}
+    assert set(got_snippets) == set(want_snippets)
+    for key, truth in want_snippets.items():
+        doc = got_snippets[key]
+        assert doc["published"] == truth.published, (key, doc["published"], truth.published)
+        assert doc["times_seen"] >= 1 and doc["seen_on"]
+    days = {s.published.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Kyiv")).date()
+            for s in demo_site.snippets}
+    assert len(days) >= 2, "the fixture's News Feed should span midnight"
+
+    # Broken pages are counted, and the crawl still finished normally.
+    (run,) = runs
+    assert run["outcome"] == "finished"
+    stats = run["stats"]
+    assert stats["newsmon/errors/http_404"] >= 1
+    assert stats["newsmon/errors/http_500"] >= 1
+    assert stats.get("newsmon/pages/not_article/empty", 0) >= 1
+    assert run["summary"]["articles_new"] == len(expected)
+
+
+def test_second_crawl_adds_nothing(store_tier, demo_site, demo_server) -> None:
+    _crawl(store_tier, demo_server)
+    store = store_tier.open()
+    try:
+        counts = (store.count("articles"), store.count("feed_snippets"))
+    finally:
+        store.close()
+    _crawl(store_tier, demo_server)
+    store = store_tier.open()
+    try:
+        assert (store.count("articles"), store.count("feed_snippets")) == counts
+        runs = list(store.find("crawl_runs", {"site": "demo"}, sort=[("started_at", 1)]))
+    finally:
+        store.close()
+    assert len(runs) == 2
+    second = runs[1]["summary"]
+    assert second["articles_new"] == 0 and second["snippets_new"] == 0
+    assert second["articles_unchanged"] == counts[0]
