@@ -154,9 +154,10 @@ def _print_summary(site: str, stats: dict[str, Any]) -> None:
     ]
     for label, value in rows:
         table.add_row(label, str(value))
-    table.add_row("run id", str(stats.get("newsmon/run_id", "-")))
-    table.add_row("data", str(stats.get("_store", "-")))
     out.print(table)
+    # Plain lines, never cut to the terminal width: scripts and people copy these.
+    click.echo(f"run id: {stats.get('newsmon/run_id', '-')}")
+    click.echo(f"data: {stats.get('_store', '-')}")
 
 
 def _crawl_settings(settings: Any, trigger: str) -> None:
@@ -192,8 +193,8 @@ def crawl(site: str, spider_args: tuple[str, ...], setting_pairs: tuple[str, ...
 @cli.command()
 @click.option("--serve", is_flag=True, help="Only serve the demo site (until Ctrl-C); do not crawl.")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=None, type=int,
-              help="Port to serve on (default: 8765 with --serve, a free port otherwise).")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to serve on. Article URLs include it, so keep it between runs.")
 @click.option("--seed", default=7, show_default=True, help="Seed of the generated site.")
 @click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting override.")
 @_friendly
@@ -207,10 +208,7 @@ def demo(serve: bool, host: str, port: int | None, seed: int, setting_pairs: tup
 
     site = build_site(seed=seed)
     if serve:
-        try:
-            server = serve_site(site, host=host, port=8765 if port is None else port)
-        except OSError as exc:
-            raise ConfigError(f"cannot listen on {host}:{port or 8765}: {exc.strerror}") from exc
+        server = _serve_demo(serve_site, site, host, port)
         click.echo(f"Serving the demo site at {server.base_url}/ (Ctrl-C to stop)")
         click.echo(f"Crawl it with: scrapy crawl demo -a base_url={server.base_url}/")
         try:
@@ -222,10 +220,7 @@ def demo(serve: bool, host: str, port: int | None, seed: int, setting_pairs: tup
         return
     settings = _settings(setting_pairs)
     _crawl_settings(settings, "demo")
-    try:
-        server = serve_site(site, host=host, port=port or 0)
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    server = _serve_demo(serve_site, site, host, port)
     try:
         stats = _run_crawl("demo", {"base_url": server.base_url + "/"}, settings)
     finally:
@@ -233,6 +228,16 @@ def demo(serve: bool, host: str, port: int | None, seed: int, setting_pairs: tup
     _print_summary("demo", stats)
     if stats.get("_failed"):
         sys.exit(1)
+
+
+def _serve_demo(serve_site: Callable[..., Any], site: Any, host: str, port: int) -> Any:
+    try:
+        return serve_site(site, host=host, port=port)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot serve the demo site on {host}:{port}: {exc.strerror} "
+            "(is `newsmon demo --serve` running? choose another --port)"
+        ) from exc
 
 
 def _parse_when(value: str | None) -> datetime | None:

@@ -106,8 +106,10 @@ class NewsSpider(scrapy.Spider):
             self.profile = self.profile.with_base_url(base_url if base_url.endswith("/") else base_url + "/")
         self.limits = limits
         self.allowed_domains = list(self.profile.allowed_domains)
-        self._articles_requested = 0
         self._article_urls_seen: set[str] = set()
+        self._articles_stored = 0  # Article items yielded (max_articles counts these)
+        self._articles_in_flight = 0
+        self._article_backlog: list[tuple[str, str | None]] = []
 
     # --- start -----------------------------------------------------------------------------------
 
@@ -212,16 +214,42 @@ class NewsSpider(scrapy.Spider):
         key = canonicalize_url(url, keep_fragments=False)
         if key in self._article_urls_seen:
             return
-        if self.limits.max_articles is not None and self._articles_requested >= self.limits.max_articles:
-            self._count("articles/skipped_max_articles")
-            return
         self._article_urls_seen.add(key)
-        self._articles_requested += 1
-        yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
+        cap = self.limits.max_articles
+        if cap is not None and self._articles_stored + self._articles_in_flight >= cap:
+            # Held back, not dropped: if a page in flight turns out not to be an article
+            # (404, soft 404), the next held-back URL takes its place.
+            self._article_backlog.append((url, section))
+            return
+        self._articles_in_flight += 1
+        yield scrapy.Request(url, callback=self.parse_article, errback=self.on_article_error,
                              cb_kwargs={"section": section})
+
+    def _article_done(self, stored: bool) -> Iterator[scrapy.Request]:
+        """Account for a finished article request and release held-back URLs into its place."""
+        self._articles_in_flight -= 1
+        self._articles_stored += stored
+        cap = self.limits.max_articles
+        while self._article_backlog and cap is not None and \
+                self._articles_stored + self._articles_in_flight < cap:
+            url, section = self._article_backlog.pop(0)
+            self._articles_in_flight += 1
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_article_error,
+                                 cb_kwargs={"section": section})
+
+    def on_article_error(self, failure: Failure) -> Iterator[scrapy.Request]:
+        self.on_error(failure)
+        yield from self._article_done(stored=False)
 
     def parse_article(self, response: Response, section: str | None) -> Iterator[Any]:
         """An article candidate: an Article item if it is one, and its News Feed snippets."""
+        stored = False
+        for output in self._parse_article(response, section):
+            stored = stored or isinstance(output, Article)
+            yield output
+        yield from self._article_done(stored)
+
+    def _parse_article(self, response: Response, section: str | None) -> Iterator[Any]:
         from crawler.extraction import extract_article
 
         if not isinstance(response, TextResponse) or not response.body.strip():
@@ -305,6 +333,10 @@ class NewsSpider(scrapy.Spider):
         when = when.replace(tzinfo=UTC) if when.tzinfo is None else when
         return when < self.limits.since
 
+    def closed(self, reason: str) -> None:
+        if self._article_backlog:
+            self._count_n("articles/skipped_max_articles", len(self._article_backlog))
+
     def on_error(self, failure: Failure) -> None:
         """Count a failed request by HTTP status or exception type; the crawl goes on."""
         if failure.check(HttpError):
@@ -318,3 +350,6 @@ class NewsSpider(scrapy.Spider):
 
     def _count(self, key: str) -> None:
         self.crawler.stats.inc_value(f"newsmon/{key}")
+
+    def _count_n(self, key: str, count: int) -> None:
+        self.crawler.stats.inc_value(f"newsmon/{key}", count)

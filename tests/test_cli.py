@@ -1,0 +1,119 @@
+"""The command lines users and scripts rely on: `newsmon …` and `scrapy …` from the project root."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+
+import pytest
+
+from tests.conftest import ROOT, StoreTier, run_newsmon
+
+
+@pytest.fixture
+def embedded(tmp_path) -> StoreTier:
+    return StoreTier("embedded", tmp_path / "data")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["crawl", "nosuchsite"], "unknown site 'nosuchsite'"),
+        (["crawl", "demo", "-a", "since=yesterday-ish"], "since='yesterday-ish': not an ISO date"),
+        (["crawl", "demo", "-a", "max_articles=0"], "max_articles='0': must be at least 1"),
+        (["crawl", "demo", "-a", "colour=red"], "unknown spider argument -a colour"),
+        (["crawl", "demo", "-a", "novalue"], "expected key=value"),
+        (["export", "articles", "--since", "last tuesday"], "not an ISO date"),
+        (["crawl", "demo", "-s", "MONGO_URI=postgres://x"], "MONGO_URI must start with mongodb://"),
+    ],
+)
+def test_user_mistakes_give_one_line_and_status_2(embedded, args, message) -> None:
+    result = run_newsmon(args, embedded.env(), timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unreachable_store_is_one_line_without_credentials(embedded) -> None:
+    env = embedded.env() | {"NEWSMON_MONGO_URI": "mongodb://alice:s3cret@127.0.0.1:9/?serverSelectionTimeoutMS=300"}
+    result = run_newsmon(["crawl", "demo"], env, timeout=60)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "s3cret" not in result.stderr and "127.0.0.1:9" in result.stderr
+
+
+def test_every_subcommand_has_help(embedded) -> None:
+    for command in ([], ["crawl"], ["demo"], ["export"], ["sites"]):
+        result = run_newsmon([*command, "--help"], embedded.env(), timeout=60)
+        assert result.returncode == 0 and "Usage:" in result.stdout, command
+
+
+def test_sites_lists_profiles(embedded) -> None:
+    result = run_newsmon(["sites"], embedded.env() | {"COLUMNS": "200"}, timeout=60)
+    assert result.returncode == 0
+    assert "kyivindependent.com" in result.stdout and "demo" in result.stdout
+
+
+def test_crawl_limits_and_export(embedded, demo_site, demo_server) -> None:
+    result = run_newsmon(
+        ["crawl", "demo", "-a", f"base_url={demo_server.base_url}/", "-a", "max_articles=5",
+         "-a", "max_pages=1", "-a", "since=2024-06-01"],
+        embedded.env(),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "articles new" in result.stdout
+    exported = run_newsmon(["export", "articles", "--site", "demo"], embedded.env())
+    assert exported.returncode == 0, exported.stderr
+    docs = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert 1 <= len(docs) <= 5
+    for doc in docs:
+        assert doc["published"].endswith("Z") and doc["published"] >= "2024-06-01"
+        assert {"_id", "url", "title", "body", "authors", "first_seen", "schema_version"} <= doc.keys()
+    published = [doc["published"] for doc in docs]
+    assert published == sorted(published, reverse=True)
+
+    limited = run_newsmon(["export", "snippets", "--limit", "3", "--since", "2024-11-25"], embedded.env())
+    snippets = [json.loads(line) for line in limited.stdout.splitlines()]
+    assert len(snippets) == 3
+    assert all(datetime.fromisoformat(s["published"]).year == 2024 for s in snippets)
+    runs = run_newsmon(["export", "runs"], embedded.env())
+    (run,) = [json.loads(line) for line in runs.stdout.splitlines()]
+    assert run["outcome"] == "finished" and run["args"]["max_articles"] == "5"
+
+
+def test_scrapy_list_and_crawl_from_project_root(embedded, demo_server) -> None:
+    listed = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=ROOT, env=embedded.env(),
+                            capture_output=True, text=True, timeout=60)
+    assert listed.stdout.split() == ["demo", "kyivindependent"]
+    crawled = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "demo", "-a", f"base_url={demo_server.base_url}/",
+         "-a", "max_articles=3", "-s", "LOG_LEVEL=WARNING"],
+        cwd=ROOT, env=embedded.env(), capture_output=True, text=True, timeout=300,
+    )
+    assert crawled.returncode == 0, crawled.stderr[-3000:]
+    store = embedded.open()
+    try:
+        assert store.count("articles") == 3
+        assert store.count("feed_snippets") > 0
+    finally:
+        store.close()
+
+
+def test_demo_twice_second_run_adds_nothing(embedded) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a free port, the same for both runs
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
+    first = run_newsmon(["demo", "--port", port], embedded.env())
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "articles new" in first.stdout and str(embedded.data_dir) in first.stdout.replace("\n", "")
+    second = run_newsmon(["demo", "--port", port], embedded.env())
+    assert second.returncode == 0, second.stderr[-3000:]
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip()
+            for line in second.stdout.splitlines() if line.count("│") == 3}
+    assert rows["articles new"] == "0" and rows["News Feed snippets new"] == "0"
+    assert int(rows["articles unchanged (seen before)"]) >= 150
