@@ -293,6 +293,71 @@ def export(what: str, site: str | None, since: str | None, limit: int,
     click.echo(f"exported {count} {what} from {store.describe()}", err=True)
 
 
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--url", required=True, help="The page's URL (resolves links, names the site).")
+@click.option("--encoding", default=None, help="Charset if known (as an HTTP header would give it).")
+@_friendly
+def extract(file: str, url: str, encoding: str | None) -> None:
+    """Extract the article from a saved HTML FILE and print it as JSON (no crawl, no store)."""
+    from crawler.extraction.cli import extract_command
+
+    click.echo(extract_command(file, url, encoding))
+
+
+@cli.command()
+@click.argument("url")
+@click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting override.")
+@_friendly
+def history(url: str, setting_pairs: tuple[str, ...]) -> None:
+    """Show an article's revisions: what changed in each edit (title, paragraphs)."""
+    from pipelines.history import article_history, format_history
+    from pipelines.storage.config import StoreConfig
+
+    store = StoreConfig.from_settings(_settings(setting_pairs)).create()
+    store.open()
+    try:
+        found = article_history(store, url)
+    finally:
+        store.close()
+    if found is None:
+        raise ConfigError(f"no stored article has the URL {url}")
+    click.echo(format_history(found))
+
+
+@cli.command("import-spool")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting override.")
+@_friendly
+def import_spool(files: tuple[str, ...], setting_pairs: tuple[str, ...]) -> None:
+    """Write batches kept in the spool (when the store was down) into the store.
+
+    With no FILES, every file in NEWSMON_DATA_DIR/spool/ is imported; each imported file is
+    removed only after its documents were written.
+    """
+    from pathlib import Path
+
+    from pipelines.spool import import_spool_file
+    from pipelines.storage.config import StoreConfig
+
+    config = StoreConfig.from_settings(_settings(setting_pairs))
+    paths = [Path(f) for f in files] or sorted(config.spool_dir.glob("*.jsonl"))
+    if not paths:
+        click.echo(f"nothing to import in {config.spool_dir}", err=True)
+        return
+    store = config.create()
+    store.open()
+    try:
+        for path in paths:
+            summary = import_spool_file(store, path)
+            click.echo(f"{path}: {summary.inserted} inserted, {summary.updated} updated, "
+                       f"{summary.unchanged} unchanged, {summary.failed} failed")
+            if not summary.failed:
+                path.unlink()
+    finally:
+        store.close()
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point."""
     return cli.main(args=argv, prog_name="newsmon")

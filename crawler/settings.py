@@ -10,6 +10,7 @@ BOT_NAME = "newsmon"
 # One spider per site profile (crawler/sites/*.toml), built by this loader instead of modules.
 SPIDER_LOADER_CLASS = "crawler.spiderloader.ProfileSpiderLoader"
 SPIDER_MODULES: list[str] = []
+COMMANDS_MODULE = "crawler.commands"  # `scrapy crawl` checks site and -a arguments first
 NEWSMON_SITES_DIR = None  # extra profile directory; env NEWSMON_SITES_DIR overrides
 
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring crawler)"

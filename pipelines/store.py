@@ -12,12 +12,9 @@ as ``newsmon/store/<collection>/<inserted|updated|unchanged|failed>``.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from itemadapter import ItemAdapter
@@ -29,6 +26,7 @@ from twisted.python.threadpool import ThreadPool
 
 from crawler.errors import StorageError
 from crawler.items import Article, FeedSnippet
+from pipelines.spool import write_spool_file
 from pipelines.storage.config import StoreConfig
 
 if TYPE_CHECKING:
@@ -160,9 +158,9 @@ class StorePipeline:
                 logger.error("Bulk write of %d %s failed (attempt %d): %s",
                              len(batch), collection, attempt, exc)
         if summary is None:
-            path = await self._in_thread(self._spool, collection, batch)
+            path = await self._in_thread(write_spool_file, self.config.spool_dir, collection, batch)
             self._inc(f"store/{collection}/spooled", len(batch))
-            logger.error("Kept %d %s in %s; re-import with `newsmon import-spool`", len(batch),
+            logger.error("Kept %d %s in %s; write them later with `newsmon import-spool`", len(batch),
                          collection, path)
             return
         for outcome in ("inserted", "updated", "unchanged", "failed"):
@@ -171,16 +169,6 @@ class StorePipeline:
             logger.warning("Could not store %s %s: %s", collection, key, message)
 
     # --- helpers ---------------------------------------------------------------------------------
-
-    def _spool(self, collection: str, batch: list[dict[str, Any]]) -> Path:
-        spool = self.config.spool_dir
-        spool.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        path = spool / f"{collection}-{stamp}.jsonl"
-        with path.open("w", encoding="utf-8") as handle:
-            for doc in batch:
-                handle.write(json.dumps(doc, default=_json_default, ensure_ascii=False) + "\n")
-        return path
 
     def _in_thread(self, func: Callable[..., T], *args: Any) -> Any:
         """Run ``func`` on the store thread; awaitable from a coroutine under any reactor."""
@@ -191,9 +179,3 @@ class StorePipeline:
     def _inc(self, key: str, count: int) -> None:
         if count:
             self.crawler.stats.inc_value(f"newsmon/{key}", count)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")

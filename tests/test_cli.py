@@ -117,3 +117,12 @@ def test_demo_twice_second_run_adds_nothing(embedded) -> None:
             for line in second.stdout.splitlines() if line.count("│") == 3}
     assert rows["articles new"] == "0" and rows["News Feed snippets new"] == "0"
     assert int(rows["articles unchanged (seen before)"]) >= 150
+
+
+def test_scrapy_crawl_rejects_bad_arguments_without_traceback(embedded) -> None:
+    for args, message in ((["demo", "-a", "since=soon"], "since='soon'"),
+                          (["nosuchsite"], "unknown site 'nosuchsite'")):
+        result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", *args], cwd=ROOT,
+                                env=embedded.env(), capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2
+        assert message in result.stderr and "Traceback" not in result.stderr

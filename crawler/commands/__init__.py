@@ -1,0 +1,1 @@
+"""Project commands for Scrapy's CLI (``COMMANDS_MODULE``): ``crawl`` with argument checks."""

@@ -1,0 +1,29 @@
+"""``scrapy crawl SITE``: Scrapy's own command, with newsmon's checks before the crawl starts.
+
+Scrapy reports an error raised in a spider's ``__init__`` as a traceback; a mistyped ``-a since=``
+or an unknown site is a user mistake, so it is checked here and reported as one usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
+
+from crawler.errors import ConfigError
+
+
+class Command(ScrapyCrawlCommand):
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) == 1 and self.crawler_process is not None:
+            from crawler.spiders.news import check_spider_arguments
+
+            known = self.crawler_process.spider_loader.list()
+            if args[0] not in known:
+                raise UsageError(f"unknown site {args[0]!r}; known: {', '.join(known)}", print_help=False)
+            try:
+                check_spider_arguments(opts.spargs)
+            except ConfigError as exc:
+                raise UsageError(str(exc), print_help=False) from exc
+        super().run(args, opts)
