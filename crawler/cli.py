@@ -358,6 +358,120 @@ def import_spool(files: tuple[str, ...], setting_pairs: tuple[str, ...]) -> None
         store.close()
 
 
+def _schedule_config(sites: tuple[str, ...], settings: Any, interval: float | None, timeout: float,
+                     grace: float, jitter: float, crawl_args: list[str]) -> Any:
+    from crawler.scheduler import ScheduleConfig
+    from pipelines.storage.config import StoreConfig
+
+    profiles = _profiles(settings)
+    for site in sites:
+        if site not in profiles:
+            raise ConfigError(f"unknown site {site!r}; known: {', '.join(sorted(profiles))}")
+    chosen = sites or tuple(sorted(profiles))
+    intervals = {s: interval if interval else profiles[s].recrawl_minutes * 60 for s in chosen}
+    return ScheduleConfig(sites=chosen, intervals=intervals, run_timeout=timeout, stop_grace=grace,
+                          jitter=jitter, crawl_args=tuple(crawl_args),
+                          store=StoreConfig.from_settings(settings))
+
+
+@cli.command()
+@click.argument("sites", nargs=-1)
+@click.option("--once", is_flag=True, help="Crawl every due site once, then exit (for cron).")
+@click.option("--interval", type=float, default=None, metavar="SECONDS",
+              help="Re-crawl interval for every site (default: each profile's recrawl_minutes).")
+@click.option("--timeout", type=float, default=3600, show_default=True, metavar="SECONDS",
+              help="Wall-clock limit of one crawl; then SIGINT, and SIGKILL after --grace.")
+@click.option("--grace", type=float, default=30, show_default=True, metavar="SECONDS",
+              help="Time a stopped crawl gets to finish cleanly.")
+@click.option("--jitter", type=float, default=0, show_default=True, metavar="SECONDS",
+              help="Random delay added to each scheduled run.")
+@click.option("-a", "spider_args", multiple=True, metavar="KEY=VALUE", help="Spider argument for every crawl.")
+@click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting for every crawl.")
+@_friendly
+def schedule(sites: tuple[str, ...], once: bool, interval: float | None, timeout: float, grace: float,
+             jitter: float, spider_args: tuple[str, ...], setting_pairs: tuple[str, ...]) -> None:
+    """Re-crawl SITES (default: all) on their intervals until stopped; each crawl is a child
+    process, never two of one site at once, every run recorded in crawl_runs."""
+    import logging
+
+    from crawler.scheduler import run_due_once, serve
+
+    settings = _settings(setting_pairs)
+    _key_values(spider_args, "-a")
+    crawl_args = [x for pair in spider_args for x in ("-a", pair)]
+    crawl_args += [x for pair in setting_pairs for x in ("-s", pair)]
+    config = _schedule_config(sites, settings, interval, timeout, grace, jitter, crawl_args)
+    _check_store(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if once:
+        outcomes = run_due_once(config)
+        for site, outcome in outcomes.items():
+            click.echo(f"{site}: {outcome}")
+        sys.exit(0 if all(o in ("finished", "not_due") for o in outcomes.values()) else 1)
+    sys.exit(serve(config))
+
+
+def _when(value: Any) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else "-"
+
+
+@cli.command()
+@click.option("--site", default=None, help="Only this site.")
+@click.option("--last", default=20, show_default=True, type=click.IntRange(min=1), help="How many runs.")
+@click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting override.")
+@_friendly
+def runs(site: str | None, last: int, setting_pairs: tuple[str, ...]) -> None:
+    """List recorded crawl runs, newest first (times in UTC)."""
+    from pipelines.storage.config import StoreConfig
+
+    store = StoreConfig.from_settings(_settings(setting_pairs)).create()
+    store.open()
+    try:
+        docs = list(store.find("crawl_runs", {"site": site} if site else {},
+                               sort=[("started_at", -1)], limit=last))
+    finally:
+        store.close()
+    table = Table("started (UTC)", "site", "trigger", "outcome", "seconds", "pages", "articles new",
+                  "updated", "unchanged", "snippets new", "errors")
+    for doc in docs:
+        summary = doc.get("summary") or {}
+        started, finished = doc.get("started_at"), doc.get("finished_at")
+        seconds = f"{(finished - started).total_seconds():.0f}" if started and finished else "-"
+        table.add_row(_when(started), doc.get("site", "-"), doc.get("trigger", "-"),
+                      doc.get("outcome", "-"), seconds,
+                      *(str(summary.get(k, "-")) for k in ("pages", "articles_new", "articles_updated",
+                                                           "articles_unchanged", "snippets_new", "errors")))
+    out.print(table)
+
+
+@cli.command()
+@click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting override.")
+@_friendly
+def status(setting_pairs: tuple[str, ...]) -> None:
+    """Per site: the last run, its outcome, and when the next run is due."""
+    from datetime import timedelta
+
+    from pipelines.storage.config import StoreConfig
+
+    settings = _settings(setting_pairs)
+    store = StoreConfig.from_settings(settings).create()
+    store.open()
+    table = Table("site", "every", "last run (UTC)", "outcome", "next due (UTC)")
+    try:
+        for profile in _profiles(settings).values():
+            last = next(iter(store.find("crawl_runs", {"site": profile.name},
+                                        sort=[("started_at", -1)], limit=1)), None)
+            every = timedelta(minutes=profile.recrawl_minutes)
+            due = "now" if last is None else _when(max(last["started_at"] + every, datetime.now(UTC)))
+            table.add_row(profile.name, f"{profile.recrawl_minutes:g} min",
+                          _when(last["started_at"]) if last else "never",
+                          last.get("outcome", "-") if last else "-", due)
+    finally:
+        store.close()
+    out.print(table)
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point."""
     return cli.main(args=argv, prog_name="newsmon")

@@ -120,7 +120,12 @@ class CrawlRunRecorder:
         def insert() -> None:
             self.store = self.config.create()
             self.store.open()
-            self.store.insert_run(run)
+            # A parent (the scheduler) may have recorded the run already, to be able to record
+            # its outcome even when this process never gets this far.
+            if any(self.store.find("crawl_runs", {"_id": self.run_id}, limit=1)):
+                self.store.update_run(self.run_id, {k: v for k, v in run.items() if k not in ("_id", "trigger")})
+            else:
+                self.store.insert_run(run)
 
         await self._in_thread(insert, "record the start of")
 
