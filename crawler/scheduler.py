@@ -212,8 +212,11 @@ def _job_store(store: StoreConfig) -> Any:
     return SQLAlchemyJobStore(url=f"sqlite:///{store.data_dir / 'scheduler.sqlite3'}")
 
 
-def serve(config: ScheduleConfig, stop: threading.Event | None = None) -> int:
-    """Run the scheduler until SIGTERM/SIGINT (or ``stop`` is set); returns the exit status."""
+def serve(config: ScheduleConfig, stop: threading.Event | None = None,
+          ready: threading.Event | None = None) -> int:
+    """Run the scheduler until SIGTERM/SIGINT (or ``stop`` is set); returns the exit status.
+
+    ``ready`` is set once every job is scheduled (tests and embedding programs wait on it)."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.interval import IntervalTrigger
@@ -253,6 +256,8 @@ def serve(config: ScheduleConfig, stop: threading.Event | None = None) -> int:
                           kwargs=kwargs, next_run_time=first, replace_existing=True)
         logger.info("Scheduled %s every %.0fs, first run %s", site, seconds, first)
     scheduler.resume()
+    if ready is not None:
+        ready.set()
     print(f"newsmon schedule: {len(config.sites)} site(s), store {config.store.create().describe()}; "
           "Ctrl-C or SIGTERM stops", file=sys.stderr, flush=True)
     stop.wait()

@@ -58,10 +58,11 @@ def _config(tier: StoreTier, sites: dict[str, float], args: tuple[str, ...], **k
 
 
 def _serving(config: ScheduleConfig) -> Iterator[threading.Event]:
-    stop = threading.Event()
-    thread = threading.Thread(target=serve, args=(config, stop), daemon=True)
+    stop, ready = threading.Event(), threading.Event()
+    thread = threading.Thread(target=serve, args=(config, stop, ready), daemon=True)
     thread.start()
     try:
+        assert ready.wait(60), "the scheduler did not start"
         yield stop
     finally:
         stop.set()
@@ -182,3 +183,27 @@ def test_sigterm_during_a_crawl_exits_cleanly_and_loses_nothing(tier, demo_serve
                   for k in ("inserted", "updated", "unchanged"))
     assert written == stats["newsmon/items/snippet"] and snippets > 0
     assert articles < 160, "the crawl should have been stopped early"
+
+
+def _next_run_time(config: ScheduleConfig):
+    from crawler.scheduler import _job_store
+
+    store = _job_store(config.store)
+    store.start(None, "default")  # type: ignore[arg-type]
+    try:
+        return store.lookup_job("crawl:demo").next_run_time
+    finally:
+        store.shutdown()
+
+
+def test_restart_keeps_each_sites_next_run_time(tier, demo_server) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    config = _config(tier, {"demo": 3600.0}, (*SMALL_CRAWL, "-a", f"base_url={demo_server.base_url}/"))
+    for _ in _serving(config):
+        wait_for(lambda: any(r["outcome"] == "finished" for r in _runs(tier, "demo")))
+    before = _next_run_time(config)
+    assert before > datetime.now(UTC) + timedelta(minutes=55)
+    for _ in _serving(config):  # a restart: nothing is due, nothing runs
+        assert _next_run_time(config) == before
+    assert len(_runs(tier, "demo")) == 1
