@@ -26,9 +26,11 @@ from .body import (
     strip_invisible,
     trafilatura_paragraphs,
 )
-from .dates import BYLINE_DATE_RE, get_zone, parse_datetime
+from .dates import BYLINE_DATE_RE, dayfirst_for, get_zone, parse_datetime, parse_relative
+from .dates import parse_datetime as _parse_datetime
 from .document import base_url, parse_html
 from .language import detect_language
+from .mainbody import blocks_of, find_container, find_standfirst, iter_after
 from .selectors import select, select_elements, select_texts
 from .structured import LISTING_TYPES, StructuredData, read_structured
 from .text import clean_text, word_count
@@ -37,6 +39,8 @@ __all__ = ["extract_article"]
 
 JSONLD, META, SELECTOR, GENERIC, WEAK = 0.95, 0.9, 0.8, 0.6, 0.4
 MIN_BODY_WORDS = 15
+#: a block more than half link text inside the article is a link list, not prose
+MAX_BLOCK_LINK_DENSITY = 0.5
 PRUNE_BEFORE_TRAFILATURA = True
 
 _SOFT_404 = re.compile(
@@ -211,6 +215,12 @@ def _authors(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str]
             names = clean_authors([m.group("names")])
             if names:
                 return names, WEAK
+        # "By Jane Doe · 2 hours ago": a capitalised name right after "By", whatever follows
+        m2 = _BY_NAME.search(clean_text(" ".join(region.itertext()))[:3000])
+        if m2:
+            names = clean_authors([m2.group(1)])
+            if names:
+                return names, WEAK
     return [], 0.0
 
 
@@ -218,6 +228,9 @@ _BYLINE_TEXT = re.compile(
     r"\bby\s+(?P<names>[^\n]{2,200}?)\s*(?:[|·•,]\s*)?(?P<date>" + BYLINE_DATE_RE.pattern + ")",
     re.IGNORECASE,
 )
+
+
+_BY_NAME = re.compile(r"\b[Bb]y:?\s+((?:[A-Z\u00c0-\u024f\u0400-\u04ff][\w'’.\-]+\s?){2,4})")
 
 
 def _byline_match(region: HtmlElement | None) -> re.Match[str] | None:
@@ -230,19 +243,27 @@ def _byline_match(region: HtmlElement | None) -> re.Match[str] | None:
 _DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
 
-def _time_value(el: HtmlElement, tz: str) -> datetime | None:
-    """A ``<time>``/itemprop element's instant; a date-only attribute borrows the printed clock."""
+def _time_value(el: HtmlElement, tz: str, fetched: datetime | None = None,
+                dayfirst: bool = False) -> datetime | None:
+    """A ``<time>``/itemprop element's instant; a date-only attribute borrows the printed clock,
+    a printed "2 hours ago" is counted back from ``fetched``."""
     attr = el.get("datetime") or el.get("content")
     text = clean_text(el.text_content())
-    value = parse_datetime(attr, tz) if attr else None
+    value = parse_datetime(attr, tz, dayfirst=dayfirst) if attr else None
+    if value is None and text and fetched is not None:
+        value = parse_relative(text, fetched)
+        if value is not None:
+            return value
     if text and (value is None or _DATE_ONLY.match(attr or "")):
-        printed = parse_datetime(text, tz)
+        printed = parse_datetime(text, tz, dayfirst=dayfirst)
         if printed and (value is None or printed.astimezone(get_zone(tz)).date().isoformat()
                         == attr.strip()):
             return printed
     return value
 
 
+_RELATIVE_IN_TEXT = re.compile(r"\b(?:\d+|an?)\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|"
+                               r"weeks?)\s+ago\b|\bjust now\b", re.IGNORECASE)
 _SECTION_CLASS = re.compile(r"(?:^|[\s_\-])(?:section|category|kicker|eyebrow|primary-tag|rubric)"
                             r"(?=$|[\s_\-])", re.IGNORECASE)
 
@@ -262,8 +283,12 @@ def _generic_section(region: HtmlElement | None, h1: HtmlElement | None) -> str 
 
 
 def _dates(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
-           region: HtmlElement | None, tz: str, fetched: datetime) -> dict[str, tuple[Any, float]]:
+           region: HtmlElement | None, tz: str, fetched: datetime,
+           dayfirst: bool = False) -> dict[str, tuple[Any, float]]:
     art = sd.article or {}
+
+    def parse_datetime(value: str | None, zone: str) -> datetime | None:
+        return _parse_datetime(value, zone, dayfirst=dayfirst)
 
     def ok(value: datetime | None) -> datetime | None:
         return value if value is not None and value <= fetched else None
@@ -281,7 +306,7 @@ def _dates(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
             if not css:
                 return None
             for m in select(root, css):
-                d = ok(_time_value(m, tz) if isinstance(m, etree._Element)
+                d = ok(_time_value(m, tz, fetched, dayfirst) if isinstance(m, etree._Element)
                        else parse_datetime(clean_text(str(m)), tz))
                 if d:
                     return d
@@ -297,7 +322,7 @@ def _dates(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
             for el in scope.xpath(xp):
                 if _in_furniture(el):
                     continue
-                d = ok(_time_value(el, tz))
+                d = ok(_time_value(el, tz, fetched, dayfirst))
                 if d:
                     return d
             return None
@@ -312,7 +337,10 @@ def _dates(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
             text = m.group(0) if m else None
         else:
             text = m.group("date")
-        return ok(parse_datetime(text, tz)) if text else None
+        if text:
+            return ok(parse_datetime(text, tz))
+        rel = _RELATIVE_IN_TEXT.search(clean_text(" ".join(region.itertext()))[:3000])
+        return ok(parse_relative(rel.group(0), fetched)) if rel else None
 
     published = _first([
         (ld("datePublished"), JSONLD), (ld("dateCreated"), 0.85),
@@ -515,15 +543,38 @@ def _is_listing(sd: StructuredData, url: str, canonical: str | None,
     return cards >= 8 and (long_paras < 3 or cards >= 2 * len(paragraphs))
 
 
+def _generic_body(root: HtmlElement, url: str, h1: HtmlElement | None, headline: str,
+                  descriptions: list[str], drop: list[str | None]) -> tuple[list[str], float]:
+    """Body paragraphs without a profile selector: DOM scoring, trafilatura when it abstains.
+
+    A standfirst (deck) shown between the headline and the container, and confirmed by the
+    description meta, leads the body: readers see it as the article's first paragraph.
+    """
+    container, _ = find_container(root)
+    if container is not None:
+        deck = find_standfirst(h1, container, descriptions)
+        strip_boilerplate(container)
+        blocks = [b.text for b in iter_after(blocks_of(container), headline)
+                  if b.link_density <= MAX_BLOCK_LINK_DENSITY]
+        paragraphs = filter_paragraphs(([deck] if deck else []) + blocks, drop=drop)
+        if paragraphs:
+            return paragraphs, GENERIC
+    body_el = root.find("body")
+    if body_el is not None and PRUNE_BEFORE_TRAFILATURA:
+        strip_boilerplate(body_el, aggressive=False)
+    return filter_paragraphs(trafilatura_paragraphs(root, url), drop=drop), 0.55
+
+
 # ------------------------------------------------------------------------------- the API
 def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str] | None = None,
                     timezone: str = "UTC", headers_encoding: str | None = None,
-                    fetched_at: datetime | None = None) -> dict[str, Any]:
+                    fetched_at: datetime | None = None, locale: str | None = None) -> dict[str, Any]:
     """Extract the article fields of one page (see the module docstring for the evidence order).
 
     ``selectors`` keys: title, body, body_exclude, authors, published, modified, section, tags,
     image, image_caption. Naive times are read in ``timezone``; dates later than ``fetched_at``
-    (default: now) are rejected. ``is_article`` is False with a ``reason`` of "empty",
+    (default: now) are rejected and "2 hours ago" counts back from it; ``locale`` (the site's,
+    e.g. "en-GB") settles numeric day/month order. ``is_article`` is False with a ``reason`` of "empty",
     "soft_404", "listing", "no_title" or "no_body".
     """
     sel: Mapping[str, str] = selectors or {}
@@ -577,7 +628,8 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
 
     # --- metadata
     result["authors"], conf["authors"] = _authors(root, sd, sel, region)
-    for key, (value, c) in _dates(root, sd, sel, region, timezone, fetched).items():
+    for key, (value, c) in _dates(root, sd, sel, region, timezone, fetched,
+                                  dayfirst_for(locale)).items():
         result[key], conf[key] = value, c
     section, conf["section"] = _first([
         (lambda: _ld_text(art.get("articleSection")), JSONLD),
@@ -612,11 +664,9 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
         paragraphs = filter_paragraphs(paragraphs, drop=drop)
         conf["body"] = SELECTOR
     if not paragraphs and not listing and not is_404:
-        body_el = root.find("body")
-        if body_el is not None and PRUNE_BEFORE_TRAFILATURA:
-            strip_boilerplate(body_el, aggressive=False)
-        paragraphs = filter_paragraphs(trafilatura_paragraphs(root, url), drop=drop)
-        conf["body"] = 0.6
+        descriptions = [d for d in (_ld_text(art.get("description")), sd.first("og:description"),
+                                    sd.first("description")) if d]
+        paragraphs, conf["body"] = _generic_body(root, url, h1, h1_text, descriptions, drop)
     if not paragraphs and isinstance(art.get("articleBody"), str):
         paragraphs = filter_paragraphs(
             [p for p in (clean_text(x) for x in art["articleBody"].split("\n")) if p], drop=drop)

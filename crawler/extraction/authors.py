@@ -31,6 +31,7 @@ _ORG_WORDS = re.compile(
     r"foundation|institute|ukrinform|interfax|tass|bloomberg|guardian|telegraph)\b",
     re.IGNORECASE,
 )
+_HONORIFIC = re.compile(r"^(?:dr|mr|mrs|ms|mx|prof|sir|dame)\.?\s+", re.IGNORECASE)
 _DATEISH = re.compile(r"\d{4}|\d{1,2}:\d{2}|\bmin read\b", re.IGNORECASE)
 
 
@@ -93,7 +94,7 @@ def clean_authors(raw: Iterable[str], *, organizations: Iterable[str] = ()) -> l
                 continue
             if not any(ch.isalpha() for ch in name):
                 continue
-            key = name.casefold()
+            key = _HONORIFIC.sub("", name).casefold()
             if key in seen:
                 continue
             seen.add(key)

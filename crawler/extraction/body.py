@@ -36,7 +36,7 @@ _BOILER_RE = re.compile(
     r"sponsored|skip-link|sr-only|screen-reader-text|visually-hidden|visuallyhidden|cookie|"
     r"cookies|consent|gdpr|modal|popup|paywall-cta|support-us|supporters?|"
     r"news-feed|newsfeed|pullquote|pull-quote|embed|caption|credit|inline-video|"
-    r"most-read|mostread|trending|"
+    r"most-read|mostread|trending|twitter-tweet|instagram-media|tiktok-embed|fb-post|"
     r"post-meta|article-meta|toc|table-of-contents)(?=$|[\s_\-])",
     re.IGNORECASE,
 )
@@ -235,7 +235,9 @@ _FULL = re.compile(
     r"please,? enter (?:a |your )?(?:correct|valid) e-?mail(?: address)?|"
     r"successful{1,2}y subscribed\W*|thank you for (?:signing up|subscribing)\b.*|"
     r"(?:gift (?:a )?membership|become a member)(?: gift (?:a )?membership)?\W*|"
-    r"updated|published|posted|image|photo|video|getty images)\W*$",
+    r"updated|published|posted|image|photo|video|getty images|in this (?:article|story)|"
+    r"(?:[\w .'’-]{1,40}\s*[|/]\s*)+(?:getty images|afp|reuters|shutterstock|ap photo|epa|"
+    r"bloomberg|associated press|alamy)(?: via getty images)?)\W*$",
     re.IGNORECASE,
 )
 # Furniture wherever it appears in a paragraph of at most 350 characters.
@@ -249,7 +251,9 @@ _CONTAINS = re.compile(
     r"(?:sign up|subscribe) (?:for|to) (?:our|the|this) .{0,60}newsletter|"
     r"we use cookies|(?:this|our) (?:web)?site uses cookies|accept (?:all )?cookies|"
     r"cookie (?:policy|settings|preferences)|all rights reserved|click (?:here )?to share|"
-    r"download (?:our|the) (?:free )?app",
+    r"download (?:our|the) (?:free )?app|by entering your e-?mail|"
+    r"you (?:are )?agree(?:ing)? to (?:our|the|[\w' ]{1,30}) terms of (?:use|service)|"
+    r"for (?:free )?access to this (?:content|article)",
     re.IGNORECASE,
 )
 # Membership / donation appeals: furniture in a paragraph of at most 600 characters.
@@ -334,6 +338,9 @@ def _is_furniture(p: str) -> bool:
     return n <= 300 and bool(_CREDIT_TAIL.search(p)) and "/" in p[-120:]
 
 
+_SHORT_REPEAT = 40
+
+
 def _headline_like(p: str) -> bool:
     return len(p) <= 160 and not p.endswith((".", "!", "?", ":", "…", '"', "”"))
 
@@ -345,7 +352,9 @@ def filter_paragraphs(paragraphs: Iterable[str], *, drop: Sequence[str | None] =
     seen: set[str] = set()
     for p in paragraphs:
         key = p.casefold()
-        if key in seen or key in drop_set or _is_furniture(p):
+        # short repeats are legitimate in lists (a nominee under two categories); long ones
+        # are furniture repeated on the page (a teaser, a pull quote)
+        if (key in seen and len(p) > _SHORT_REPEAT) or key in drop_set or _is_furniture(p):
             continue
         if (kept and _headline_like(kept[-1]) and len(p) <= 600
                 and (p.endswith("…") or (p.endswith("...") and not p.endswith(" ...")))):

@@ -11,10 +11,12 @@ from dateutil import parser as du_parser
 
 __all__ = [
     "BYLINE_DATE_RE",
+    "dayfirst_for",
     "get_zone",
     "localize",
     "parse_clock",
     "parse_datetime",
+    "parse_relative",
     "resolve_feed_dates",
 ]
 
@@ -52,8 +54,40 @@ def localize(value: datetime, tz: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def parse_datetime(value: str | None, tz: str = "UTC") -> datetime | None:
-    """Parse an ISO-8601 or human date string into an aware UTC datetime, or None."""
+_RELATIVE = re.compile(
+    r"^\s*(?:(?:updated|published|posted)\s*:?\s*)?(?P<n>\d+|an?|one)\s*"
+    r"(?P<unit>s(?:ec(?:ond)?s?)?|m(?:in(?:ute)?s?)?|h(?:(?:ou)?rs?)?|d(?:ays?)?|w(?:(?:ee)?ks?)?)"
+    r"\.?\s+ago\s*$|^\s*(?P<word>just now|yesterday|today)\b",
+    re.IGNORECASE,
+)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_relative(value: str | None, now: datetime) -> datetime | None:
+    """"2 hours ago", "5 min ago", "just now" resolved against ``now`` (the fetch time), in UTC.
+
+    "yesterday"/"today" alone name no instant and return None (the caller keeps looking).
+    """
+    if not value:
+        return None
+    m = _RELATIVE.match(value)
+    if not m:
+        return None
+    word = (m.group("word") or "").lower()
+    if word == "just now":
+        return now.astimezone(UTC)
+    if word:
+        return None
+    n_text = m.group("n").lower()
+    n = 1 if n_text in ("a", "an", "one") else int(n_text)
+    return (now - timedelta(seconds=n * _UNIT_SECONDS[m.group("unit")[0].lower()])).astimezone(UTC)
+
+
+def parse_datetime(value: str | None, tz: str = "UTC", *, dayfirst: bool = False) -> datetime | None:
+    """Parse an ISO-8601 or human date string into an aware UTC datetime, or None.
+
+    ``dayfirst`` settles "03/04/2024" (the site's locale decides: only the US writes month first).
+    """
     if not value:
         return None
     text = value.strip()
@@ -68,7 +102,7 @@ def parse_datetime(value: str | None, tz: str = "UTC") -> datetime | None:
         cleaned = re.sub(r"\b([AaPp])\.\s?([Mm])\.", r"\1\2", cleaned)
         cleaned = re.sub(r"\b(at|on|updated|published|posted)\b[:]?", " ", cleaned, flags=re.IGNORECASE)
         try:
-            parsed = du_parser.parse(cleaned, fuzzy=True, tzinfos=_TZINFOS,
+            parsed = du_parser.parse(cleaned, fuzzy=True, tzinfos=_TZINFOS, dayfirst=dayfirst,
                                      default=datetime(1900, 1, 1))
         except (ValueError, OverflowError, TypeError):
             return None
@@ -125,3 +159,11 @@ def resolve_feed_dates(clocks: list[time | None], tz: str, page_time: datetime) 
         wall = datetime.combine(cur_date, clock).replace(tzinfo=zone)
         out.append(wall.astimezone(UTC))
     return out
+
+
+def dayfirst_for(locale: str | None) -> bool:
+    """Whether numeric dates of a site in ``locale`` ("en-GB", "uk_UA", "en-US") put the day first."""
+    if not locale:
+        return False
+    norm = locale.replace("_", "-").lower()
+    return not (norm.endswith("-us") or norm in ("us", "en-us") or norm.endswith("-ph"))

@@ -16,7 +16,9 @@ __all__ = [
 
 _WS = re.compile(r"\s+")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_WORD = re.compile(r"\w+(?:['’\-]\w+)*")
+# CJK scripts write no spaces: each ideograph, kana or hangul syllable counts as a word
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_WORD = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])\w)+(?:['’\-](?:(?![{_CJK}])\w)+)*")
 
 
 def clean_text(text: str | None) -> str:
