@@ -69,6 +69,7 @@ class SiteProfile:
     news_feed: Mapping[str, str] = field(default_factory=dict)
     timezone: str = "UTC"
     language: str | None = None
+    locale: str | None = None  # e.g. "en-GB": day/month order of numeric dates
     download_delay: float = 0.0
     concurrency: int = 8
     recrawl_minutes: float = 15.0
@@ -260,6 +261,9 @@ def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
     if news_feed and not {"item", "time"} <= news_feed.keys():
         raise top.fail("news_feed", "needs at least 'item' and 'time' selectors")
     language = top.get("language", str)
+    locale = top.get("locale", str)
+    if locale and not re.fullmatch(r"[a-z]{2,3}([-_][A-Za-z]{2})?", locale):
+        raise top.fail("locale", f"must look like 'en-GB' or 'uk', got {locale!r}")
     top.get("description", str)
     top.check_unknown()
     return SiteProfile(
@@ -267,7 +271,7 @@ def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
         sections=tuple(sections), feeds=tuple(feeds), sitemaps=tuple(sitemaps),
         article_allow=allow, article_deny=deny,
         pagination=Pagination(next_sel, template, max_pages),
-        selectors=selectors, news_feed=news_feed, timezone=tz, language=language,
+        selectors=selectors, news_feed=news_feed, timezone=tz, language=language, locale=locale,
         download_delay=delay, concurrency=concurrency, recrawl_minutes=interval,
         min_body_chars=min_body,
     )

@@ -259,7 +259,7 @@ class NewsSpider(scrapy.Spider):
         result = extract_article(
             response.body, response.url, selectors=self.profile.selectors,
             timezone=self.profile.timezone, headers_encoding=response.encoding,
-            fetched_at=fetched_at,
+            fetched_at=fetched_at, locale=self.profile.locale,
         )
         yield from self._snippets(response)
         if not result.get("is_article"):
