@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import hashlib
 import logging
 import threading
 from email.utils import format_datetime
@@ -68,9 +69,20 @@ class DemoServer:
                 server._count(path)
                 base = f"http://{self.headers.get('Host') or f'{server.host}:{server.port}'}"
                 page = server.site.render(path, base) or server.site.not_found(path, base)
+                # Conditional GET, as a real news CMS behind a CDN answers it: a strong ETag of
+                # the body, and 304 without a body when the client already has that version.
+                etag = f'"{hashlib.sha1(page.body).hexdigest()[:20]}"' if page.status == 200 else None
+                if etag and etag in _etags(self.headers.get("If-None-Match")):
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_response(page.status)
                 for name, value in page.headers.items():
                     self.send_header(name, value)
+                if etag:
+                    self.send_header("ETag", etag)
                 self.send_header("Content-Length", str(len(page.body)))
                 self.end_headers()
                 if not head:
@@ -90,6 +102,13 @@ class DemoServer:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def _etags(header: str | None) -> set[str]:
+    """The entity tags of an If-None-Match header (weak ones compare equal, RFC 9110)."""
+    if not header:
+        return set()
+    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
 
 
 def serve(site: DemoSite, host: str = "127.0.0.1", port: int = 0, verbose: bool = False) -> DemoServer:
