@@ -145,6 +145,8 @@ def _print_summary(site: str, stats: dict[str, Any]) -> None:
         ("articles new", summary["articles_new"]),
         ("articles updated", summary["articles_updated"]),
         ("articles unchanged (seen before)", summary["articles_unchanged"]),
+        ("known articles not re-fetched", summary["articles_skipped_known"]),
+        ("pages not modified (HTTP 304)", summary["not_modified"]),
         ("News Feed snippets new", summary["snippets_new"]),
         ("snippets seen again (duplicates skipped)", summary["snippets_seen_again"]),
         ("pages that were not articles", summary["not_articles"]),

@@ -71,6 +71,8 @@ def summarize(stats: dict[str, Any]) -> dict[str, int]:
         "articles_new": get("newsmon/store/articles/inserted"),
         "articles_updated": get("newsmon/store/articles/updated"),
         "articles_unchanged": get("newsmon/store/articles/unchanged"),
+        "articles_skipped_known": get("newsmon/incremental/skipped_known"),
+        "not_modified": _sum(stats, "newsmon/incremental/not_modified/"),
         "snippets_new": get("newsmon/store/feed_snippets/inserted"),
         "snippets_seen_again": get("newsmon/store/feed_snippets/updated")
         + get("newsmon/store/feed_snippets/unchanged"),

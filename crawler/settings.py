@@ -30,6 +30,10 @@ ITEM_PIPELINES = {
     "pipelines.clean.CleanPipeline": 100,
     "pipelines.store.StorePipeline": 900,
 }
+DOWNLOADER_MIDDLEWARES = {
+    # After Scrapy's own header middlewares, so conditional headers are the last word.
+    "crawler.incremental.IncrementalCrawl": 950,
+}
 EXTENSIONS = {
     "crawler.runs.CrawlRunRecorder": 500,
     "crawler.progress.ProgressReporter": 600,
@@ -48,6 +52,11 @@ SNIPPET_SEEN_ON_MAX = 100  # pages remembered per News Feed snippet (seen_on)
 # --- cleaning / validation -----------------------------------------------------------------------
 CLEAN_ENABLED = True
 CLEAN_MIN_BODY_CHARS = None  # overrides every profile's articles.min_body_chars when set
+
+# --- incremental re-crawls (crawler/incremental.py) ---------------------------------------------
+INCREMENTAL_ENABLED = True  # conditional GETs and skipping known, unchanged article pages
+INCREMENTAL_REVISIT_HOURS = 48.0  # articles younger than this are re-checked for silent edits
+INCREMENTAL_REVISIT_MIN_MINUTES = 30.0  # ... at most this often (back-off: a quarter of their age)
 
 # --- crawl runs ----------------------------------------------------------------------------------
 CRAWL_RUNS_ENABLED = True  # record one crawl_runs document per crawl

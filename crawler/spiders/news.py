@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
 from crawler.errors import ConfigError
+from crawler.incremental import ALWAYS_FETCH_META, KIND_META
 from crawler.items import Article, FeedSnippet
 from crawler.profiles import SiteProfile
 
@@ -90,6 +91,17 @@ def check_spider_arguments(args: dict[str, Any]) -> None:
         raise ConfigError(f"-a base_url={base_url!r}: must be an http(s) URL")
 
 
+def _parse_date(text: str | None) -> datetime | None:
+    """A feed or sitemap date as aware UTC (naive = UTC), or None if absent or unreadable."""
+    if not text:
+        return None
+    try:
+        when = dateparser.parse(text)
+    except (ValueError, OverflowError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
 class NewsSpider(scrapy.Spider):
     """Crawl one site as its profile describes."""
 
@@ -109,18 +121,21 @@ class NewsSpider(scrapy.Spider):
         self._article_urls_seen: set[str] = set()
         self._articles_stored = 0  # Article items yielded (max_articles counts these)
         self._articles_in_flight = 0
-        self._article_backlog: list[tuple[str, str | None]] = []
+        self._article_backlog: list[tuple[str, str | None, int]] = []
 
     # --- start -----------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
         for section, url in self.profile.sections:
             yield scrapy.Request(url, callback=self.parse_listing, errback=self.on_error,
-                                 cb_kwargs={"section": section, "page": 1, "listing_url": url})
+                                 cb_kwargs={"section": section, "page": 1, "listing_url": url},
+                                 meta={KIND_META: "listing"}, priority=100)
         for url in self.profile.feeds:
-            yield scrapy.Request(url, callback=self.parse_feed, errback=self.on_error)
+            yield scrapy.Request(url, callback=self.parse_feed, errback=self.on_error,
+                                 meta={KIND_META: "feed"}, priority=100)
         for url in self.profile.sitemaps:
-            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error)
+            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error,
+                                 meta={KIND_META: "sitemap", ALWAYS_FETCH_META: True}, priority=100)
 
     # --- listings, feeds, sitemaps ---------------------------------------------------------------
 
@@ -128,6 +143,8 @@ class NewsSpider(scrapy.Spider):
                       listing_url: str) -> Iterator[Any]:
         """A section or tag listing: article links, then the next page within the page limit."""
         self._count("pages/listing")
+        if response.status == 304:
+            return  # unchanged since the last run: its older pages are unchanged too
         if not isinstance(response, TextResponse):
             self._count("pages/not_html")
             return
@@ -137,7 +154,9 @@ class NewsSpider(scrapy.Spider):
             url = response.urljoin(href)
             if self.profile.is_article_url(url):
                 article_links += 1
-                yield from self._article_request(url, section=section)
+                # Newest first: listing order stands in for dates (a page is roughly a day).
+                yield from self._article_request(url, section=section,
+                                                 priority=-24 * (page - 1) - article_links // 10)
         if not article_links:
             self._count("pages/listing_without_articles")
             return
@@ -148,7 +167,8 @@ class NewsSpider(scrapy.Spider):
         if next_url:
             yield response.follow(next_url, callback=self.parse_listing, errback=self.on_error,
                                   cb_kwargs={"section": section, "page": page + 1,
-                                             "listing_url": listing_url})
+                                             "listing_url": listing_url},
+                                  meta={KIND_META: "listing"}, priority=100)
 
     def _next_page_url(self, response: TextResponse, listing_url: str, page: int) -> str | None:
         pagination = self.profile.pagination
@@ -165,6 +185,8 @@ class NewsSpider(scrapy.Spider):
     def parse_feed(self, response: Response) -> Iterator[Any]:
         """An RSS 2.0 or Atom feed: one article request per item, skipping items older than since."""
         self._count("pages/feed")
+        if response.status == 304:
+            return
         if not isinstance(response, TextResponse):
             self._count("errors/bad_feed")
             return
@@ -179,17 +201,20 @@ class NewsSpider(scrapy.Spider):
             link = (entry.xpath("link/@href").get() or entry.xpath("link/text()").get() or "").strip()
             if not link:
                 continue
-            date_text = entry.xpath("pubDate/text() | updated/text() | published/text()").get()
-            if self._older_than_since(date_text):
+            date_text = entry.xpath("updated/text() | pubDate/text() | published/text()").get()
+            when = _parse_date(date_text)
+            if self.limits.since and when and when < self.limits.since:
                 self._count("articles/skipped_before_since")
                 continue
             url = response.urljoin(link)
             if self.profile.is_article_url(url):
-                yield from self._article_request(url, section=None)
+                yield from self._article_request(url, section=None, source_date=when)
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         """A sitemap or sitemap index (nested indexes followed)."""
         self._count("pages/sitemap")
+        if response.status == 304:
+            return
         try:
             sitemap = Sitemap(response.body)
         except Exception:  # lxml raises several types for a broken document
@@ -202,28 +227,46 @@ class NewsSpider(scrapy.Spider):
                 continue
             url = response.urljoin(loc)
             if sitemap.type == "sitemapindex":
-                yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error)
-            elif self._older_than_since(entry.get("lastmod")):
+                yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error,
+                                     meta={KIND_META: "sitemap"}, priority=100)
+                continue
+            when = _parse_date(entry.get("lastmod"))
+            if self.limits.since and when and when < self.limits.since:
                 self._count("articles/skipped_before_since")
             elif self.profile.is_article_url(url):
-                yield from self._article_request(url, section=None)
+                yield from self._article_request(url, section=None, source_date=when)
 
     # --- articles --------------------------------------------------------------------------------
 
-    def _article_request(self, url: str, section: str | None) -> Iterator[scrapy.Request]:
+    def _article_request(self, url: str, section: str | None, source_date: datetime | None = None,
+                         priority: int | None = None) -> Iterator[scrapy.Request]:
         key = canonicalize_url(url, keep_fragments=False)
+        incremental = getattr(self, "incremental", None)
         if key in self._article_urls_seen:
+            if incremental is not None and source_date is not None:
+                incremental.note_source_date(url, source_date)
             return
+        if incremental is not None and not incremental.should_fetch_article(url, source_date):
+            return  # not marked seen: a sitemap or feed date met later may still say it changed
         self._article_urls_seen.add(key)
+        if priority is None:
+            # Newest first, so a run cut short by its limits has the latest news: dated links
+            # by their age in hours, undated ones behind the first listing page's.
+            priority = -int((datetime.now(UTC) - source_date).total_seconds() // 3600) \
+                if source_date else -24
         cap = self.limits.max_articles
         if cap is not None and self._articles_stored + self._articles_in_flight >= cap:
             # Held back, not dropped: if a page in flight turns out not to be an article
             # (404, soft 404), the next held-back URL takes its place.
-            self._article_backlog.append((url, section))
+            self._article_backlog.append((url, section, priority))
             return
         self._articles_in_flight += 1
-        yield scrapy.Request(url, callback=self.parse_article, errback=self.on_article_error,
-                             cb_kwargs={"section": section})
+        yield self._article_page_request(url, section, priority)
+
+    def _article_page_request(self, url: str, section: str | None, priority: int) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_article, errback=self.on_article_error,
+                              cb_kwargs={"section": section}, meta={KIND_META: "article"},
+                              priority=max(-(10**6), priority))
 
     def _article_done(self, stored: bool) -> Iterator[scrapy.Request]:
         """Account for a finished article request and release held-back URLs into its place."""
@@ -232,10 +275,9 @@ class NewsSpider(scrapy.Spider):
         cap = self.limits.max_articles
         while self._article_backlog and cap is not None and \
                 self._articles_stored + self._articles_in_flight < cap:
-            url, section = self._article_backlog.pop(0)
+            url, section, priority = self._article_backlog.pop(0)
             self._articles_in_flight += 1
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_article_error,
-                                 cb_kwargs={"section": section})
+            yield self._article_page_request(url, section, priority)
 
     def on_article_error(self, failure: Failure) -> Iterator[scrapy.Request]:
         self.on_error(failure)
@@ -252,6 +294,9 @@ class NewsSpider(scrapy.Spider):
     def _parse_article(self, response: Response, section: str | None) -> Iterator[Any]:
         from crawler.extraction import extract_article
 
+        if response.status == 304:
+            self._count("articles/not_modified")
+            return
         if not isinstance(response, TextResponse) or not response.body.strip():
             self._count("pages/not_article/empty")
             return
@@ -267,6 +312,10 @@ class NewsSpider(scrapy.Spider):
             return
         self._count("pages/article")
         published = result.get("published")
+        incremental = getattr(self, "incremental", None)
+        if incremental is not None:
+            incremental.note_published(response.request.url if response.request else response.url,
+                                       published)
         if self.limits.since and published and published < self.limits.since:
             self._count("articles/skipped_before_since")
             return
@@ -322,16 +371,6 @@ class NewsSpider(scrapy.Spider):
         return fetched_at
 
     # --- bookkeeping -----------------------------------------------------------------------------
-
-    def _older_than_since(self, date_text: str | None) -> bool:
-        if not self.limits.since or not date_text:
-            return False
-        try:
-            when = dateparser.parse(date_text)
-        except (ValueError, OverflowError):
-            return False
-        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when
-        return when < self.limits.since
 
     def closed(self, reason: str) -> None:
         if self._article_backlog:

@@ -1,0 +1,200 @@
+"""Incremental re-crawls: fetch again only what may have changed.
+
+A downloader middleware that also serves the spider's decisions:
+
+- When the crawl opens, the site's fetch state (``pipelines.storage.fetchstate``) is read once,
+  off the reactor thread; when it closes, what changed is written back in one batch. Knowledge of
+  what was fetched thus lives in the store, shared by every run and worker.
+- Every listing, feed, sitemap and article request carries the stored validators
+  (``If-None-Match`` / ``If-Modified-Since``); a 304 reaches the spider, which treats the page as
+  unchanged (a listing's older pages are then not walked either).
+- An article URL already known is requested again only when something says it changed: a newer
+  sitemap ``lastmod`` or feed date than last time, or the revisit policy for young articles
+  (younger than ``INCREMENTAL_REVISIT_HOURS``, re-checked with a back-off of a quarter of their
+  age, at least ``INCREMENTAL_REVISIT_MIN_MINUTES``) that catches silent edits.
+
+Stats: ``newsmon/incremental/not_modified/<kind>``, ``newsmon/incremental/skipped_known``,
+``newsmon/incremental/revisit``, ``newsmon/incremental/source_changed``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
+
+from pipelines.storage.config import StoreConfig
+from pipelines.storage.fetchstate import open_fetch_state
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+__all__ = ["ALWAYS_FETCH_META", "IncrementalCrawl", "KIND_META"]
+
+logger = logging.getLogger(__name__)
+
+KIND_META = "newsmon_kind"  # Request.meta key: article, listing, feed or sitemap
+# Request.meta key: fetch in full even when unchanged. For a sitemap index: a 304 would hide
+# its child sitemaps, whose lastmod dates are what says which articles changed.
+ALWAYS_FETCH_META = "newsmon_always_fetch"
+
+
+class IncrementalCrawl:
+    """Conditional GETs and the re-fetch policy, backed by the stored fetch state."""
+
+    def __init__(self, crawler: Crawler, config: StoreConfig, revisit_hours: float,
+                 revisit_min_minutes: float) -> None:
+        self.crawler = crawler
+        self.config = config
+        self.revisit = timedelta(hours=revisit_hours)
+        self.revisit_min = timedelta(minutes=revisit_min_minutes)
+        self.states: dict[str, dict[str, Any]] = {}
+        self.dirty: set[str] = set()
+        self._skipped: set[str] = set()
+        self.site = ""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IncrementalCrawl:
+        settings = crawler.settings
+        if not settings.getbool("INCREMENTAL_ENABLED", True) or not settings.getbool("STORE_ENABLED", True):
+            raise NotConfigured
+        mw = cls(crawler, StoreConfig.from_settings(settings),
+                 settings.getfloat("INCREMENTAL_REVISIT_HOURS", 48),
+                 settings.getfloat("INCREMENTAL_REVISIT_MIN_MINUTES", 30))
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    async def spider_opened(self, spider: Spider) -> None:
+        self.site = spider.name
+
+        def load() -> dict[str, dict[str, Any]]:
+            store = open_fetch_state(self.config)
+            store.open()
+            try:
+                return store.load(self.site)
+            finally:
+                store.close()
+
+        self.states = await maybe_deferred_to_future(deferToThread(load))
+        spider.incremental = self  # type: ignore[attr-defined]
+        logger.info("Incremental crawl: %d URLs of %s known", len(self.states), self.site)
+
+    async def spider_closed(self, spider: Spider) -> None:
+        changed = [self.states[url] for url in self.dirty]
+        if not changed:
+            return
+
+        def save() -> None:
+            store = open_fetch_state(self.config)
+            store.open()
+            try:
+                store.save(changed)
+            finally:
+                store.close()
+
+        try:
+            await maybe_deferred_to_future(deferToThread(save))
+        except Exception as exc:  # the next run refetches more; the crawl's data is stored already
+            logger.error("Could not save the fetch state of %d URLs: %s", len(changed), exc)
+
+    # --- decisions for the spider ----------------------------------------------------------------
+
+    def note_published(self, url: str, published: datetime | None) -> None:
+        """Remember an article's publication time (the revisit policy depends on its age)."""
+        state = self._state(url, "article")
+        if published and state.get("published") != published:
+            state["published"] = published
+            self.dirty.add(url)
+
+    def note_source_date(self, url: str, source_date: datetime) -> None:
+        """Remember the newest sitemap/feed date seen for a URL already requested in this run."""
+        state = self._state(url, "article")
+        if state.get("source_date") is None or source_date > state["source_date"]:
+            state["source_date"] = source_date
+            self.dirty.add(url)
+
+    def should_fetch_article(self, url: str, source_date: datetime | None = None) -> bool:
+        """Whether an article URL is worth requesting in this run (unknown ones always are)."""
+        state = self.states.get(url)
+        now = datetime.now(UTC)
+        if state is None or state.get("checked_at") is None:
+            if source_date:
+                self._state(url, "article")["source_date"] = source_date
+                self.dirty.add(url)
+            return True
+        known_date = state.get("source_date")
+        if source_date and (known_date is None or source_date > known_date):
+            state["source_date"] = source_date
+            self.dirty.add(url)
+            if known_date is not None:
+                self._count("source_changed")
+                return True
+        published = state.get("published")
+        if published and now - published < self.revisit:
+            wait = max(self.revisit_min, (now - published) / 4)
+            if now - state["checked_at"] >= wait:
+                self._count("revisit")
+                return True
+        if url not in self._skipped:  # one URL is linked from many pages: count it once
+            self._skipped.add(url)
+            self._count("skipped_known")
+        return False
+
+    # --- downloader middleware -------------------------------------------------------------------
+
+    def process_request(self, request: Request) -> None:
+        kind = request.meta.get(KIND_META)
+        state = self.states.get(request.url) if kind and not request.meta.get(ALWAYS_FETCH_META) else None
+        if not state:
+            return
+        if state.get("etag"):
+            request.headers.setdefault("If-None-Match", state["etag"])
+        if state.get("last_modified"):
+            request.headers.setdefault("If-Modified-Since", state["last_modified"])
+        if request.headers.get("If-None-Match") or request.headers.get("If-Modified-Since"):
+            statuses = set(request.meta.get("handle_httpstatus_list", ())) | {304}
+            request.meta["handle_httpstatus_list"] = sorted(statuses)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        kind = request.meta.get(KIND_META)
+        if not kind or response.status not in (200, 304):
+            return response
+        state = self._state(request.url, kind)
+        now = datetime.now(UTC)
+        state["checked_at"] = now
+        if response.status == 304:
+            self._count(f"not_modified/{kind}")
+        else:
+            etag = _header(response, "ETag")
+            if etag is None or etag != state.get("etag"):
+                state["changed_at"] = now
+            state["etag"] = etag
+            state["last_modified"] = _header(response, "Last-Modified")
+        self.dirty.add(request.url)
+        return response
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _state(self, url: str, kind: str) -> dict[str, Any]:
+        state = self.states.get(url)
+        if state is None:
+            state = self.states[url] = {"url": url, "site": self.site, "kind": kind}
+        return state
+
+    def _count(self, key: str) -> None:
+        self.crawler.stats.inc_value(f"newsmon/incremental/{key}")
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
