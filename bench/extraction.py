@@ -217,7 +217,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="run only these extractors (repeatable)")
     ap.add_argument("--halves", action="store_true", help="also score two publisher halves")
     ap.add_argument("--pages", action="store_true", help="print per-page P/R of each extractor")
+    ap.add_argument("--body-merge", choices=("dom", "declared", "choose", "filter"),
+                    help="override crawler.extraction.article.BODY_MERGE (DOM vs articleBody)")
+    ap.add_argument("--live-blog", choices=("intro", "all"),
+                    help="override crawler.extraction.article.LIVE_BLOG_BODY")
     args = ap.parse_args(argv)
+    from crawler.extraction import article as _article
+    if args.body_merge:
+        _article.BODY_MERGE = args.body_merge
+    if args.live_blog:
+        _article.LIVE_BLOG_BODY = args.live_blog
     if not (args.data / "ground_truth.json").is_file():
         print(f"dev set not found at {args.data}", file=sys.stderr)
         return 2

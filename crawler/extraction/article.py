@@ -9,6 +9,7 @@ which kind of evidence won: 0.95 JSON-LD, 0.9 meta, 0.8 selectors, 0.5-0.7 gener
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +31,7 @@ from .dates import BYLINE_DATE_RE, dayfirst_for, get_zone, parse_datetime, parse
 from .dates import parse_datetime as _parse_datetime
 from .document import base_url, parse_html
 from .language import detect_language
-from .mainbody import blocks_of, find_container, find_standfirst, iter_after
+from .mainbody import Block, blocks_of, find_container, find_standfirst, iter_after, text_key, update_stream
 from .selectors import select, select_elements, select_texts
 from .structured import LISTING_TYPES, StructuredData, read_structured
 from .text import clean_text, word_count
@@ -42,6 +43,14 @@ MIN_BODY_WORDS = 15
 #: a block more than half link text inside the article is a link list, not prose
 MAX_BLOCK_LINK_DENSITY = 0.5
 PRUNE_BEFORE_TRAFILATURA = True
+#: how the DOM body and the page's declared body (JSON-LD / microdata articleBody) combine;
+#: see ``_combine_body``
+BODY_MERGE = "choose"
+CHOOSE_COVER = 0.5
+FILTER_SUPPORT = 0.3
+#: body of a live blog (JSON-LD LiveBlogPosting with updates): "intro" = the summary above the
+#: update stream, "all" = summary and updates
+LIVE_BLOG_BODY = "intro"
 
 _SOFT_404 = re.compile(
     r"^\s*404\b|\b404\s*[-:|–—]|\berror\s*404\b|\b404 (?:error|page|not found)|"
@@ -543,19 +552,113 @@ def _is_listing(sd: StructuredData, url: str, canonical: str | None,
     return cards >= 8 and (long_paras < 3 or cards >= 2 * len(paragraphs))
 
 
+_SENTENCE_END = re.compile(r"[.!?][\"”’')\]]*$")
+
+
+def _not_link_list(block: Block) -> bool:
+    """A block is kept unless it is mostly link text; a prose paragraph (a long sentence, ending
+    like one, with words of its own between the links) is kept however much of it is linked."""
+    if block.link_density <= MAX_BLOCK_LINK_DENSITY:
+        return True
+    return (block.tag == "p" and len(block.text) >= 80 and len(block.text) - block.link_chars >= 25
+            and bool(_SENTENCE_END.search(block.text)))
+
+
+_ITEMPROP_BODY = etree.XPath('//*[@itemprop="articleBody" or @itemprop="articlebody"]'
+                             '[not(ancestor::*[@itemprop="articleBody"])]')
+
+
+def _structured_body(root: HtmlElement, art: Mapping[str, Any]) -> list[str]:
+    """The body the page declares: JSON-LD ``articleBody`` (split at newlines), else the
+    paragraphs of its ``itemprop="articleBody"`` microdata elements (boilerplate removed on a
+    copy: the tree itself is still to be read)."""
+    value = art.get("articleBody")
+    if isinstance(value, list):
+        value = "\n".join(v for v in value if isinstance(v, str))
+    if isinstance(value, str) and value.strip():
+        text = re.sub(r"<[^>]+>", "\n", value) if "</" in value else value
+        return [p for p in (clean_text(x) for x in text.split("\n")) if p]
+    out: list[str] = []
+    for el in _ITEMPROP_BODY(root):
+        copy = deepcopy(el)
+        copy.tail = None
+        strip_boilerplate(copy)
+        out.extend(paragraphs_of(copy))
+    return out
+
+
+_CHUNK_WORDS = re.compile(r"\w+")
+
+
+def _chunks(text: str) -> set[str]:
+    words = _CHUNK_WORDS.findall(text.casefold())
+    if len(words) < 4:
+        return {" ".join(words)} if words else set()
+    return {" ".join(words[i:i + 4]) for i in range(len(words) - 3)}
+
+
+def _combine_body(dom: list[str], dom_conf: float, declared: list[str]) -> tuple[list[str], float]:
+    """Choose or merge the DOM body and the declared (structured-data) body per ``BODY_MERGE``.
+
+    "dom": the DOM body alone; "declared": the declared body whenever it has
+    ``MIN_BODY_WORDS``; "choose": the declared body when the DOM body covers less than
+    ``CHOOSE_COVER`` of its word 4-grams (the scorer found the wrong block), else the DOM body;
+    "filter": the DOM body without paragraphs the declared body does not support (less than
+    ``FILTER_SUPPORT`` of their 4-grams in it; short lines such as subheadings are kept).
+    """
+    if BODY_MERGE == "dom" or word_count(" ".join(declared)) < MIN_BODY_WORDS:
+        return dom, dom_conf
+    if BODY_MERGE == "declared" or not dom:
+        return declared, JSONLD
+    ref = set().union(*map(_chunks, declared))
+    if BODY_MERGE == "choose":
+        got = set().union(*map(_chunks, dom))
+        return (declared, JSONLD) if len(ref & got) < CHOOSE_COVER * len(ref) else (dom, dom_conf)
+    kept = []
+    for p in dom:
+        c = _chunks(p)
+        if len(c) < 3 or len(c & ref) >= FILTER_SUPPORT * len(c):
+            kept.append(p)
+    return kept, dom_conf
+
+
+def _live_container(root: HtmlElement, updates: list[str]) -> HtmlElement | None:
+    """A live blog's container: its own running text (the summary above the stream) found with
+    the structured data's update texts discounted, then per ``LIVE_BLOG_BODY`` widened to the
+    update stream ("all") or stripped of it ("intro")."""
+    keys = frozenset(k for k in map(text_key, updates) if k)
+    stream = update_stream(root, keys)
+    if stream is None:
+        return None
+    intro, _ = find_container(root, keys)
+    if intro is None:
+        return None
+    if LIVE_BLOG_BODY == "intro":
+        if intro is stream or stream in intro.iterancestors():
+            return None  # no summary outside the stream: read the page as usual
+        if intro in stream.iterancestors():
+            stream.getparent().remove(stream)
+        return intro
+    ancestors = set(stream.iterancestors()) | {stream}
+    return next((a for a in intro.iterancestors() if a in ancestors), intro) \
+        if intro not in ancestors else intro
+
+
 def _generic_body(root: HtmlElement, url: str, h1: HtmlElement | None, headline: str,
-                  descriptions: list[str], drop: list[str | None]) -> tuple[list[str], float]:
+                  descriptions: list[str], drop: list[str | None],
+                  updates: list[str] | None = None) -> tuple[list[str], float]:
     """Body paragraphs without a profile selector: DOM scoring, trafilatura when it abstains.
 
     A standfirst (deck) shown between the headline and the container, and confirmed by the
     description meta, leads the body: readers see it as the article's first paragraph.
     """
-    container, _ = find_container(root)
+    container = _live_container(root, updates) if updates else None
+    if container is None:
+        container, _ = find_container(root)
     if container is not None:
         deck = find_standfirst(h1, container, descriptions)
         strip_boilerplate(container)
-        blocks = [b.text for b in iter_after(blocks_of(container), headline)
-                  if b.link_density <= MAX_BLOCK_LINK_DENSITY]
+        blocks = [b.text for b in iter_after(blocks_of(container), headline) if _not_link_list(b)]
         paragraphs = filter_paragraphs(([deck] if deck else []) + blocks, drop=drop)
         if paragraphs:
             return paragraphs, GENERIC
@@ -652,6 +755,7 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
     listing = not is_404 and _is_listing(sd, url, result["canonical_url"])
     cards = _count_cards(root) if not (is_404 or listing or sd.article is not None) else 0
 
+    structured_body = _structured_body(root, art)
     # --- body (mutates the tree: everything above has been read already)
     drop = [caption, f"{caption} ({credit})" if caption and credit else None, credit, title]
     paragraphs: list[str] = []
@@ -666,10 +770,13 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
     if not paragraphs and not listing and not is_404:
         descriptions = [d for d in (_ld_text(art.get("description")), sd.first("og:description"),
                                     sd.first("description")) if d]
-        paragraphs, conf["body"] = _generic_body(root, url, h1, h1_text, descriptions, drop)
-    if not paragraphs and isinstance(art.get("articleBody"), str):
-        paragraphs = filter_paragraphs(
-            [p for p in (clean_text(x) for x in art["articleBody"].split("\n")) if p], drop=drop)
+        paragraphs, conf["body"] = _generic_body(root, url, h1, h1_text, descriptions, drop,
+                                                 sd.live_updates)
+    if not containers and not listing and not is_404 and structured_body:
+        paragraphs, conf["body"] = _combine_body(paragraphs, conf.get("body", 0.0),
+                                                 filter_paragraphs(structured_body, drop=drop))
+    if not paragraphs and structured_body:
+        paragraphs = filter_paragraphs(structured_body, drop=drop)
         conf["body"] = 0.5
     result["paragraphs"] = paragraphs
     result["body"] = "\n\n".join(paragraphs)

@@ -40,6 +40,8 @@ _BOILER_RE = re.compile(
     r"post-meta|article-meta|toc|table-of-contents)(?=$|[\s_\-])",
     re.IGNORECASE,
 )
+# camelCase class names ("InlineImage-imageEmbedCaption", "photoCredit"): the last word counts
+_BOILER_CAMEL = re.compile(r"[a-z](?:Caption|Credit|Promo|Newsletter|Related)s?(?=$|[\s_\-])")
 _CANDIDATES = etree.XPath(
     "descendant::comment() | descendant::*[@class or @id or @hidden or @aria-hidden or @style or "
     + " or ".join(f"self::{t}" for t in sorted(_DROP_TAGS)) + "]"
@@ -130,7 +132,7 @@ def strip_boilerplate(container: HtmlElement, *, exclude: str | None = None,
             doomed.append(el)
             continue
         names = (el.get("class") or "") + " " + (el.get("id") or "")
-        if names.strip() and _BOILER_RE.search(names) and (
+        if names.strip() and (_BOILER_RE.search(names) or _BOILER_CAMEL.search(names)) and (
             tag not in ("p", "li") or len(el.text_content()) < 300
         ) and _long_paragraphs(el) < 4:
             doomed.append(el)
@@ -138,6 +140,34 @@ def strip_boilerplate(container: HtmlElement, *, exclude: str | None = None,
         if el.getparent() is not None:
             _remove(el)
     _strip_teasers(container)
+    _strip_card_grids(container)
+
+
+_LINKED_HEADINGS = etree.XPath(
+    "descendant::*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6][descendant::a[@href]]"
+    " | descendant::a[@href][descendant::*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6]]")
+#: a block of teaser cards: this many linked headings at least, each with this much text at most
+_GRID_MIN_CARDS = 3
+_GRID_MAX_CARD_CHARS = 400
+
+
+def _strip_card_grids(container: HtmlElement) -> None:
+    """Remove grids of story cards inside the article (a "more from" block at its end): an
+    element with three or more linked headings, little text per card and no long paragraph.
+    Articles use subheadings, but seldom link them all, and never keep so little under each."""
+    if len(_LINKED_HEADINGS(container)) < _GRID_MIN_CARDS:
+        return
+    for el in list(container.iter("div", "section", "ul", "ol")):
+        if el is container or not any(a is container for a in el.iterancestors()):
+            continue  # the container itself, or inside a grid removed already
+        cards = len(_LINKED_HEADINGS(el))
+        if cards < _GRID_MIN_CARDS:
+            continue
+        if len(el.text_content().strip()) > cards * _GRID_MAX_CARD_CHARS:
+            continue
+        if any(len(p.text_content()) >= 300 for p in el.iter("p")):
+            continue
+        _remove(el)
 
 
 _ELLIPSIS_TEXT = etree.XPath(

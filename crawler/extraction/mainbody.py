@@ -21,7 +21,7 @@ from lxml.html import HtmlElement
 from .text import clean_text
 
 __all__ = ["Block", "MIN_RUNNING_CHARS", "SHARE", "blocks_of", "find_container", "find_standfirst",
-           "iter_after"]
+           "iter_after", "text_key", "update_stream"]
 
 #: the article container holds at least this share of the page's running text
 SHARE = 0.72
@@ -89,9 +89,19 @@ def _foreign(el: HtmlElement, body: HtmlElement) -> bool:
     return False
 
 
-def find_container(root: HtmlElement) -> tuple[HtmlElement | None, int]:
+_KEY_WORDS = re.compile(r"\w+")
+
+
+def text_key(text: str) -> str:
+    """A paragraph's identity for matching DOM text against structured data: its first words."""
+    return " ".join(_KEY_WORDS.findall(text.casefold())[:12])
+
+
+def find_container(root: HtmlElement,
+                   skip: frozenset[str] = frozenset()) -> tuple[HtmlElement | None, int]:
     """The deepest element holding ``SHARE`` of the page's running text, and that text's size.
 
+    Paragraphs whose ``text_key`` is in ``skip`` (e.g. live-blog updates) are not evidence.
     Returns ``(None, chars)`` when the page has less than ``MIN_RUNNING_CHARS`` of it.
     """
     body = root.find("body")
@@ -108,6 +118,8 @@ def find_container(root: HtmlElement) -> tuple[HtmlElement | None, int]:
             n = len(text.strip())
             links = _link_chars(el) if n >= _PARA_MIN else 0
         if n < _PARA_MIN or links > _LINK_DENSITY_MAX * n or _foreign(el, body):
+            continue
+        if skip and text_key(_own_text(el) if el.tag in ("div", "td") else el.text_content()) in skip:
             continue
         total += n
         node = el if el.tag in ("div", "td") else el.getparent()
@@ -126,6 +138,22 @@ def find_container(root: HtmlElement) -> tuple[HtmlElement | None, int]:
         if child is None:
             return best, total
         best = child
+
+
+def update_stream(root: HtmlElement, keys: frozenset[str]) -> HtmlElement | None:
+    """The element holding a live blog's update stream: the common ancestor of the paragraphs
+    whose ``text_key`` is one of the structured data's update texts (two matches at least)."""
+    if not keys:
+        return None
+    matched = [el for el in root.iter("p", "h2", "h3", "h4", "li", "blockquote")
+               if text_key(el.text_content()) in keys]
+    if len(matched) < 2:
+        return None
+    common = list(matched[0].iterancestors())
+    for el in matched[1:]:
+        ancestors = set(el.iterancestors())
+        common = [a for a in common if a in ancestors]
+    return common[0] if common else None
 
 
 def blocks_of(el: HtmlElement) -> list[Block]:

@@ -33,6 +33,8 @@ class StructuredData:
     meta: dict[str, list[str]] = field(default_factory=dict)  # name/property -> contents
     canonical: str | None = None
     html_lang: str | None = None
+    #: texts (headlines and paragraphs) of a LiveBlogPosting's ``liveBlogUpdate`` entries
+    live_updates: list[str] = field(default_factory=list)
 
     def first(self, *keys: str) -> str | None:
         """The first non-empty meta content among ``keys``."""
@@ -99,6 +101,23 @@ def _resolve(value: Any, index: dict[str, dict[str, Any]], depth: int = 0) -> An
     return value
 
 
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _update_texts(updates: Any) -> Iterator[str]:
+    """Headline and paragraphs of each live-blog update (``articleBody`` may hold HTML)."""
+    for u in updates if isinstance(updates, list) else [updates]:
+        if not isinstance(u, dict):
+            continue
+        for key in ("headline", "articleBody", "text"):
+            value = u.get(key)
+            if isinstance(value, str) and value.strip():
+                for part in re.split(r"\n|</p>|<br\s*/?>", value):
+                    part = clean_text(_TAG.sub(" ", part))
+                    if part:
+                        yield part
+
+
 def read_structured(root: HtmlElement) -> StructuredData:
     """Collect JSON-LD, meta tags, the canonical link and the html lang from ``root``."""
     data = StructuredData()
@@ -113,6 +132,8 @@ def read_structured(root: HtmlElement) -> StructuredData:
                 index.setdefault(obj["@id"], obj)
             if types & ARTICLE_TYPES:
                 candidates.append(obj)
+            if "liveblogposting" in types:
+                data.live_updates.extend(_update_texts(obj.get("liveBlogUpdate")))
     if candidates:
         # prefer the object with a headline, then the most specific (news) type
         def score(o: dict[str, Any]) -> tuple[int, int, int]:

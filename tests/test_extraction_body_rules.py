@@ -1,0 +1,86 @@
+"""Generic body rules: live blogs, prose with links, camelCase captions, card grids, articleBody."""
+
+from __future__ import annotations
+
+import json
+
+from crawler.extraction import extract_article
+
+URL = "https://news.example.com/2024/03/02/story"
+PROSE = ("The council voted on Tuesday to approve the new budget after a long debate that ran "
+         "late into the evening, with several members raising concerns about transport costs.")
+
+
+def _page(body: str, ld: dict | None = None) -> str:
+    script = f'<script type="application/ld+json">{json.dumps(ld)}</script>' if ld else ""
+    return (f"<html><head><title>Story</title>{script}</head><body><h1>Council passes budget</h1>"
+            f"{body}</body></html>")
+
+
+def _paras(n: int, tag: str = "p") -> str:
+    return "".join(f"<{tag}>{PROSE} Paragraph {i}.</{tag}>" for i in range(n))
+
+
+def test_live_blog_body_is_the_summary_not_the_update_stream() -> None:
+    updates = [{"@type": "BlogPosting", "headline": f"Update {i}",
+                "articleBody": f"Live update number {i} says the vote count is still going on and "
+                               f"more members have spoken in the chamber tonight, item {i}."}
+               for i in range(4)]
+    ld = {"@type": "LiveBlogPosting", "headline": "Council passes budget", "liveBlogUpdate": updates}
+    stream = "".join(f'<div class="post"><h2>{u["headline"]}</h2><p>{u["articleBody"]}</p>'
+                     f'<div>Reporter 2 March 2024 21:0{i}</div></div>' for i, u in enumerate(updates))
+    html = _page(f'<article><div class="intro">{_paras(4)}</div><div class="stream">{stream}'
+                 "</div></article>", ld)
+    body = extract_article(html, URL)["body"]
+    assert "Paragraph 3." in body and "Live update number" not in body and "Reporter" not in body
+
+
+def test_prose_paragraph_with_long_links_is_kept() -> None:
+    linked = ('<p>Judge Cannon called the <a href="/a">prosecution’s request to begin the trial in '
+              'July “unrealistic”</a>, given the overlap with the <a href="/b">New York hush-money '
+              "trial scheduled for six weeks from 25 March.</a></p>")
+    html = _page(f"<article>{_paras(3)}{linked}<ul><li><a href='/c'>Other story one</a></li>"
+                 "<li><a href='/d'>Other story two headline</a></li></ul></article>")
+    body = extract_article(html, URL)["body"]
+    assert "Judge Cannon called the" in body and "Other story" not in body
+
+
+def test_camel_case_caption_class_removed() -> None:
+    html = _page(f'<article>{_paras(2)}<div class="InlineImage-imageEmbedCaption">Planes on the '
+                 f"tarmac at the airport on January 8, 2024.</div>{_paras(2)}</article>")
+    assert "Planes on the tarmac" not in extract_article(html, URL)["body"]
+
+
+def test_more_from_card_grid_inside_article_removed() -> None:
+    cards = "".join(f'<div class="card"><h2><a href="/s{i}">Teaser headline {i}</a></h2>'
+                    f"<p>A short dek for the teaser story number {i}, one sentence long.</p></div>"
+                    for i in range(4))
+    html = _page(f'<article>{_paras(5)}<section class="collections"><h2>More</h2>{cards}'
+                 "</section></article>")
+    body = extract_article(html, URL)["body"]
+    assert "Paragraph 4." in body and "Teaser headline" not in body and "short dek" not in body
+
+
+def test_linked_subheadings_with_long_sections_are_kept() -> None:
+    sections = "".join(f'<h3><a href="/p{i}">Product {i}</a></h3><p>{PROSE} Section {i}.</p>'
+                       f"<p>{PROSE} Section {i}, more.</p>" for i in range(4))
+    body = extract_article(_page(f"<article>{_paras(1)}<div>{sections}</div></article>"), URL)["body"]
+    assert all(f"Section {i}, more." in body for i in range(4))
+
+
+def test_declared_article_body_chosen_when_dom_misses_it() -> None:
+    declared = "\n".join(f"Declared paragraph {i}: the stream of the article says something "
+                         f"different from the sidebar text, sentence {i}." for i in range(6))
+    ld = {"@type": "NewsArticle", "headline": "Council passes budget", "articleBody": declared}
+    html = _page(f'<article><div itemprop="x">{_paras(6)}</div></article>', ld)
+    assert extract_article(html, URL)["body"].startswith("Declared paragraph 0")
+    ld["articleBody"] = "\n".join(f"{PROSE} Paragraph {i}." for i in range(6))
+    body = extract_article(_page(f"<article>{_paras(6)}</article>", ld), URL)["body"]
+    assert "Paragraph 5." in body and "Declared" not in body
+
+
+def test_microdata_article_body_is_declared_evidence() -> None:
+    stream = "".join(f"<p>Microdata paragraph {i} about the council vote and what comes next for "
+                     f"the budget, sentence {i}.</p>" for i in range(6))
+    html = _page(f"<div class='main'>{_paras(8)}</div><div itemprop='articleBody'>{stream}</div>")
+    assert "Microdata paragraph 5" in extract_article(html, URL)["body"]
