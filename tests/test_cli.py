@@ -126,3 +126,26 @@ def test_scrapy_crawl_rejects_bad_arguments_without_traceback(embedded) -> None:
                                 env=embedded.env(), capture_output=True, text=True, timeout=60)
         assert result.returncode == 2
         assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_demo_serve_says_where_and_serves(embedded) -> None:
+    import signal
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "crawler.cli", "demo", "--serve", "--port", str(port)],
+                              cwd=ROOT, env=embedded.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        first = server.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in first
+        assert "scrapy crawl demo" in server.stdout.readline()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/feed/", timeout=10) as response:
+            assert b"<rss" in response.read()
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    assert "Traceback" not in server.stderr.read()

@@ -90,6 +90,11 @@ class DemoServer:
 
         return Handler
 
+    def wait(self) -> None:
+        """Block until the server stops (``newsmon demo --serve``; Ctrl-C interrupts it)."""
+        while self._thread.is_alive():
+            self._thread.join(timeout=0.5)
+
     def close(self) -> None:
         """Stop serving and release the port."""
         self._httpd.shutdown()
