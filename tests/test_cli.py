@@ -149,3 +149,14 @@ def test_demo_serve_says_where_and_serves(embedded) -> None:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
     assert "Traceback" not in server.stderr.read()
+
+
+def test_extract_prints_the_article_as_json(embedded) -> None:
+    page = ROOT / "tests" / "fixtures" / "extraction" / "kyivindependent_article.html"
+    result = run_newsmon(["extract", str(page), "--url", "https://kyivindependent.com/putin-talks/"],
+                         embedded.env(), timeout=60)
+    assert result.returncode == 0, result.stderr
+    article = json.loads(result.stdout)
+    assert article["authors"] == ["Martin Fornusek"]
+    assert article["published"] == "2023-12-20T15:18:00Z"
+    assert "Become a member" not in article["body"] and "confidence" in article
