@@ -77,6 +77,10 @@ def summarize(stats: dict[str, Any]) -> dict[str, int]:
         "snippets_seen_again": get("newsmon/store/feed_snippets/updated")
         + get("newsmon/store/feed_snippets/unchanged"),
         "store_failed": get("newsmon/store/articles/failed") + get("newsmon/store/feed_snippets/failed"),
+        "duplicates_exact": get("newsmon/dedupe/exact_duplicate"),
+        "duplicates_near": get("newsmon/dedupe/near_duplicate"),
+        "revisions": get("newsmon/dedupe/revision"),
+        "snippets_corrected": get("newsmon/dedupe/snippets/revision"),
         "dropped": _sum(stats, "newsmon/drop/"),
         "not_articles": _sum(stats, "newsmon/pages/not_article/"),
         "errors": _sum(stats, "newsmon/errors/"),

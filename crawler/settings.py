@@ -28,6 +28,7 @@ AUTOTHROTTLE_ENABLED = False
 
 ITEM_PIPELINES = {
     "pipelines.clean.CleanPipeline": 100,
+    "pipelines.dedupe.DedupePipeline": 500,  # canonical URL per item; decisions at store flush
     "pipelines.store.StorePipeline": 900,
 }
 DOWNLOADER_MIDDLEWARES = {
@@ -61,3 +62,17 @@ INCREMENTAL_REVISIT_MIN_MINUTES = 30.0  # ... at most this often (back-off: a qu
 # --- crawl runs ----------------------------------------------------------------------------------
 CRAWL_RUNS_ENABLED = True  # record one crawl_runs document per crawl
 NEWSMON_RUN_TRIGGER = "manual"  # who started the crawl: manual, schedule, demo
+
+# --- dedupe (pipelines/dedupe.py, crawler/dupefilter.py) -------------------------------------------
+# Requests are deduplicated on pipelines.urls.canonical_url (tracking params, AMP, slash policy).
+DUPEFILTER_CLASS = "crawler.dupefilter.CanonicalDupeFilter"
+DEDUPE_ENABLED = True  # decide new / unchanged / revision / duplicate per item; off = plain upserts
+DEDUPE_NEAR_THRESHOLD = 0.85  # shingle containment (MinHash, Jaccard >= 0.5) at which two articles are one story
+DEDUPE_SNIPPET_THRESHOLD = 0.7  # share of a snippet's 2-word shingles in another: a correction of it
+DEDUPE_SNIPPET_WINDOW_HOURS = 48.0  # a corrected snippet is matched within this much of publication
+DEDUPE_NUM_PERM = 128  # MinHash permutations; changing it invalidates stored signatures
+DEDUPE_SHINGLE_SIZE = 3  # words per article shingle; changing it invalidates stored signatures
+DEDUPE_REVISIONS_MAX = 20  # previous versions kept per article in article_revisions
+DEDUPE_ALIASES_MAX = 100  # other URLs remembered per article (aliases)
+DEDUPE_TRAILING_SLASH = "keep"  # canonical URL path slash: keep | strip | add
+DEDUPE_TRAILING_SLASH_BY_SITE: dict[str, str] = {}  # per-site override, e.g. {"kyivindependent": "add"}

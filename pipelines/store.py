@@ -27,6 +27,7 @@ from twisted.python.threadpool import ThreadPool
 from crawler.errors import StorageError
 from crawler.items import Article, FeedSnippet
 from pipelines.spool import write_spool_file
+from pipelines.dedupe import DECISIONS, DedupeConfig, Deduper, apply_plan
 from pipelines.storage.config import StoreConfig
 
 if TYPE_CHECKING:
@@ -67,8 +68,9 @@ class StorePipeline:
     COLLECTIONS = {Article: "articles", FeedSnippet: "feed_snippets"}
 
     def __init__(self, crawler: Crawler, config: StoreConfig, batch_size: int,
-                 flush_seconds: float) -> None:
+                 flush_seconds: float, deduper: Deduper | None = None) -> None:
         self.crawler = crawler
+        self.deduper = deduper  # decides each batch against the store (pipelines/dedupe.py)
         self.config = config
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
@@ -87,7 +89,9 @@ class StorePipeline:
         flush_seconds = settings.getfloat("STORE_FLUSH_SECONDS", 2.0)
         if batch_size < 1 or flush_seconds <= 0:
             raise NotConfigured("STORE_BATCH_SIZE must be >= 1 and STORE_FLUSH_SECONDS > 0")
-        return cls(crawler, StoreConfig.from_settings(settings), batch_size, flush_seconds)
+        dedupe = DedupeConfig.from_settings(settings)
+        deduper = Deduper(dedupe) if dedupe.enabled else None
+        return cls(crawler, StoreConfig.from_settings(settings), batch_size, flush_seconds, deduper)
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -148,11 +152,11 @@ class StorePipeline:
         batch, self._buffers[collection] = self._buffers[collection], []
         if not batch or self.store is None:
             return
-        write = self.store.upsert_articles if collection == "articles" else self.store.upsert_snippets
         summary: WriteSummary | None = None
+        decisions: dict[str, int] = {}
         for attempt in (1, 2):
             try:
-                summary = await self._in_thread(write, batch)
+                summary, decisions = await self._in_thread(self._write_batch, collection, batch)
                 break
             except StorageError as exc:
                 logger.error("Bulk write of %d %s failed (attempt %d): %s",
@@ -165,8 +169,25 @@ class StorePipeline:
             return
         for outcome in ("inserted", "updated", "unchanged", "failed"):
             self._inc(f"store/{collection}/{outcome}", getattr(summary, outcome))
+        prefix = "dedupe" if collection == "articles" else "dedupe/snippets"
+        for decision in DECISIONS:
+            self._inc(f"{prefix}/{decision}", decisions.get(decision, 0))
         for key, message in summary.errors[:20]:
             logger.warning("Could not store %s %s: %s", collection, key, message)
+
+    def _write_batch(self, collection: str,
+                     batch: list[dict[str, Any]]) -> tuple[WriteSummary, dict[str, int]]:
+        """Decide the batch against the store, then write it (on the store thread); the write
+        summary and the dedupe decisions, counted by the caller on the reactor thread."""
+        assert self.store is not None
+        if self.deduper is None:
+            write = self.store.upsert_articles if collection == "articles" else self.store.upsert_snippets
+            return write(batch), {}
+        if collection == "articles":
+            plan = self.deduper.decide_articles(self.store, batch)
+        else:
+            plan = self.deduper.decide_snippets(self.store, batch)
+        return apply_plan(self.store, collection, plan), dict(plan.decisions)
 
     # --- helpers ---------------------------------------------------------------------------------
 

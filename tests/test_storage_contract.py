@@ -449,3 +449,37 @@ def test_unreachable_server_is_one_line_storage_error() -> None:
     message = str(info.value)
     assert "hunter22" not in message and "bob:***@127.0.0.1:9" in message
     assert "\n" not in message
+
+
+# --- dedupe support: candidates by id / dedupe_keys, field updates, inserts, deletes -----------
+
+
+def test_find_candidates_by_id_and_keys(store: Store) -> None:
+    docs = [article(i, _id=f"k{i}", dedupe_keys=[i, 100 + i, -(2**62)]) for i in range(3)]
+    assert store.upsert_articles(docs).inserted == 3
+    found = store.find_candidates("articles", ["k0"], [101], fields=["url"])
+    assert sorted(d["_id"] for d in found) == ["k0", "k1"]
+    assert all(set(d) == {"_id", "url"} for d in found)
+    assert len(store.find_candidates("articles", [], [-(2**62)])) == 3
+    assert store.find_candidates("articles", ["nope"], [999]) == []
+    # Keys follow updates: the old key no longer finds the document.
+    assert store.update_fields("articles", [("k2", {"dedupe_keys": [555]})]).updated == 1
+    assert [d["_id"] for d in store.find_candidates("articles", [], [102, 555])] == ["k2"]
+    assert store.find_candidates("articles", [], [2, 102]) == []
+    with pytest.raises(ConfigError):
+        store.find_candidates("crawl_runs", ["x"], [])
+
+
+def test_update_fields_insert_documents_delete(store: Store) -> None:
+    store.upsert_articles([article(1, _id="u1")])
+    summary = store.update_fields("articles", [("u1", {"aliases": [{"url": "https://m.test/", "first_seen": T0}]}),
+                                               ("missing", {"x": 1}), ("u1", {"bad.key": 1})])
+    assert (summary.updated, summary.failed) == (1, 2)
+    (doc,) = store.find("articles", {"_id": "u1"})
+    assert doc["aliases"] == [{"url": "https://m.test/", "first_seen": T0}] and doc["title"]
+    revs = [{"_id": f"u1:{n}", "article_id": "u1", "revision": n, "replaced_at": T0} for n in (1, 2, 3)]
+    assert store.insert_documents("article_revisions", revs).inserted == 3
+    again = store.insert_documents("article_revisions", [revs[0], {"_id": "u1:9", "article_id": "u1", "revision": 9}])
+    assert (again.inserted, again.failed) == (1, 1)
+    assert store.delete("article_revisions", {"article_id": "u1", "revision": {"$lt": 3}}) == 2
+    assert [d["revision"] for d in store.find("article_revisions", {"article_id": "u1"}, sort=[("revision", -1)])] == [9, 3]

@@ -10,6 +10,12 @@ Collections and keys (documented field by field in README.md, "Schema"):
 - ``articles``: ``_id`` = article id (hash of the canonical URL), unique ``url``.
 - ``feed_snippets``: ``_id`` = snippet fingerprint (hash of site + normalized text).
 - ``crawl_runs``: ``_id`` = run id.
+- ``article_revisions``: ``_id`` = ``<article id>:<revision>``; previous versions of edited
+  articles with what changed (``pipelines.dedupe``), indexed on ``(article_id, revision)``.
+
+Articles and snippets may carry ``dedupe_keys``, a list of int64 lookup keys (content hash,
+alias URLs, MinHash LSH bands; see ``pipelines.dedupe``), indexed so ``find_candidates`` answers
+from the index, never by scanning the collection.
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["COLLECTIONS", "Store", "WriteSummary"]
+__all__ = ["COLLECTIONS", "KEYED_COLLECTIONS", "Store", "WriteSummary"]
 
-COLLECTIONS = ("articles", "feed_snippets", "crawl_runs")
+COLLECTIONS = ("articles", "feed_snippets", "crawl_runs", "article_revisions")
+# Collections whose documents may carry indexed ``dedupe_keys``.
+KEYED_COLLECTIONS = ("articles", "feed_snippets")
 
 
 @dataclass
@@ -81,6 +89,35 @@ class Store(ABC):
         ``first_seen`` min -> ``updated`` if ``seen_on`` grew, else ``unchanged``; other fields
         untouched. Several documents with one ``_id`` in a batch are merged first.
         """
+
+    @abstractmethod
+    def find_candidates(
+        self,
+        collection: str,
+        ids: Sequence[str],
+        keys: Sequence[int],
+        *,
+        fields: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Documents of ``articles``/``feed_snippets`` whose ``_id`` is in ``ids`` or whose
+        ``dedupe_keys`` hold one of ``keys``, each once; with ``fields``, only those top-level
+        fields (and ``_id``). Answered from the ``_id`` and ``dedupe_keys`` indexes."""
+
+    @abstractmethod
+    def update_fields(
+        self, collection: str, updates: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> WriteSummary:
+        """Set top-level fields of existing documents (``(_id, fields)`` pairs) -> ``updated``;
+        an unknown ``_id`` or a bad value fails that pair alone."""
+
+    @abstractmethod
+    def insert_documents(self, collection: str, docs: Sequence[Mapping[str, Any]]) -> WriteSummary:
+        """Insert whole documents (``_id`` given) -> ``inserted``; a duplicate ``_id`` or a bad
+        value fails that document alone."""
+
+    @abstractmethod
+    def delete(self, collection: str, filter: Mapping[str, Any]) -> int:
+        """Delete the documents matching ``filter`` (the ``find`` language); their number."""
 
     @abstractmethod
     def insert_run(self, run: Mapping[str, Any]) -> None:

@@ -41,11 +41,16 @@ _INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("site", ASCENDING), ("published", DESCENDING)], name="site_published"),
         IndexModel([("published", ASCENDING)], name="published"),
         IndexModel([("last_seen", ASCENDING)], name="last_seen"),
+        IndexModel([("dedupe_keys", ASCENDING)], name="dedupe_keys"),
     ],
     "feed_snippets": [
         IndexModel([("site", ASCENDING), ("published", DESCENDING)], name="site_published"),
         IndexModel([("published", ASCENDING)], name="published"),
         IndexModel([("last_seen", ASCENDING)], name="last_seen"),
+        IndexModel([("dedupe_keys", ASCENDING)], name="dedupe_keys"),
+    ],
+    "article_revisions": [
+        IndexModel([("article_id", ASCENDING), ("revision", DESCENDING)], name="article_revision"),
     ],
     "crawl_runs": [
         IndexModel([("site", ASCENDING), ("started_at", DESCENDING)], name="site_started_at"),
@@ -443,6 +448,138 @@ class MongoStore(Store):
                 self._add_to_set_each = True
             return None
         return "write failed"
+
+    # --- dedupe support -----------------------------------------------------------------------
+
+    def find_candidates(
+        self,
+        collection: str,
+        ids: Sequence[str],
+        keys: Sequence[int],
+        *,
+        fields: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """See ``Store.find_candidates``: one ``find`` per slice of ids/keys, by ``$in``."""
+        if collection not in ("articles", "feed_snippets"):
+            raise ConfigError(f"collection {collection!r} has no dedupe_keys")
+        coll = self._coll(collection)
+        projection = {f: 1 for f in fields} if fields is not None else None
+        id_list = sorted(set(ids))
+        key_list = sorted({int(k) for k in keys})
+        found: dict[str, dict[str, Any]] = {}
+        try:
+            for start in range(0, max(len(id_list), len(key_list)), 500):
+                clauses: list[dict[str, Any]] = []
+                if id_list[start : start + 500]:
+                    clauses.append({"_id": {"$in": id_list[start : start + 500]}})
+                if key_list[start : start + 500]:
+                    clauses.append({"dedupe_keys": {"$in": key_list[start : start + 500]}})
+                query = clauses[0] if len(clauses) == 1 else {"$or": clauses}
+                for doc in coll.find(query, projection):
+                    found[doc["_id"]] = doc
+        except PyMongoError as exc:
+            raise StorageError(f"{self.describe()}: {collection} candidates: {self._clean(exc)}") from exc
+        return list(found.values())
+
+    def update_fields(
+        self, collection: str, updates: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> WriteSummary:
+        """See ``Store.update_fields``: ``$set`` per document, bulk, re-done one by one on error."""
+        summary = WriteSummary()
+        coll = self._coll(collection)
+        ops: list[tuple[str, dict[str, Any]]] = []
+        for doc_id, fields in updates:
+            try:
+                if "_id" in fields:
+                    raise DocumentError("_id cannot be changed")
+                validate_document({"_id": doc_id, **fields})
+            except DocumentError as exc:
+                _fail(summary, {"_id": doc_id}, str(exc))
+                continue
+            if fields:
+                ops.append((doc_id, dict(fields)))
+            else:
+                summary.updated += 1
+        try:
+            for start in range(0, len(ops), _BULK_CHUNK):
+                chunk = ops[start : start + _BULK_CHUNK]
+                try:
+                    result = coll.bulk_write(
+                        [UpdateOne({"_id": i}, {"$set": f}) for i, f in chunk], ordered=False
+                    )
+                except (BulkWriteError, OperationFailure) as exc:
+                    # FerretDB stops at the first failing statement: redo each alone ($set is
+                    # idempotent) and count what each did.
+                    logger.debug("update of %s partly failed: %s", coll.name, self._clean(exc))
+                    for doc_id, fields in chunk:
+                        try:
+                            one = coll.update_one({"_id": doc_id}, {"$set": fields})
+                        except OperationFailure as one_exc:
+                            message = str((one_exc.details or {}).get("errmsg", one_exc))
+                            _fail(summary, {"_id": doc_id}, f"write error {one_exc.code}: "
+                                  f"{self._scrub(message)}")
+                            continue
+                        if one.matched_count:
+                            summary.updated += 1
+                        else:
+                            _fail(summary, {"_id": doc_id}, "no such document")
+                    continue
+                if result.matched_count == len(chunk):
+                    summary.updated += len(chunk)
+                    continue
+                present = {d["_id"] for d in coll.find({"_id": {"$in": [i for i, _ in chunk]}}, {"_id": 1})}
+                for doc_id, _ in chunk:
+                    if doc_id in present:
+                        summary.updated += 1
+                    else:
+                        _fail(summary, {"_id": doc_id}, "no such document")
+        except PyMongoError as exc:
+            raise StorageError(f"{self.describe()}: {coll.name} update: {self._clean(exc)}") from exc
+        return summary
+
+    def insert_documents(self, collection: str, docs: Sequence[Mapping[str, Any]]) -> WriteSummary:
+        """See ``Store.insert_documents``: unordered ``insert_many`` (inserts keep going past an
+        error on MongoDB and FerretDB alike)."""
+        summary = WriteSummary()
+        coll = self._coll(collection)
+        valid: list[dict[str, Any]] = []
+        for doc in docs:
+            try:
+                validate_document(doc)
+            except DocumentError as exc:
+                _fail(summary, doc, str(exc))
+                continue
+            valid.append(dict(doc))
+        if not valid:
+            return summary
+        try:
+            for start in range(0, len(valid), _BULK_CHUNK):
+                chunk = valid[start : start + _BULK_CHUNK]
+                try:
+                    coll.insert_many(chunk, ordered=False)
+                    summary.inserted += len(chunk)
+                except BulkWriteError as exc:
+                    failed = {e.get("index"): e for e in exc.details.get("writeErrors") or []}
+                    for index, doc in enumerate(chunk):
+                        error = failed.get(index)
+                        if error is None:
+                            summary.inserted += 1
+                        elif error.get("code") == 11000:
+                            _fail(summary, doc, "duplicate _id")
+                        else:
+                            _fail(summary, doc, f"write error {error.get('code')}: "
+                                  f"{self._scrub(str(error.get('errmsg', '')))}")
+        except PyMongoError as exc:
+            raise StorageError(f"{self.describe()}: {coll.name} insert: {self._clean(exc)}") from exc
+        return summary
+
+    def delete(self, collection: str, filter: Mapping[str, Any]) -> int:
+        """See ``Store.delete``."""
+        query = _check_filter(filter)
+        try:
+            return int(self._coll(collection).delete_many(query).deleted_count)
+        except PyMongoError as exc:
+            raise StorageError(f"{self.describe()}: delete in {collection}: {self._clean(exc)}") from exc
 
     # --- runs ---------------------------------------------------------------------------------
 

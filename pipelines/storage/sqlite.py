@@ -40,13 +40,17 @@ _DT_END = "\x01E"  # every encoded datetime sorts in [_DT, _DT_END)
 _ESC = "\x01S"  # prefix of a string that started with \x01
 _INT64 = 2**63
 
-_TABLES = {"articles": "articles", "feed_snippets": "feed_snippets", "crawl_runs": "crawl_runs"}
+_TABLES = {
+    "articles": "articles", "feed_snippets": "feed_snippets", "crawl_runs": "crawl_runs",
+    "article_revisions": "article_revisions",
+}
 # Indexed generated columns per table: filters and sorts on these fields use the column (and its
 # index) instead of json_extract over the document.
 _COLUMNS: dict[str, tuple[str, ...]] = {
     "articles": ("url", "site", "published", "last_seen"),
     "feed_snippets": ("site", "published", "last_seen"),
     "crawl_runs": ("site", "started_at"),
+    "article_revisions": ("article_id", "revision"),
 }
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -80,6 +84,24 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
     started_at GENERATED ALWAYS AS (json_extract(doc, '$.started_at')) VIRTUAL
 );
 CREATE INDEX IF NOT EXISTS crawl_runs_site_started ON crawl_runs (site, started_at DESC);
+
+CREATE TABLE IF NOT EXISTS article_revisions (
+    _id TEXT PRIMARY KEY NOT NULL,
+    doc TEXT NOT NULL,
+    article_id GENERATED ALWAYS AS (json_extract(doc, '$.article_id')) VIRTUAL,
+    revision GENERATED ALWAYS AS (json_extract(doc, '$.revision')) VIRTUAL
+);
+CREATE INDEX IF NOT EXISTS article_revisions_article
+    ON article_revisions (article_id, revision DESC);
+
+-- The dedupe_keys arrays of articles and snippets, one row per (collection, key, document):
+-- SQLite's counterpart of MongoDB's multikey index on dedupe_keys.
+CREATE TABLE IF NOT EXISTS dedupe_keys (
+    coll TEXT NOT NULL,
+    key INTEGER NOT NULL,
+    _id TEXT NOT NULL,
+    PRIMARY KEY (coll, key, _id)
+) WITHOUT ROWID;
 """
 _OPERATORS = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 _CHUNK = 500  # ids per prefetch query, well under SQLite's bound-variable limit
@@ -516,6 +538,7 @@ class SqliteStore(Store):
                 conn.execute(
                     "INSERT INTO articles (_id, doc) VALUES (?, ?)", (doc_id, _dumps(row))
                 )
+                _sync_keys(conn, "articles", doc_id, None, row)
             else:
                 mark = {
                     "first_seen": old.get("first_seen") or seen,
@@ -534,10 +557,12 @@ class SqliteStore(Store):
                     (text,) = conn.execute(
                         "SELECT doc FROM articles WHERE _id = ?", (doc_id,)
                     ).fetchone()
-                    row = {**json.loads(text), **new, **mark}
+                    before = json.loads(text)
+                    row = {**before, **new, **mark}
                     conn.execute(
                         "UPDATE articles SET doc = ? WHERE _id = ?", (_dumps(row), doc_id)
                     )
+                    _sync_keys(conn, "articles", doc_id, before, row)
         except sqlite3.IntegrityError as exc:
             # One statement per document: SQLite backed out this statement alone (its statement
             # journal acts as a savepoint); the transaction and the batch go on.
@@ -590,11 +615,153 @@ class SqliteStore(Store):
             outcome = "updated" if len(merged) > len(before) else "unchanged"
         try:
             self._write(conn, "feed_snippets", doc_id, row, exists=old is not None)
+            _sync_keys(conn, "feed_snippets", doc_id, old, row)
         except sqlite3.IntegrityError as exc:
             _fail(summary, doc, _integrity_message(exc, new))
             return
         state[doc_id] = row
         setattr(summary, outcome, getattr(summary, outcome) + 1)
+
+    # --- dedupe support -----------------------------------------------------------------------
+
+    def find_candidates(
+        self,
+        collection: str,
+        ids: Sequence[str],
+        keys: Sequence[int],
+        *,
+        fields: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """See ``Store.find_candidates``: primary-key and ``dedupe_keys`` index lookups."""
+        table = _keyed_table(collection)
+        found: dict[str, str] = {}
+        id_list = sorted({i for i in ids if isinstance(i, str)})
+        key_list = sorted({int(k) for k in keys})
+        with self._lock:
+            conn = self._connection()
+            try:
+                for start in range(0, len(id_list), _CHUNK):
+                    chunk = id_list[start : start + _CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    sql = f"SELECT _id, doc FROM {table} WHERE _id IN ({marks})"  # noqa: S608
+                    found.update(conn.execute(sql, chunk).fetchall())
+                for start in range(0, len(key_list), _CHUNK):
+                    chunk = key_list[start : start + _CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    sql = (
+                        f"SELECT t._id, t.doc FROM {table} AS t WHERE t._id IN "  # noqa: S608
+                        f"(SELECT k._id FROM dedupe_keys AS k WHERE k.coll = ? AND k.key IN ({marks}))"
+                    )
+                    found.update(conn.execute(sql, [table, *chunk]).fetchall())
+            except sqlite3.Error as exc:
+                raise StorageError(f"{self.describe()}: candidate lookup failed: {exc}") from exc
+        docs = [_row_doc(doc_id, text) for doc_id, text in found.items()]
+        if fields is not None:
+            wanted = {"_id", *fields}
+            docs = [{k: v for k, v in d.items() if k in wanted} for d in docs]
+        return docs
+
+    def update_fields(
+        self, collection: str, updates: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> WriteSummary:
+        """See ``Store.update_fields``: one transaction, failures isolated per document."""
+        table = _table(collection)
+        summary = WriteSummary()
+        if not updates:
+            return summary
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for doc_id, fields in updates:
+                        try:
+                            if "_id" in fields:
+                                raise DocumentError("_id cannot be changed")
+                            new = _encode_doc(fields)
+                        except DocumentError as exc:
+                            _fail(summary, {"_id": doc_id}, str(exc))
+                            continue
+                        row = conn.execute(
+                            f"SELECT doc FROM {table} WHERE _id = ?", (doc_id,)  # noqa: S608
+                        ).fetchone()
+                        if row is None:
+                            _fail(summary, {"_id": doc_id}, "no such document")
+                            continue
+                        before = json.loads(row[0])
+                        after = {**before, **new}
+                        try:
+                            conn.execute(
+                                f"UPDATE {table} SET doc = ? WHERE _id = ?",  # noqa: S608
+                                (_dumps(after), doc_id),
+                            )
+                            if table in _KEYED:
+                                _sync_keys(conn, table, doc_id, before, after)
+                        except sqlite3.IntegrityError as exc:
+                            _fail(summary, {"_id": doc_id}, _integrity_message(exc, after))
+                            continue
+                        summary.updated += 1
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise StorageError(f"{self.describe()}: {table} update failed: {exc}") from exc
+        return summary
+
+    def insert_documents(self, collection: str, docs: Sequence[Mapping[str, Any]]) -> WriteSummary:
+        """See ``Store.insert_documents``: one transaction, failures isolated per document."""
+        table = _table(collection)
+
+        def step(conn: sqlite3.Connection, doc: Mapping[str, Any], state: Any,
+                 summary: WriteSummary) -> None:
+            try:
+                doc_id = _doc_id(doc)
+                new = _encode_doc(doc)
+            except DocumentError as exc:
+                _fail(summary, doc, str(exc))
+                return
+            try:
+                conn.execute(
+                    f"INSERT INTO {table} (_id, doc) VALUES (?, ?)", (doc_id, _dumps(new))  # noqa: S608
+                )
+                if table in _KEYED:
+                    _sync_keys(conn, table, doc_id, None, new)
+            except sqlite3.IntegrityError as exc:
+                message = "duplicate _id" if "_id" in str(exc) else _integrity_message(exc, new)
+                _fail(summary, doc, message)
+                return
+            summary.inserted += 1
+
+        return self._run_batch(table, docs, step, "json_object()")
+
+    def delete(self, collection: str, filter: Mapping[str, Any]) -> int:
+        """See ``Store.delete``."""
+        query = _Query(_table(collection))
+        where = query.where(filter)
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    if query.table in _KEYED:
+                        conn.execute(
+                            f"DELETE FROM dedupe_keys WHERE coll = :coll AND _id IN "  # noqa: S608
+                            f"(SELECT _id FROM {query.table} WHERE {where})",
+                            {**query.params, "coll": query.table},
+                        )
+                    cursor = conn.execute(
+                        f"DELETE FROM {query.table} WHERE {where}", query.params  # noqa: S608
+                    )
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise StorageError(f"{self.describe()}: delete in {collection} failed: {exc}") from exc
+        return int(cursor.rowcount)
 
     # --- runs ---------------------------------------------------------------------------------
 
@@ -688,6 +855,44 @@ def _table(collection: str) -> str:
     if collection not in _TABLES:
         raise ConfigError(f"unknown collection {collection!r} (one of {', '.join(COLLECTIONS)})")
     return _TABLES[collection]
+
+
+_KEYED = ("articles", "feed_snippets")
+
+
+def _keyed_table(collection: str) -> str:
+    table = _table(collection)
+    if table not in _KEYED:
+        raise ConfigError(f"collection {collection!r} has no dedupe_keys (one of {', '.join(_KEYED)})")
+    return table
+
+
+def _keys_of(doc: Mapping[str, Any] | None) -> set[int]:
+    keys = (doc or {}).get("dedupe_keys")
+    if not isinstance(keys, list):
+        return set()
+    return {k for k in keys if isinstance(k, int) and not isinstance(k, bool)}
+
+
+def _sync_keys(
+    conn: sqlite3.Connection,
+    table: str,
+    doc_id: str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any],
+) -> None:
+    """Make the ``dedupe_keys`` rows of one document match its ``dedupe_keys`` array."""
+    old, new = _keys_of(before), _keys_of(after)
+    if old - new:
+        conn.executemany(
+            "DELETE FROM dedupe_keys WHERE coll = ? AND key = ? AND _id = ?",
+            [(table, k, doc_id) for k in old - new],
+        )
+    if new - old:
+        conn.executemany(
+            "INSERT OR IGNORE INTO dedupe_keys (coll, key, _id) VALUES (?, ?, ?)",
+            [(table, k, doc_id) for k in new - old],
+        )
 
 
 def _row_doc(doc_id: str, text: str) -> dict[str, Any]:

@@ -1,0 +1,640 @@
+"""Dedupe: one document per story, its edits kept as revisions, across runs and at any size.
+
+Every article and News Feed snippet is decided against what is stored, in the store pipeline's
+batch flush on its worker thread (one candidate query per batch, never the reactor thread):
+
+- ``unchanged``: its ``_id`` (hash of the canonical URL; the snippet fingerprint) or an alias URL
+  is known with the same content hash -> only ``last_seen``/``times_seen`` move.
+- ``revision``: the same ``_id`` with another content hash, or a near duplicate (estimated share
+  of the smaller text's 3-word shingles found in the other >= ``DEDUPE_NEAR_THRESHOLD``, with
+  MinHash Jaccard >= 0.5) from the same site -> updated in place, ``revision`` +1,
+  ``updated_at`` set, the previous version kept in ``article_revisions`` with what changed.
+  Snippets: a near duplicate (shingle containment >= ``DEDUPE_SNIPPET_THRESHOLD``, the same
+  numbers and names) from the same site published within ``DEDUPE_SNIPPET_WINDOW_HOURS`` ->
+  text replaced, earlier texts kept in ``versions``.
+- ``exact_duplicate``: the content hash is stored under another URL -> the URL becomes an alias.
+- ``near_duplicate``: a near duplicate from another site -> an alias with its similarity.
+- ``new``: none of these.
+
+Lookups go through ``dedupe_keys`` (int64s: content hash, alias URLs, one per LSH band of the
+MinHash signature), indexed in both stores: a new item meets only documents sharing a key.
+Decisions are counted as ``newsmon/dedupe/<decision>`` (articles) and
+``newsmon/dedupe/snippets/<decision>``. ``DedupePipeline`` (before the store) settles each
+item's canonical URL: the declared canonical on an allowed domain, else the fetched URL.
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import hashlib
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scrapy.exceptions import NotConfigured
+
+from crawler.dupefilter import trailing_slash_policy
+from crawler.items import Article, FeedSnippet
+from pipelines.urls import TRAILING_SLASH_POLICIES, article_url, canonical_url
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+
+    from pipelines.storage.base import Store, WriteSummary
+
+__all__ = [
+    "DECISIONS",
+    "BatchPlan",
+    "DedupeConfig",
+    "DedupePipeline",
+    "Deduper",
+    "Signer",
+    "band_plan",
+    "diff_versions",
+    "same_facts",
+]
+
+logger = logging.getLogger(__name__)
+
+DECISIONS = ("new", "exact_duplicate", "near_duplicate", "revision", "unchanged")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SHORT = 160  # characters of a paragraph kept in a change summary
+# Article fields read for deciding (bodies only for revision targets).
+_ARTICLE_FIELDS = (
+    "shingles", "url", "site", "content_hash", "minhash", "dedupe_keys", "aliases", "revision", "updated_at",
+    "first_seen", "fetched_at", "title",
+)
+_SNIPPET_FIELDS = (
+    "shingles", "site", "headline", "text", "published", "minhash", "dedupe_keys", "revision", "versions",
+    "updated_at", "first_seen", "fetched_at",
+)
+
+
+def band_plan(threshold: float, num_perm: int, target: float = 0.99) -> tuple[int, int]:
+    """(bands, rows): the most selective LSH banding that still makes a pair at ``threshold``
+    a candidate with probability >= ``target`` (so recall is decided by the check, not LSH)."""
+    for rows in range(num_perm, 0, -1):
+        bands = num_perm // rows
+        if 1 - (1 - threshold**rows) ** bands >= target:
+            return bands, rows
+    return num_perm, 1
+
+
+@dataclass(frozen=True)
+class DedupeConfig:
+    """The ``DEDUPE_*`` settings, read once and checked."""
+
+    enabled: bool = True
+    near_threshold: float = 0.85
+    snippet_threshold: float = 0.7
+    snippet_window_hours: float = 48.0
+    num_perm: int = 128
+    shingle_size: int = 3
+    revisions_max: int = 20
+    aliases_max: int = 100
+    trailing_slash: str = "keep"
+    trailing_slash_by_site: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> DedupeConfig:
+        """Read and validate; a bad value raises ``NotConfigured`` naming the setting."""
+        config = cls(
+            enabled=settings.getbool("DEDUPE_ENABLED", True),
+            near_threshold=settings.getfloat("DEDUPE_NEAR_THRESHOLD", 0.85),
+            snippet_threshold=settings.getfloat("DEDUPE_SNIPPET_THRESHOLD", 0.7),
+            snippet_window_hours=settings.getfloat("DEDUPE_SNIPPET_WINDOW_HOURS", 48.0),
+            num_perm=settings.getint("DEDUPE_NUM_PERM", 128),
+            shingle_size=settings.getint("DEDUPE_SHINGLE_SIZE", 3),
+            revisions_max=settings.getint("DEDUPE_REVISIONS_MAX", 20),
+            aliases_max=settings.getint("DEDUPE_ALIASES_MAX", 100),
+            trailing_slash=str(settings.get("DEDUPE_TRAILING_SLASH") or "keep"),
+            trailing_slash_by_site=dict(settings.getdict("DEDUPE_TRAILING_SLASH_BY_SITE")),
+        )
+        config.check()
+        return config
+
+    def check(self) -> None:
+        problems = []
+        if not 0 < self.near_threshold <= 1:
+            problems.append("DEDUPE_NEAR_THRESHOLD must be in (0, 1]")
+        if not 0 < self.snippet_threshold <= 1:
+            problems.append("DEDUPE_SNIPPET_THRESHOLD must be in (0, 1]")
+        if self.snippet_window_hours <= 0:
+            problems.append("DEDUPE_SNIPPET_WINDOW_HOURS must be > 0")
+        if not 16 <= self.num_perm <= 1024:
+            problems.append("DEDUPE_NUM_PERM must be in 16..1024")
+        if not 1 <= self.shingle_size <= 10:
+            problems.append("DEDUPE_SHINGLE_SIZE must be in 1..10")
+        if self.revisions_max < 1 or self.aliases_max < 1:
+            problems.append("DEDUPE_REVISIONS_MAX and DEDUPE_ALIASES_MAX must be >= 1")
+        for name, policy in [("DEDUPE_TRAILING_SLASH", self.trailing_slash),
+                             *((f"DEDUPE_TRAILING_SLASH_BY_SITE[{k}]", v)
+                               for k, v in self.trailing_slash_by_site.items())]:
+            if policy not in TRAILING_SLASH_POLICIES:
+                problems.append(f"{name} must be one of {', '.join(TRAILING_SLASH_POLICIES)}")
+        if problems:
+            raise NotConfigured("; ".join(problems))
+
+
+# --- signatures -----------------------------------------------------------------------------
+
+
+def _key(kind: bytes, data: bytes) -> int:
+    """A signed int64 lookup key (fits BSON int64 and SQLite INTEGER)."""
+    return int.from_bytes(hashlib.blake2b(kind + data, digest_size=8).digest(), "big", signed=True)
+
+
+def hash_key(content_hash: str) -> int:
+    """The ``dedupe_keys`` entry of a content hash / snippet fingerprint."""
+    return _key(b"h", content_hash.encode())
+
+
+def url_key(url: str) -> int:
+    """The ``dedupe_keys`` entry of an alias URL."""
+    return _key(b"u", url.encode())
+
+
+class Signer:
+    """MinHash signatures over word shingles and their LSH band keys (datasketch's hashing)."""
+
+    def __init__(self, num_perm: int, shingle_size: int, threshold: float, kind: str) -> None:
+        self.num_perm = num_perm
+        self.shingle_size = shingle_size
+        self.bands, self.rows = band_plan(threshold, num_perm)
+        self._prefix = f"{kind}:{num_perm}:{self.rows}:".encode()
+
+    @cached_property
+    def _template(self) -> Any:
+        from datasketch import MinHash
+
+        return MinHash(num_perm=self.num_perm, seed=1)
+
+    def shingles(self, text: str) -> set[bytes]:
+        words = _WORD.findall(text.lower())
+        k = self.shingle_size
+        if len(words) < k:
+            return {" ".join(words).encode()} if words else set()
+        return {" ".join(words[i : i + k]).encode() for i in range(len(words) - k + 1)}
+
+    def signature(self, text: str) -> np.ndarray:
+        """The MinHash signature (uint32 × num_perm) of ``text``'s shingle set."""
+        from datasketch import MinHash
+
+        template = self._template
+        minhash = MinHash(num_perm=self.num_perm, seed=1, permutations=template.permutations,
+                          scheme=template.scheme)
+        shingles = self.shingles(text)
+        if shingles:
+            minhash.update_batch(list(shingles))
+        return minhash.hashvalues.astype(np.uint32)
+
+    def band_keys(self, signature: np.ndarray) -> list[int]:
+        """One key per LSH band: documents sharing one are candidates."""
+        r = self.rows
+        return [
+            _key(self._prefix + bytes([band]), signature[band * r : (band + 1) * r].tobytes())
+            for band in range(self.bands)
+        ]
+
+    @staticmethod
+    def encode(signature: np.ndarray) -> str:
+        """The signature as stored (``minhash``): base64 of little-endian uint32s."""
+        return base64.b64encode(signature.astype("<u4").tobytes()).decode("ascii")
+
+    @staticmethod
+    def decode(text: Any) -> np.ndarray | None:
+        if not isinstance(text, str):
+            return None
+        try:
+            return np.frombuffer(base64.b64decode(text), dtype="<u4")
+        except ValueError:
+            return None
+
+    @staticmethod
+    def similarity(a: np.ndarray, b: np.ndarray | None) -> float:
+        """Estimated Jaccard similarity of two signatures."""
+        if b is None or a.shape != b.shape:
+            return 0.0
+        return float(np.count_nonzero(a == b)) / len(a)
+
+    @staticmethod
+    def containment(a: np.ndarray, size_a: Any, b: np.ndarray | None, size_b: Any) -> float:
+        """Estimated share of the smaller shingle set found in the other (from the Jaccard
+        estimate and both set sizes: |A∩B| = J(|A|+|B|)/(1+J))."""
+        jaccard = Signer.similarity(a, b)
+        if not isinstance(size_b, int) or not size_a or not size_b:
+            return jaccard
+        return min(1.0, jaccard * (size_a + size_b) / (1 + jaccard) / min(size_a, size_b))
+
+
+def _facts(text: str) -> tuple[set[str], set[str]]:
+    """Numbers and capitalized words (names, places) of a text."""
+    tokens = _WORD.findall(text)
+    return {t for t in tokens if t[0].isdigit()}, {t.lower() for t in tokens if t[0].isupper()}
+
+
+def same_facts(a: str, b: str) -> bool:
+    """Whether the shorter text's numbers all appear in the longer one and its capitalized words
+    nearly so (a fixed typo still matches): "26 POWs" is not a correction of "3 POWs"."""
+    if len(a) > len(b):
+        a, b = b, a
+    (numbers_a, names_a), (numbers_b, names_b) = _facts(a), _facts(b)
+    if not numbers_a <= numbers_b:
+        return False
+    return all(
+        name in names_b
+        or any(difflib.SequenceMatcher(None, name, other).ratio() >= 0.8 for other in names_b)
+        for name in names_a
+    )
+
+
+# --- change summaries -----------------------------------------------------------------------
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _SHORT else text[: _SHORT - 1] + "…"
+
+
+def diff_versions(old_title: str, old_body: str, new_title: str, new_body: str) -> dict[str, Any]:
+    """What changed from one version to the next: title from/to, paragraphs added, removed and
+    edited (short texts), and a one-line ``summary``."""
+    old_paras = [p for p in (old_body or "").split("\n\n") if p.strip()]
+    new_paras = [p for p in (new_body or "").split("\n\n") if p.strip()]
+    added: list[str] = []
+    removed: list[str] = []
+    edited: list[dict[str, str]] = []
+    matcher = difflib.SequenceMatcher(a=old_paras, b=new_paras, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "insert":
+            added.extend(new_paras[j1:j2])
+        elif op == "delete":
+            removed.extend(old_paras[i1:i2])
+        elif op == "replace":
+            pairs = min(i2 - i1, j2 - j1)
+            for k in range(pairs):
+                edited.append({"from": _short(old_paras[i1 + k]), "to": _short(new_paras[j1 + k])})
+            removed.extend(old_paras[i1 + pairs : i2])
+            added.extend(new_paras[j1 + pairs : j2])
+    title = {"from": old_title, "to": new_title} if (old_title or "") != (new_title or "") else None
+    parts = []
+    if title:
+        parts.append("title changed")
+    for count, word in ((len(added), "added"), (len(removed), "removed"), (len(edited), "edited")):
+        if count:
+            parts.append(f"{count} paragraph{'s' if count != 1 else ''} {word}")
+    return {
+        "title": title,
+        "added": [_short(p) for p in added],
+        "removed": [_short(p) for p in removed],
+        "edited": edited,
+        "summary": "; ".join(parts) or "wording changed",
+    }
+
+
+# --- deciding a batch ------------------------------------------------------------------------
+
+
+@dataclass
+class BatchPlan:
+    """The writes one batch makes, in order, and the decision taken per item."""
+
+    upserts: list[dict[str, Any]] = field(default_factory=list)
+    updates: dict[str, dict[str, Any]] = field(default_factory=dict)  # _id -> fields to $set
+    revisions: list[dict[str, Any]] = field(default_factory=list)
+    prune: dict[str, int] = field(default_factory=dict)  # article _id -> delete revisions below
+    decisions: Counter[str] = field(default_factory=Counter)
+
+
+def _aware(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+class Deduper:
+    """Decides batches of article / snippet documents against the store (worker thread only)."""
+
+    def __init__(self, config: DedupeConfig) -> None:
+        self.config = config
+        self.articles = Signer(config.num_perm, config.shingle_size, config.near_threshold, "a")
+        # Snippet corrections are judged on containment (a sentence added halves the Jaccard of a
+        # short text), so their LSH bands are cut for Jaccard 0.5 and checked by containment.
+        self.snippets = Signer(config.num_perm, 2, 0.5, "s")
+
+    # --- shared -----------------------------------------------------------------------------
+
+    def _candidates(self, store: Store, collection: str, docs: list[dict[str, Any]],
+                    fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        ids = [d["_id"] for d in docs]
+        keys = [k for d in docs for k in d["dedupe_keys"]]
+        return {d["_id"]: d for d in store.find_candidates(collection, ids, keys, fields=fields)}
+
+    @staticmethod
+    def _index(docs: Iterable[Mapping[str, Any]]) -> dict[int, set[str]]:
+        index: dict[int, set[str]] = {}
+        for doc in docs:
+            for key in doc.get("dedupe_keys") or ():
+                index.setdefault(key, set()).add(doc["_id"])
+        return index
+
+    # --- articles ---------------------------------------------------------------------------
+
+    @staticmethod
+    def article_similarity(a: np.ndarray, size_a: Any, b: np.ndarray | None, size_b: Any) -> float:
+        """Containment of the smaller shingle set in the other when the two overlap enough to
+        be versions of one text (Jaccard >= 0.5), else the Jaccard estimate: an added paragraph
+        or an edited sentence costs little, a paragraph quoted in another story does not merge."""
+        jaccard = Signer.similarity(a, b)
+        if jaccard < 0.5:
+            return jaccard
+        return Signer.containment(a, size_a, b, size_b)
+
+    def prepare_article(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Add ``minhash``, ``dedupe_keys``, ``revision``, ``updated_at``, ``aliases``."""
+        text = f"{doc.get('title') or ''}\n{doc.get('body') or ''}"
+        signature = self.articles.signature(text)
+        doc["minhash"] = Signer.encode(signature)
+        doc["shingles"] = len(self.articles.shingles(text))
+        doc["dedupe_keys"] = [hash_key(doc.get("content_hash") or ""), *self.articles.band_keys(signature)]
+        doc.setdefault("revision", 1)
+        doc.setdefault("updated_at", doc.get("fetched_at"))
+        doc.setdefault("aliases", [])
+        return doc
+
+    def decide_articles(self, store: Store, docs: Sequence[Mapping[str, Any]]) -> BatchPlan:
+        """Decide each article of a batch; earlier items of the batch count as stored."""
+        plan = BatchPlan()
+        items = [self.prepare_article(dict(d)) for d in docs]
+        lookups = [dict(d, dedupe_keys=[*d["dedupe_keys"], url_key(d["url"])]) for d in items]
+        state = self._candidates(store, "articles", lookups, _ARTICLE_FIELDS)
+        stored = set(state)
+        index = self._index(state.values())
+        bodies: dict[str, tuple[str, str]] = {}
+        threshold = self.config.near_threshold
+        for doc in items:
+            seen = _aware(doc.get("fetched_at")) or datetime.now(UTC)
+            signature = Signer.decode(doc["minhash"])
+            assert signature is not None
+            target: dict[str, Any] | None = state.get(doc["_id"])
+            decision = ""
+            if target is None:
+                alias_of = index.get(url_key(doc["url"]), set())
+                target = next((state[i] for i in sorted(alias_of)), None)
+                if target is not None and target.get("content_hash") == doc.get("content_hash"):
+                    decision = "unchanged"
+                elif target is not None:
+                    target = None  # an alias page that changed: judged on its content below
+            elif target.get("content_hash") == doc.get("content_hash"):
+                decision = "unchanged"
+            else:
+                decision = "revision"
+            similarity = 1.0
+            if not decision:
+                exact = index.get(doc["dedupe_keys"][0], set())
+                if exact:
+                    target, decision = state[sorted(exact)[0]], "exact_duplicate"
+                else:
+                    best, best_id = 0.0, None
+                    for cand_id in sorted({i for k in doc["dedupe_keys"][1:] for i in index.get(k, ())}):
+                        cand = state[cand_id]
+                        score = self.article_similarity(signature, doc["shingles"],
+                                                        Signer.decode(cand.get("minhash")), cand.get("shingles"))
+                        if score > best:
+                            best, best_id = score, cand_id
+                    if best_id is not None and best >= threshold:
+                        target, similarity = state[best_id], best
+                        decision = "revision" if target.get("site") == doc.get("site") else "near_duplicate"
+            plan.decisions[decision or "new"] += 1
+            if not decision:
+                state[doc["_id"]] = doc
+                plan.upserts.append(doc)
+                bodies[doc["_id"]] = (doc.get("title") or "", doc.get("body") or "")
+                for key in doc["dedupe_keys"]:
+                    index.setdefault(key, set()).add(doc["_id"])
+                continue
+            assert target is not None
+            if decision == "unchanged":
+                if target["_id"] in stored and not target.get("minhash"):
+                    # Stored before dedupe existed: give it its signature and keys now.
+                    plan.updates.setdefault(target["_id"], {}).update(
+                        minhash=doc["minhash"], dedupe_keys=doc["dedupe_keys"],
+                        revision=target.get("revision") or 1, aliases=target.get("aliases") or [])
+                    target.update(minhash=doc["minhash"], dedupe_keys=doc["dedupe_keys"])
+                plan.upserts.append(self._touch(target, seen))
+            elif decision in ("exact_duplicate", "near_duplicate"):
+                self._add_alias(plan, target, doc, decision, similarity, seen, stored, index)
+                plan.upserts.append(self._touch(target, seen))
+            else:
+                self._revise(plan, store, target, doc, seen, stored, index, bodies)
+        return plan
+
+    @staticmethod
+    def _touch(target: Mapping[str, Any], seen: datetime) -> dict[str, Any]:
+        """A document that only moves ``last_seen``/``times_seen`` of ``target`` (same hash)."""
+        return {"_id": target["_id"], "url": target.get("url"),
+                "content_hash": target.get("content_hash"), "fetched_at": seen}
+
+    def _add_alias(self, plan: BatchPlan, target: dict[str, Any], doc: Mapping[str, Any],
+                   kind: str, similarity: float, seen: datetime, stored: set[str],
+                   index: dict[int, set[str]]) -> None:
+        aliases = list(target.get("aliases") or [])
+        if doc["url"] == target.get("url") or any(a.get("url") == doc["url"] for a in aliases):
+            return
+        if len(aliases) >= self.config.aliases_max:
+            return
+        aliases.append({"url": doc["url"], "site": doc.get("site"), "kind": kind.removesuffix("_duplicate"),
+                        "similarity": round(similarity, 3), "first_seen": seen})
+        keys = [*(target.get("dedupe_keys") or []), url_key(doc["url"])]
+        target["aliases"], target["dedupe_keys"] = aliases, keys
+        index.setdefault(url_key(doc["url"]), set()).add(target["_id"])
+        if target["_id"] in stored:
+            plan.updates.setdefault(target["_id"], {}).update(aliases=aliases, dedupe_keys=keys)
+
+    def _revise(self, plan: BatchPlan, store: Store, target: dict[str, Any], doc: dict[str, Any],
+                seen: datetime, stored: set[str], index: dict[int, set[str]],
+                bodies: dict[str, tuple[str, str]]) -> None:
+        target_id = target["_id"]
+        if target_id not in bodies:
+            full = store.find_candidates("articles", [target_id], [], fields=("title", "body"))
+            bodies[target_id] = ((full[0].get("title") or "", full[0].get("body") or "")
+                                 if full else ("", ""))
+        old_title, old_body = bodies[target_id]
+        old_revision = int(target.get("revision") or 1)
+        plan.revisions.append({
+            "_id": f"{target_id}:{old_revision}",
+            "article_id": target_id,
+            "revision": old_revision,
+            "url": target.get("url"),
+            "fetched_url": doc.get("fetched_url"),
+            "title": old_title,
+            "body": old_body,
+            "content_hash": target.get("content_hash"),
+            "valid_from": _aware(target.get("updated_at")) or _aware(target.get("first_seen")),
+            "replaced_at": seen,
+            "changes": diff_versions(old_title, old_body, doc.get("title") or "", doc.get("body") or ""),
+        })
+        plan.prune[target_id] = old_revision + 1 - self.config.revisions_max
+        aliases = list(target.get("aliases") or [])
+        keys = [k for k in doc["dedupe_keys"]] + [url_key(a["url"]) for a in aliases if a.get("url")]
+        if doc["url"] != target.get("url") and not any(a.get("url") == doc["url"] for a in aliases):
+            aliases.append({"url": doc["url"], "site": doc.get("site"), "kind": "revision",
+                            "similarity": 1.0, "first_seen": seen})
+            keys.append(url_key(doc["url"]))
+        new = dict(doc, _id=target_id, url=target.get("url") or doc["url"], revision=old_revision + 1,
+                   updated_at=seen, aliases=aliases, dedupe_keys=keys)
+        for key in target.get("dedupe_keys") or ():
+            index.get(key, set()).discard(target_id)
+        for key in keys:
+            index.setdefault(key, set()).add(target_id)
+        target.clear()
+        target.update(new)
+        bodies[target_id] = (doc.get("title") or "", doc.get("body") or "")
+        plan.upserts.append(dict(new))
+        if target_id in stored:
+            plan.updates.pop(target_id, None)  # the upsert sets every field
+
+    # --- snippets ---------------------------------------------------------------------------
+
+    def prepare_snippet(self, doc: dict[str, Any]) -> dict[str, Any]:
+        text = f"{doc.get('headline') or ''}\n{doc.get('text') or ''}"
+        signature = self.snippets.signature(text)
+        doc["minhash"] = Signer.encode(signature)
+        doc["shingles"] = len(self.snippets.shingles(text))
+        doc["dedupe_keys"] = [hash_key(doc["_id"]), *self.snippets.band_keys(signature)]
+        doc.setdefault("revision", 1)
+        doc.setdefault("updated_at", doc.get("fetched_at"))
+        return doc
+
+    def decide_snippets(self, store: Store, docs: Sequence[Mapping[str, Any]]) -> BatchPlan:
+        """Decide each snippet of a batch: seen again, corrected (near, same site, in the time
+        window) or new."""
+        plan = BatchPlan()
+        items = [self.prepare_snippet(dict(d)) for d in docs]
+        state = self._candidates(store, "feed_snippets", items, _SNIPPET_FIELDS)
+        stored = set(state)
+        index = self._index(state.values())
+        window = timedelta(hours=self.config.snippet_window_hours)
+        for doc in items:
+            seen = _aware(doc.get("fetched_at")) or datetime.now(UTC)
+            target = state.get(doc["_id"])
+            if target is None:
+                same = index.get(doc["dedupe_keys"][0], set())
+                target = state[sorted(same)[0]] if same else None
+            if target is not None:
+                plan.decisions["unchanged"] += 1
+                plan.upserts.append(dict(doc, _id=target["_id"]))
+                continue
+            signature = Signer.decode(doc["minhash"])
+            assert signature is not None
+            best, best_id = 0.0, None
+            published = _aware(doc.get("published"))
+            for cand_id in sorted({i for k in doc["dedupe_keys"][1:] for i in index.get(k, ())}):
+                cand = state[cand_id]
+                if cand.get("site") != doc.get("site"):
+                    continue
+                other = _aware(cand.get("published"))
+                if published and other and abs(published - other) > window:
+                    continue
+                if not same_facts(f"{doc.get('headline')} {doc.get('text')}",
+                                  f"{cand.get('headline')} {cand.get('text')}"):
+                    continue
+                score = Signer.containment(signature, doc["shingles"], Signer.decode(cand.get("minhash")),
+                                           cand.get("shingles"))
+                if score > best:
+                    best, best_id = score, cand_id
+            if best_id is None or best < self.config.snippet_threshold:
+                plan.decisions["new"] += 1
+                state[doc["_id"]] = doc
+                plan.upserts.append(doc)
+                for key in doc["dedupe_keys"]:
+                    index.setdefault(key, set()).add(doc["_id"])
+                continue
+            plan.decisions["revision"] += 1
+            target = state[best_id]
+            versions = list(target.get("versions") or [])
+            versions.append({"headline": target.get("headline"), "text": target.get("text"),
+                             "replaced_at": seen})
+            versions = versions[-self.config.revisions_max :]
+            # Earlier texts stay findable by their fingerprints (a stale page shows them).
+            old_signature = Signer.decode(target.get("minhash"))
+            old_bands = set(self.snippets.band_keys(old_signature)) if old_signature is not None else set()
+            old_hashes = [k for k in target.get("dedupe_keys") or () if k not in old_bands]
+            keys = list(dict.fromkeys([*doc["dedupe_keys"], hash_key(best_id), *old_hashes]))
+            fields = {"headline": doc.get("headline"), "text": doc.get("text"),
+                      "revision": int(target.get("revision") or 1) + 1, "updated_at": seen,
+                      "versions": versions, "minhash": doc["minhash"], "dedupe_keys": keys,
+                      "shingles": doc["shingles"]}
+            if doc.get("url") and not target.get("url"):
+                fields["url"] = doc["url"]
+            target.update(fields)
+            for key in keys:
+                index.setdefault(key, set()).add(best_id)
+            if best_id in stored:
+                plan.updates.setdefault(best_id, {}).update(fields)
+            plan.upserts.append(dict(doc, _id=best_id))
+        return plan
+
+
+def apply_plan(store: Store, collection: str, plan: BatchPlan) -> WriteSummary:
+    """Write a decided batch: upserts, field updates, then revisions and their pruning."""
+    upsert = store.upsert_articles if collection == "articles" else store.upsert_snippets
+    summary = upsert(plan.upserts)
+    if plan.updates:
+        result = store.update_fields(collection, list(plan.updates.items()))
+        for doc_id, message in result.errors:
+            logger.warning("Could not update %s %s: %s", collection, doc_id, message)
+    if plan.revisions:
+        result = store.insert_documents("article_revisions", plan.revisions)
+        for doc_id, message in result.errors:
+            logger.warning("Could not keep revision %s: %s", doc_id, message)
+        for article_id, below in plan.prune.items():
+            if below > 1:
+                store.delete("article_revisions", {"article_id": article_id, "revision": {"$lt": below}})
+    return summary
+
+
+# --- the item pipeline ----------------------------------------------------------------------
+
+
+class DedupePipeline:
+    """Settle each item's canonical URL before it is buffered for the store.
+
+    Articles: the declared canonical (``<link rel=canonical>``/``og:url``, already in
+    ``item.url``) when it lies on one of the spider's allowed domains, else the fetched URL;
+    both normalized by ``pipelines.urls.canonical_url`` with the site's trailing-slash policy.
+    The content decisions happen in the store pipeline's batch flush (``Deduper``).
+    """
+
+    def __init__(self, crawler: Crawler, config: DedupeConfig) -> None:
+        self.crawler = crawler
+        self.config = config
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
+        config = DedupeConfig.from_settings(crawler.settings)
+        if not config.enabled:
+            raise NotConfigured("DEDUPE_ENABLED is off")
+        return cls(crawler, config)
+
+    def _policy(self) -> str:
+        spider = self.crawler.spider
+        return trailing_slash_policy(self.crawler.settings, getattr(spider, "name", None))
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Article):
+            domains = list(getattr(self.crawler.spider, "allowed_domains", None) or [])
+            url = article_url(item.url, item.fetched_url, domains, trailing_slash=self._policy())
+            if url != item.url:
+                self.crawler.stats.inc_value("newsmon/dedupe/url/replaced")
+            item.url = url
+        elif isinstance(item, FeedSnippet) and item.url:
+            item.url = canonical_url(item.url, trailing_slash=self._policy())
+        return item

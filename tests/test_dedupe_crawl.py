@@ -1,0 +1,84 @@
+"""Dedupe end to end: real crawls of local fixture sites (`newsmon crawl` in a child process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.demo import build_site, serve
+from crawler.profiles import SHIPPED_SITES_DIR
+from pipelines.history import article_history
+from tests.conftest import run_newsmon
+
+
+def _crawl(tier, site: str, base_url: str, sites_dir: Path | None = None) -> dict:
+    env = tier.env()
+    if sites_dir is not None:
+        env["NEWSMON_SITES_DIR"] = str(sites_dir)
+    result = run_newsmon(["crawl", site, "-a", f"base_url={base_url}/"], env)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    store = tier.open()
+    try:
+        (run,) = list(store.find("crawl_runs", {"site": site}, sort=[("started_at", -1)], limit=1))
+    finally:
+        store.close()
+    return run["stats"]
+
+
+def test_unchanged_recrawl_and_an_edited_article(store_tier) -> None:
+    site = build_site(seed=7)
+    with serve(site) as server:
+        first = _crawl(store_tier, "demo", server.base_url)
+        n = first["newsmon/dedupe/new"]
+        assert n == len(site.articles)
+        second = _crawl(store_tier, "demo", server.base_url)
+        assert second["newsmon/dedupe/unchanged"] == n
+        assert not any(second.get(f"newsmon/dedupe/{k}") for k in ("new", "revision", "exact_duplicate",
+                                                                     "near_duplicate"))
+        assert not second.get("newsmon/dedupe/snippets/new")
+        target = next(a for a in site.articles if not a.truncated and a.language == "en")
+        site.edit_article(target.path, [*target.paragraphs, "This story has been updated with new details."])
+        third = _crawl(store_tier, "demo", server.base_url)
+    assert third["newsmon/dedupe/revision"] == 1 and third["newsmon/dedupe/unchanged"] == n - 1
+    store = store_tier.open()
+    try:
+        assert store.count("articles") == n
+        history = article_history(store, target.url(server.base_url))
+    finally:
+        store.close()
+    assert history is not None and [r["revision"] for r in history["revisions"]] == [2, 1]
+    assert history["revisions"][0]["changes"]["added"] == ["This story has been updated with new details."]
+
+
+def test_republished_story_on_a_second_site_is_linked(store_tier, tmp_path: Path) -> None:
+    origin = build_site(seed=7)
+    mirror = build_site(seed=11)
+    copies = [a for a in origin.articles if not a.truncated and a.language == "en"][:2]
+    exact = mirror.add_article(copies[0].title, copies[0].paragraphs)
+    near = mirror.add_article(copies[1].title, [*copies[1].paragraphs[:-1],
+                                                copies[1].paragraphs[-1] + " (Reuters contributed.)"])
+    profile = (SHIPPED_SITES_DIR / "demo.toml").read_text().replace('name = "demo"', 'name = "mirror"')
+    (tmp_path / "sites").mkdir()
+    (tmp_path / "sites" / "mirror.toml").write_text(profile)
+    with serve(origin) as a, serve(mirror) as b:
+        _crawl(store_tier, "demo", a.base_url)
+        stats = _crawl(store_tier, "mirror", b.base_url, tmp_path / "sites")
+    # Both seeds also carry the same fixed Ukrainian (cp1251) article: a true exact duplicate.
+    same = {(x.title, tuple(x.paragraphs)): x for x in origin.articles}
+    identical = {m.path: same[(m.title, tuple(m.paragraphs))] for m in mirror.articles
+                 if (m.title, tuple(m.paragraphs)) in same}
+    assert exact.path in identical and len(identical) == 2
+    assert stats["newsmon/dedupe/exact_duplicate"] == len(identical)
+    assert stats["newsmon/dedupe/near_duplicate"] == 1
+    assert stats["newsmon/dedupe/new"] == len(mirror.articles) - len(identical) - 1
+    store = store_tier.open()
+    try:
+        linked = {d["url"]: d for d in store.find("articles", {"site": "demo"}) if d.get("aliases")}
+    finally:
+        store.close()
+    kinds = {alias["url"]: alias["kind"] for doc in linked.values() for alias in doc["aliases"]}
+    want = {m_path: "exact" for m_path in identical}
+    want[near.path] = "near"
+    assert kinds == {b.base_url + path: kind for path, kind in want.items()}
+    assert set(linked) == {o.url(a.base_url) for o in identical.values()} | {copies[1].url(a.base_url)}
