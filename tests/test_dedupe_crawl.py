@@ -16,7 +16,9 @@ def _crawl(tier, site: str, base_url: str, sites_dir: Path | None = None) -> dic
     env = tier.env()
     if sites_dir is not None:
         env["NEWSMON_SITES_DIR"] = str(sites_dir)
-    result = run_newsmon(["crawl", site, "-a", f"base_url={base_url}/"], env)
+    # Incremental skipping off: these tests are about what dedupe decides for every page fetched
+    # (tests/test_incremental.py covers what is fetched at all).
+    result = run_newsmon(["crawl", site, "-a", f"base_url={base_url}/", "-s", "INCREMENTAL_ENABLED=False"], env)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     store = tier.open()
     try:
