@@ -26,6 +26,8 @@ from crawler.errors import ProfileError
 
 __all__ = [
     "SHIPPED_SITES_DIR",
+    "RenderActions",
+    "RenderRule",
     "SiteProfile",
     "load_profile",
     "load_profiles",
@@ -40,6 +42,9 @@ SELECTOR_KEYS = frozenset(
      "image", "image_caption"}
 )
 NEWS_FEED_KEYS = frozenset({"item", "time", "headline", "text", "link"})
+RENDER_MODES = ("never", "always", "auto")
+RENDER_PAGE_TYPES = frozenset({"listing", "article"})  # feeds and sitemaps are XML: never rendered
+RENDER_TRIGGERS = frozenset({"body", "links", "news_feed"})
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,52 @@ class Pagination:
     next_selector: str | None = None  # CSS selector of the next-page link's href
     url_template: str | None = None  # e.g. "{section}page/{page}/"; {section} is the listing URL
     max_pages: int = 5  # listing pages per section, the first included
+
+
+@dataclass(frozen=True)
+class RenderActions:
+    """What the browser does on a rendered page before its HTML is taken (see crawler/render.py)."""
+
+    wait_for: str | None = None  # CSS selector waited for (a miss is counted, not fatal)
+    click: str | None = None  # CSS selector of a "Show More"/"Load more" button
+    click_times: int = 0  # clicks at most (stops early when the button is gone or nothing loads)
+    scroll_times: int = 0  # scrolls to the bottom at most (stops when the page stops growing)
+    timeout: float | None = None  # seconds per step (navigation, wait, each click/scroll); None = RENDER_TIMEOUT
+
+
+@dataclass(frozen=True)
+class RenderRule:
+    """Which requests of a site go through headless Chromium, and what happens on those pages.
+
+    ``mode``: ``never`` (default), ``always`` (selected requests are rendered) or ``auto`` (selected
+    requests are fetched over plain HTTP first and re-requested through the browser only when the
+    static page has no article body, no listing links or an empty News Feed). Selection: page
+    types in ``pages`` and/or URL paths matching ``urls``; neither given selects every listing and
+    article request.
+    """
+
+    mode: str = "never"
+    pages: frozenset[str] = frozenset()
+    urls: tuple[re.Pattern[str], ...] = ()
+    actions: RenderActions = field(default_factory=RenderActions)
+    by_page: Mapping[str, RenderActions] = field(default_factory=dict)  # page type -> actions
+    fallback_on: frozenset[str] = RENDER_TRIGGERS
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode != "never"
+
+    def selects(self, kind: str | None, url: str) -> bool:
+        """Whether a request of page type ``kind`` for ``url`` is one this rule covers."""
+        if not self.enabled or kind not in RENDER_PAGE_TYPES:
+            return False
+        if not self.pages and not self.urls:
+            return True
+        path = urlsplit(url).path or "/"
+        return kind in self.pages or any(p.search(path) for p in self.urls)
+
+    def actions_for(self, kind: str | None) -> RenderActions:
+        return self.by_page.get(kind or "", self.actions)
 
 
 @dataclass(frozen=True)
@@ -74,6 +125,7 @@ class SiteProfile:
     concurrency: int = 8
     recrawl_minutes: float = 15.0
     min_body_chars: int = 200
+    render: RenderRule = field(default_factory=RenderRule)
 
     def with_base_url(self, base_url: str) -> SiteProfile:
         """The same profile with every URL re-rooted on ``base_url`` (the demo site's port)."""
@@ -196,6 +248,59 @@ def _check_css(reader: _Reader, key: str, css: str) -> None:
         raise reader.fail(key, f"is not a valid CSS selector: {exc}") from exc
 
 
+def _render_actions(reader: _Reader, inherit: RenderActions) -> RenderActions:
+    wait_for = reader.get("wait_for", str, inherit.wait_for)
+    click = reader.get("click", str, inherit.click)
+    for key, css in (("wait_for", wait_for), ("click", click)):
+        if css is not None:
+            if not css.strip():
+                raise reader.fail(key, "must be a non-empty CSS selector string")
+            _check_css(reader, key, css)
+    click_times = reader.get("click_times", int, inherit.click_times or (3 if click else 0))
+    scroll_times = reader.get("scroll_times", int, inherit.scroll_times)
+    for key, value in (("click_times", click_times), ("scroll_times", scroll_times)):
+        if not 0 <= value <= 100:
+            raise reader.fail(key, f"must be between 0 and 100, got {value}")
+    if click_times and not click:
+        raise reader.fail("click_times", "needs a 'click' selector (the Show More button)")
+    timeout = reader.get("timeout", (int, float), inherit.timeout)
+    if timeout is not None and not 0 < timeout <= 600:
+        raise reader.fail("timeout", f"must be > 0 and at most 600 seconds, got {timeout}")
+    return RenderActions(wait_for, click, click_times, scroll_times,
+                         float(timeout) if timeout is not None else None)
+
+
+def _render_rule(top: _Reader) -> RenderRule:
+    """``render = "auto"`` (a mode) or a ``[render]`` table with mode, selection and page actions."""
+    value = top.get("render", (str, dict), "never")
+    if isinstance(value, str):
+        value = {"mode": value}
+    reader = _Reader(top.path, value, "render.")
+    mode = reader.get("mode", str, "always")
+    if mode not in RENDER_MODES:
+        raise reader.fail("mode", f"must be one of {', '.join(RENDER_MODES)}, got {mode!r}")
+    pages = reader.strings("pages")
+    for i, kind in enumerate(pages):
+        if kind not in RENDER_PAGE_TYPES:
+            raise reader.fail(f"pages[{i}]", f"must be one of {', '.join(sorted(RENDER_PAGE_TYPES))}, got {kind!r}")
+    urls = _patterns(reader, "urls")
+    fallback_on = reader.strings("fallback_on") if "fallback_on" in value else sorted(RENDER_TRIGGERS)
+    for i, trigger in enumerate(fallback_on):
+        if trigger not in RENDER_TRIGGERS:
+            raise reader.fail(f"fallback_on[{i}]", f"must be one of {', '.join(sorted(RENDER_TRIGGERS))}, got {trigger!r}")
+    if "fallback_on" in value and mode != "auto":
+        raise reader.fail("fallback_on", "only applies to mode = \"auto\"")
+    actions = _render_actions(reader, RenderActions())
+    by_page = {}
+    for kind in sorted(RENDER_PAGE_TYPES):
+        if kind in value:
+            sub = reader.table(kind)
+            by_page[kind] = _render_actions(sub, actions)
+            sub.check_unknown()
+    reader.check_unknown()
+    return RenderRule(mode, frozenset(pages), urls, actions, by_page, frozenset(fallback_on))
+
+
 def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
     """Validate one decoded TOML document into a SiteProfile."""
     top = _Reader(path, data)
@@ -265,6 +370,7 @@ def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
     if locale and not re.fullmatch(r"[a-z]{2,3}([-_][A-Za-z]{2})?", locale):
         raise top.fail("locale", f"must look like 'en-GB' or 'uk', got {locale!r}")
     top.get("description", str)
+    render = _render_rule(top)
     top.check_unknown()
     return SiteProfile(
         name=name, path=path, base_url=base_url, allowed_domains=tuple(domains),
@@ -273,7 +379,7 @@ def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
         pagination=Pagination(next_sel, template, max_pages),
         selectors=selectors, news_feed=news_feed, timezone=tz, language=language, locale=locale,
         download_delay=delay, concurrency=concurrency, recrawl_minutes=interval,
-        min_body_chars=min_body,
+        min_body_chars=min_body, render=render,
     )
 
 

@@ -76,3 +76,13 @@ DEDUPE_REVISIONS_MAX = 20  # previous versions kept per article in article_revis
 DEDUPE_ALIASES_MAX = 100  # other URLs remembered per article (aliases)
 DEDUPE_TRAILING_SLASH = "keep"  # canonical URL path slash: keep | strip | add
 DEDUPE_TRAILING_SLASH_BY_SITE: dict[str, str] = {}  # per-site override, e.g. {"kyivindependent": "add"}
+
+# --- JavaScript rendering (crawler/render.py) ----------------------------------------------------
+# Only sites whose profile sets `render` use the browser (their spider gets scrapy-playwright's
+# download handler; Playwright and Chromium start on the first rendered request).
+RENDER_BROWSER = None  # Chromium executable; env NEWSMON_BROWSER overrides; None = /usr/bin/chromium
+RENDER_TIMEOUT = 20.0  # seconds per step of a rendered page (navigation, wait, each click/scroll); profile render.timeout overrides
+RENDER_MAX_PAGES = 4  # browser pages open at once per context (drives PLAYWRIGHT_MAX_PAGES_PER_CONTEXT)
+RENDER_CONTEXT_PAGES = 100  # pages rendered in one browser context before a fresh one replaces it; 0 = never
+RENDER_BLOCK_RESOURCES = ["image", "media", "font"]  # Playwright resource types aborted in the browser
+RENDER_BLOCK_HOSTS = None  # tracker hosts aborted (subdomains too); None = crawler.render.DEFAULT_BLOCK_HOSTS

@@ -23,13 +23,22 @@ __all__ = ["ProfileSpiderLoader", "spider_class_for"]
 
 
 def spider_class_for(profile: SiteProfile) -> type[Spider]:
-    """A ``NewsSpider`` subclass bound to ``profile``, with its politeness as custom settings."""
+    """A ``NewsSpider`` subclass bound to ``profile``, with its politeness as custom settings.
+
+    A profile that renders (``render`` not "never") also gets newsmon's scrapy-playwright download
+    handler for http/https; every other site keeps Scrapy's own handlers.
+    """
     from crawler.spiders.news import NewsSpider
 
     custom_settings: dict[str, Any] = {
         "DOWNLOAD_DELAY": profile.download_delay,
         "CONCURRENT_REQUESTS_PER_DOMAIN": profile.concurrency,
     }
+    if profile.render.enabled:
+        # A string, not crawler.render itself: Playwright is imported only when a crawl of this
+        # site builds its handlers, never by `scrapy list`.
+        handler = "crawler.render.RenderDownloadHandler"
+        custom_settings["DOWNLOAD_HANDLERS"] = {"http": handler, "https": handler}
     class_name = "".join(part.capitalize() for part in profile.name.replace("-", "_").split("_"))
     return type(
         f"{class_name}Spider",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # newsmon's one entry point for a fresh clone.
 #   bash deploy/dev.sh demo   set up .venv, then crawl the offline demo site into the embedded store
-#   bash deploy/dev.sh test   set up .venv, start the FerretDB test server if Go is here, run pytest
+#   bash deploy/dev.sh test   set up .venv, install chromium if missing (root), start the FerretDB test server if Go is here, run pytest
 #   bash deploy/dev.sh setup  only set up .venv (Python >= 3.11 needed)
 # Extra arguments go to `newsmon demo` or to pytest.
 set -euo pipefail
@@ -24,6 +24,24 @@ setup() {
         "$VENV/bin/python" -m pip install --quiet --upgrade pip
         "$VENV/bin/python" -m pip install --quiet -e ".[test]"
         echo "$want" > "$stamp"
+    fi
+}
+
+ensure_chromium() {
+    # JavaScript rendering (crawler/render.py) uses the machine's Chromium; its tests run in CI.
+    local browser=${NEWSMON_BROWSER:-/usr/bin/chromium}
+    if [ -x "$browser" ] || command -v chromium >/dev/null 2>&1; then
+        return 0
+    fi
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "newsmon: installing chromium for the rendering tests (apt-get) …" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq chromium >/dev/null
+        command -v chromium >/dev/null 2>&1 || { echo "newsmon: chromium install failed" >&2; exit 1; }
+    else
+        echo "newsmon: chromium not found: rendering tests are skipped outside CI" \
+             "(install it: sudo apt-get install -y chromium, or set NEWSMON_BROWSER)" >&2
     fi
 }
 
@@ -50,6 +68,7 @@ case "$cmd" in
     demo) setup; exec "$VENV/bin/newsmon" demo "$@" ;;
     test)
         setup
+        ensure_chromium
         if [ -z "${NEWSMON_TEST_MONGO_URI:-}" ]; then start_ferretdb; fi
         "$VENV/bin/python" -m pytest -rs "$@"
         ;;

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import scrapy
 from dateutil import parser as dateparser
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
@@ -75,6 +76,8 @@ class CrawlLimits:
         )
 
 
+_NO_BODY_REASONS = frozenset({"empty", "no_body", "no_title"})  # auto-render triggers on articles
+
 SPIDER_ARGUMENTS = frozenset({"max_pages", "max_articles", "since", "base_url"})
 
 
@@ -126,10 +129,18 @@ class NewsSpider(scrapy.Spider):
     # --- start -----------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
+        if self.profile.render.enabled:
+            from crawler.render import render_problem
+
+            problem = render_problem(self.profile, self.crawler.settings)
+            if problem:
+                logger.error("%s", problem)
+                self.crawler.stats.set_value("newsmon/render/unavailable", problem)
+                raise CloseSpider("render_unavailable")
         for section, url in self.profile.sections:
             yield scrapy.Request(url, callback=self.parse_listing, errback=self.on_error,
                                  cb_kwargs={"section": section, "page": 1, "listing_url": url},
-                                 meta={KIND_META: "listing"}, priority=100)
+                                 meta=self._meta("listing", url), priority=100)
         for url in self.profile.feeds:
             yield scrapy.Request(url, callback=self.parse_feed, errback=self.on_error,
                                  meta={KIND_META: "feed"}, priority=100)
@@ -148,15 +159,22 @@ class NewsSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._count("pages/not_html")
             return
-        yield from self._snippets(response)
+        self._note_rendered(response)
+        links = [url for href in response.css("a::attr(href)").getall()
+                 if self.profile.is_article_url(url := response.urljoin(href))]
+        snippets = self._snippet_items(response)
+        retry = self._render_fallback(response, "listing", links=not links,
+                                      news_feed=not snippets)
+        if retry:
+            yield retry
+            return
+        yield from self._counted(snippets)
         article_links = 0
-        for href in response.css("a::attr(href)").getall():
-            url = response.urljoin(href)
-            if self.profile.is_article_url(url):
-                article_links += 1
-                # Newest first: listing order stands in for dates (a page is roughly a day).
-                yield from self._article_request(url, section=section,
-                                                 priority=-24 * (page - 1) - article_links // 10)
+        for url in links:
+            article_links += 1
+            # Newest first: listing order stands in for dates (a page is roughly a day).
+            yield from self._article_request(url, section=section,
+                                             priority=-24 * (page - 1) - article_links // 10)
         if not article_links:
             self._count("pages/listing_without_articles")
             return
@@ -165,10 +183,11 @@ class NewsSpider(scrapy.Spider):
             return
         next_url = self._next_page_url(response, listing_url, page)
         if next_url:
-            yield response.follow(next_url, callback=self.parse_listing, errback=self.on_error,
-                                  cb_kwargs={"section": section, "page": page + 1,
-                                             "listing_url": listing_url},
-                                  meta={KIND_META: "listing"}, priority=100)
+            next_url = response.urljoin(next_url)
+            yield scrapy.Request(next_url, callback=self.parse_listing, errback=self.on_error,
+                                 cb_kwargs={"section": section, "page": page + 1,
+                                            "listing_url": listing_url},
+                                 meta=self._meta("listing", next_url), priority=100)
 
     def _next_page_url(self, response: TextResponse, listing_url: str, page: int) -> str | None:
         pagination = self.profile.pagination
@@ -265,7 +284,7 @@ class NewsSpider(scrapy.Spider):
 
     def _article_page_request(self, url: str, section: str | None, priority: int) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse_article, errback=self.on_article_error,
-                              cb_kwargs={"section": section}, meta={KIND_META: "article"},
+                              cb_kwargs={"section": section}, meta=self._meta("article", url),
                               priority=max(-(10**6), priority))
 
     def _article_done(self, stored: bool) -> Iterator[scrapy.Request]:
@@ -285,11 +304,13 @@ class NewsSpider(scrapy.Spider):
 
     def parse_article(self, response: Response, section: str | None) -> Iterator[Any]:
         """An article candidate: an Article item if it is one, and its News Feed snippets."""
-        stored = False
+        stored = retried = False
         for output in self._parse_article(response, section):
             stored = stored or isinstance(output, Article)
+            retried = retried or isinstance(output, scrapy.Request)  # the auto-render re-request
             yield output
-        yield from self._article_done(stored)
+        if not retried:  # a re-request stays in flight: it is accounted for when it finishes
+            yield from self._article_done(stored)
 
     def _parse_article(self, response: Response, section: str | None) -> Iterator[Any]:
         from crawler.extraction import extract_article
@@ -298,15 +319,26 @@ class NewsSpider(scrapy.Spider):
             self._count("articles/not_modified")
             return
         if not isinstance(response, TextResponse) or not response.body.strip():
+            retry = self._render_fallback(response, "article", body=True)
+            if retry:
+                yield retry
+                return
             self._count("pages/not_article/empty")
             return
+        self._note_rendered(response)
         fetched_at = datetime.now(UTC)
         result = extract_article(
             response.body, response.url, selectors=self.profile.selectors,
             timezone=self.profile.timezone, headers_encoding=response.encoding,
             fetched_at=fetched_at, locale=self.profile.locale,
         )
-        yield from self._snippets(response)
+        snippets = self._snippet_items(response)
+        no_body = not result.get("is_article") and result.get("reason") in _NO_BODY_REASONS
+        retry = self._render_fallback(response, "article", body=no_body, news_feed=not snippets)
+        if retry:
+            yield retry
+            return
+        yield from self._counted(snippets)
         if not result.get("is_article"):
             self._count(f"pages/not_article/{result.get('reason') or 'unknown'}")
             return
@@ -341,9 +373,10 @@ class NewsSpider(scrapy.Spider):
 
     # --- News Feed widget ------------------------------------------------------------------------
 
-    def _snippets(self, response: TextResponse) -> Iterator[FeedSnippet]:
+    def _snippet_items(self, response: TextResponse) -> list[FeedSnippet]:
+        """The page's News Feed items (none when the profile has no widget)."""
         if not self.profile.news_feed:
-            return
+            return []
         from crawler.extraction import extract_news_feed
 
         fetched_at = datetime.now(UTC)
@@ -351,13 +384,75 @@ class NewsSpider(scrapy.Spider):
             response.text, response.url, selectors=self.profile.news_feed,
             timezone=self.profile.timezone, page_time=self._page_time(response, fetched_at),
         )
-        for item in items:
-            self._count("snippets/extracted")
-            yield FeedSnippet(
+        return [
+            FeedSnippet(
                 site=self.name, headline=item.get("headline") or "", text=item.get("text") or "",
                 published=item.get("published"), time_shown=item.get("time_shown") or "",
                 url=item.get("url"), seen_on=[response.url], fetched_at=fetched_at,
             )
+            for item in items
+        ]
+
+    def _counted(self, snippets: list[FeedSnippet]) -> Iterator[FeedSnippet]:
+        for snippet in snippets:
+            self._count("snippets/extracted")
+            yield snippet
+
+    # --- rendering (crawler/render.py) ------------------------------------------------------------
+
+    def _meta(self, kind: str, url: str) -> dict[str, Any]:
+        """Request.meta for a listing or article request: rendered when the profile says always."""
+        meta: dict[str, Any] = {KIND_META: kind}
+        rule = self.profile.render
+        if rule.mode == "always" and rule.selects(kind, url):
+            meta.update(self._render_meta(kind))
+        return meta
+
+    def _render_meta(self, kind: str) -> dict[str, Any]:
+        from crawler.render import render_meta
+
+        meta = render_meta(self.profile.render.actions_for(kind),
+                           self.crawler.settings.getfloat("RENDER_TIMEOUT", 20.0))
+        # The browser must get the whole page: no conditional GET (a 304 would render blank).
+        meta[ALWAYS_FETCH_META] = True
+        return meta
+
+    def _render_fallback(self, response: Response, kind: str, **missing: bool) -> scrapy.Request | None:
+        """In ``render = "auto"``: the same request through the browser when the static page lacks
+        what the profile expects (``missing``: trigger -> whether it is missing), else None."""
+        from crawler.render import FALLBACK_META, RENDER_META
+
+        rule = self.profile.render
+        request = response.request
+        if rule.mode != "auto" or request is None or request.meta.get(RENDER_META) \
+                or response.status != 200 or not rule.selects(kind, request.url):
+            return None
+        if "news_feed" in missing and not self.profile.news_feed:
+            missing["news_feed"] = False  # no widget in the profile: nothing to expect
+        fired = sorted(t for t, is_missing in missing.items() if is_missing and t in rule.fallback_on)
+        if not fired:
+            return None
+        self._count("render/auto_fallback")
+        for trigger in fired:
+            self._count(f"render/auto_fallback/{trigger}")
+        logger.debug("Static page lacks %s, rendering it: %s", ", ".join(fired), request.url)
+        meta = {k: v for k, v in request.meta.items() if k in (KIND_META,)}
+        meta.update(self._render_meta(kind))
+        meta[FALLBACK_META] = fired[0]
+        headers = request.headers.copy()
+        for name in ("If-None-Match", "If-Modified-Since"):  # set by the plain fetch's conditional GET
+            headers.pop(name, None)
+        return request.replace(meta=meta, headers=headers, dont_filter=True)
+
+    def _note_rendered(self, response: Response) -> None:
+        """Count what a rendered page's actions did (clicks, scrolls, missed waits)."""
+        if response.request is None or "playwright" not in response.flags:
+            return
+        from crawler.render import page_action_results
+
+        for key, value in page_action_results(response.meta).items():
+            if value:
+                self._count_n(f"render/{key}", value)
 
     @staticmethod
     def _page_time(response: Response, fetched_at: datetime) -> datetime:
