@@ -120,6 +120,11 @@ def _run_crawl(site: str, spider_args: dict[str, str], settings: Any,
     if site not in profiles:
         raise ConfigError(f"unknown site {site!r}; known: {', '.join(sorted(profiles)) or 'none'}")
     check_spider_arguments(spider_args)
+    from crawler.render import render_problem
+
+    problem = render_problem(profiles[site], settings)
+    if problem:
+        raise ConfigError(problem)
     where = _check_store(settings)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(site)

@@ -160,3 +160,17 @@ def test_extract_prints_the_article_as_json(embedded) -> None:
     assert article["authors"] == ["Martin Fornusek"]
     assert article["published"] == "2023-12-20T15:18:00Z"
     assert "Become a member" not in article["body"] and "confidence" in article
+
+
+def test_crawl_with_rendering_and_no_browser_is_one_line(embedded, tmp_path) -> None:
+    from crawler.profiles import SHIPPED_SITES_DIR
+
+    profile = (SHIPPED_SITES_DIR / "demo.toml").read_text().replace(
+        'name = "demo"', 'name = "jsdemo"\nrender = "auto"')
+    (tmp_path / "sites").mkdir()
+    (tmp_path / "sites" / "jsdemo.toml").write_text(profile)
+    env = embedded.env() | {"NEWSMON_SITES_DIR": str(tmp_path / "sites"),
+                            "NEWSMON_BROWSER": str(tmp_path / "no-such-chromium")}
+    result = run_newsmon(["crawl", "jsdemo"], env, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "rendering requested by profile jsdemo but no browser" in result.stderr

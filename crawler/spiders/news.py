@@ -22,12 +22,12 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
-from w3lib.url import canonicalize_url
 
 from crawler.errors import ConfigError
 from crawler.incremental import ALWAYS_FETCH_META, KIND_META
 from crawler.items import Article, FeedSnippet
 from crawler.profiles import SiteProfile
+from pipelines.urls import canonical_url
 
 __all__ = ["CrawlLimits", "NewsSpider"]
 
@@ -257,9 +257,17 @@ class NewsSpider(scrapy.Spider):
 
     # --- articles --------------------------------------------------------------------------------
 
+    @property
+    def _trailing_slash(self) -> str:
+        from crawler.dupefilter import trailing_slash_policy
+
+        return trailing_slash_policy(self.crawler.settings, self.name)
+
     def _article_request(self, url: str, section: str | None, source_date: datetime | None = None,
                          priority: int | None = None) -> Iterator[scrapy.Request]:
-        key = canonicalize_url(url, keep_fragments=False)
+        # The same canonical form as the dupefilter's: a variant it would drop is never requested
+        # (a dropped request never calls back, which would leave max_articles counting it).
+        key = canonical_url(url, trailing_slash=self._trailing_slash)
         incremental = getattr(self, "incremental", None)
         if key in self._article_urls_seen:
             if incremental is not None and source_date is not None:
