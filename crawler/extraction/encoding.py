@@ -21,8 +21,27 @@ def _detect(data: bytes) -> str | None:
     return best.encoding if best is not None else None
 
 
+# Header charsets that servers send by default whatever the page is in. Text in one of them
+# practically never forms valid multi-byte UTF-8 sequences, so bytes that do are UTF-8 and the
+# header is wrong (a common misconfiguration: a UTF-8 CMS behind a server defaulting to Latin-1).
+_DEFAULT_SINGLE_BYTE = frozenset({"latin_1", "iso8859_1", "cp1252", "ascii"})
+
+
+def _header_is_wrong(codec: str, data: bytes) -> bool:
+    if codecs.lookup(codec).name.replace("-", "_") not in _DEFAULT_SINGLE_BYTE or data.isascii():
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def decode_html(html: str | bytes, headers_encoding: str | None = None) -> str:
-    """Return ``html`` as text; bytes are decoded by header charset, BOM, ``<meta>`` or detection."""
+    """Return ``html`` as text; bytes are decoded by header charset, BOM, ``<meta>`` or detection.
+
+    A Latin-1/Windows-1252/ASCII header on bytes that are valid, non-ASCII UTF-8 is taken to be
+    wrong and ignored (the page's own declaration or detection decide)."""
     if isinstance(html, str):
         return html
     content_type = None
@@ -32,6 +51,7 @@ def decode_html(html: str | bytes, headers_encoding: str | None = None) -> str:
         except LookupError:
             headers_encoding = None
         else:
-            content_type = f"text/html; charset={headers_encoding}"
+            if not _header_is_wrong(headers_encoding, bytes(html)):
+                content_type = f"text/html; charset={headers_encoding}"
     _, text = html_to_unicode(content_type, bytes(html), auto_detect_fun=_detect)
     return text
