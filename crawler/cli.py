@@ -482,6 +482,63 @@ def status(setting_pairs: tuple[str, ...]) -> None:
     out.print(table)
 
 
+@cli.group()
+def topics() -> None:
+    """Topics of interest: list them, or test a topic file on your own JSON lines."""
+
+
+@topics.command("list")
+@click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE",
+              help="Setting override, e.g. -s TOPICS_FILE=my-topics/.")
+@_friendly
+def topics_list(setting_pairs: tuple[str, ...]) -> None:
+    """Show the configured topics (TOPICS_FILE, default: the shipped central-asia topic)."""
+    from crawler.topics.cli import topics_list_rows
+
+    table = Table("slug", "name", "terms", "spellings", "min score", "fields", "file")
+    for row in topics_list_rows(_settings(setting_pairs)):
+        table.add_row(row["slug"], row["name"], str(row["terms"]), str(row["spellings"]),
+                      f"{row.get('min_score', '-')}", ", ".join(row.get("fields", [])), str(row.get("file", "")))
+    out.print(table)
+
+
+@topics.command("test")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--topics-file", default=None, help="Topic file or directory (default: TOPICS_FILE).")
+@click.option("--explain", is_flag=True, help="Per-term details (count, field, context) instead of names.")
+@_friendly
+def topics_test_command(file: Any, topics_file: str | None, explain: bool) -> None:
+    """Read JSON lines from FILE ('-' for stdin: title, text, any other fields) and write each back
+    with `topics: [{slug, score, terms}]` added, using the pipeline's matcher and thresholds."""
+    from crawler.topics.cli import topics_test
+
+    settings = _settings()
+    count = topics_test(file, sys.stdout, topics_file or settings.get("TOPICS_FILE"), explain=explain)
+    click.echo(f"matched {count} lines", err=True)
+
+
+@cli.command()
+@click.option("--topic", default=None, help="Only this topic slug (e.g. central-asia).")
+@click.option("--since", default=None, metavar="WHEN", help="30m, 24h, 7d, 2w or an ISO date (UTC).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0), help="0 = all.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text.")
+@click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting override.")
+@_friendly
+def flags(topic: str | None, since: str | None, limit: int, as_json: bool,
+          setting_pairs: tuple[str, ...]) -> None:
+    """List flagged items, newest first: title, site, time, score and matched terms."""
+    from crawler.topics.cli import flags_rows, format_flags, parse_since
+    from pipelines.storage.config import StoreConfig
+
+    when = parse_since(since) if since else None
+    rows = flags_rows(StoreConfig.from_settings(_settings(setting_pairs)), topic, when, limit)
+    if as_json:
+        for row in rows:
+            sys.stdout.write(json.dumps(row, default=_iso, ensure_ascii=False) + "\n")
+    else:
+        click.echo(format_flags(rows))
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point."""
     return cli.main(args=argv, prog_name="newsmon")

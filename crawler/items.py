@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 __all__ = ["Article", "FeedSnippet"]
 
@@ -35,6 +36,7 @@ class Article:
     fetched_at: datetime | None = None  # UTC
     content_hash: str = ""  # sha256 of the normalized title + body
     confidence: dict[str, float] = field(default_factory=dict)
+    topics: list[dict[str, Any]] = field(default_factory=list)  # [{slug, score, terms}], pipelines/topics.py
 
 
 @dataclass
@@ -50,3 +52,4 @@ class FeedSnippet:
     seen_on: list[str] = field(default_factory=list)  # pages the snippet was seen on
     fetched_at: datetime | None = None  # UTC
     fingerprint: str = ""  # hash of site + normalized headline and text
+    topics: list[dict[str, Any]] = field(default_factory=list)  # [{slug, score, terms}], pipelines/topics.py

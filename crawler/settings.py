@@ -28,6 +28,7 @@ AUTOTHROTTLE_ENABLED = False
 
 ITEM_PIPELINES = {
     "pipelines.clean.CleanPipeline": 100,
+    "pipelines.topics.TopicsPipeline": 600,  # after cleaning (and dedupe at 500), before storing
     "pipelines.dedupe.DedupePipeline": 500,  # canonical URL per item; decisions at store flush
     "pipelines.store.StorePipeline": 900,
 }
@@ -76,6 +77,19 @@ DEDUPE_REVISIONS_MAX = 20  # previous versions kept per article in article_revis
 DEDUPE_ALIASES_MAX = 100  # other URLs remembered per article (aliases)
 DEDUPE_TRAILING_SLASH = "keep"  # canonical URL path slash: keep | strip | add
 DEDUPE_TRAILING_SLASH_BY_SITE: dict[str, str] = {}  # per-site override, e.g. {"kyivindependent": "add"}
+
+# --- topics and alerts (pipelines/topics.py, pipelines/alerts.py) --------------------------------
+TOPICS_ENABLED = True  # match every item against the configured topics, record flags, alert
+TOPICS_FILE = None  # topic TOML file(s) or directory, list or comma-separated; None = shipped central-asia.toml
+TOPICS_BATCH_SIZE = 100  # flags buffered before one write to topic_flags
+TOPICS_FLUSH_SECONDS = 2.0  # a non-empty flag buffer older than this is written anyway
+ALERT_SINKS = ["log"]  # where new flags are announced: any of "log", "jsonl", "webhook"
+ALERT_JSONL_PATH = None  # jsonl sink file; None = NEWSMON_DATA_DIR/alerts.jsonl
+ALERT_WEBHOOK_URL = None  # webhook sink: http(s) URL that receives one JSON POST per alert
+ALERT_WEBHOOK_TIMEOUT = 5.0  # seconds per webhook attempt (connect + response)
+ALERT_WEBHOOK_RETRIES = 3  # extra attempts after a network error, timeout, 408/429 or 5xx
+ALERT_WEBHOOK_BACKOFF = 0.5  # seconds before the first retry, doubled for each next one
+ALERT_WEBHOOK_CONCURRENCY = 4  # webhook POSTs in flight at once
 
 # --- JavaScript rendering (crawler/render.py) ----------------------------------------------------
 # Only sites whose profile sets `render` use the browser (their spider gets scrapy-playwright's

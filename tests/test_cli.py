@@ -174,3 +174,32 @@ def test_crawl_with_rendering_and_no_browser_is_one_line(embedded, tmp_path) -> 
     result = run_newsmon(["crawl", "jsdemo"], env, timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "rendering requested by profile jsdemo but no browser" in result.stderr
+
+
+def test_flags_show_the_flagged_items_of_a_demo_crawl(embedded, demo_site, demo_server) -> None:
+    crawl = run_newsmon(["crawl", "demo", "-a", f"base_url={demo_server.base_url}/"], embedded.env())
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    text = run_newsmon(["flags", "--topic", "central-asia", "--limit", "0"], embedded.env(), timeout=60)
+    assert text.returncode == 0, text.stderr
+    flagged_titles = {a.title for a in demo_site.articles if a.mentions_central_asia}
+    assert flagged_titles and all(title in text.stdout for title in flagged_titles)
+    as_json = run_newsmon(["flags", "--json", "--since", "3650d", "--limit", "0"], embedded.env(), timeout=60)
+    rows = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert {r["title"] for r in rows if r["kind"] == "article"} == flagged_titles
+    assert all(r["topic"] == "central-asia" and r["score"] > 0 and r["terms"] for r in rows)
+
+
+def test_topics_list_and_test(embedded) -> None:
+    listed = run_newsmon(["topics", "list"], embedded.env() | {"COLUMNS": "200"}, timeout=60)
+    assert listed.returncode == 0 and "central-asia" in listed.stdout
+    lines = "\n".join([
+        json.dumps({"title": "Tokayev meets Mirziyoyev in Tashkent", "text": "Talks on water.", "id": 1}),
+        json.dumps({"title": "Zelensky marks Holodomor Remembrance Day", "text": "They failed.", "id": 2}),
+    ])
+    result = subprocess.run([sys.executable, "-m", "crawler.cli", "topics", "test", "-"], input=lines,
+                            cwd=ROOT, env=embedded.env(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["id"] == 1 and first["topics"][0]["slug"] == "central-asia"
+    assert {"Tokayev", "Mirziyoyev"} <= set(first["topics"][0]["terms"])
+    assert second["topics"] == []

@@ -1,0 +1,147 @@
+"""End to end: crawl the demo site with the webhook sink pointed at a real local HTTP server.
+
+The server (127.0.0.1, port 0) counts POSTs; no mocks. The demo site's ground truth
+(``DemoArticle.mentions_central_asia``) says which articles are about Central Asia.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import StoreTier, run_newsmon
+
+
+class _Hook:
+    """A webhook endpoint on 127.0.0.1 that records every JSON body it is POSTed."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict] = []
+        lock = threading.Lock()
+        bodies = self.bodies
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server API)
+                length = int(self.headers.get("Content-Length") or 0)
+                with lock:
+                    bodies.append(json.loads(self.rfile.read(length)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hook() -> Iterator[_Hook]:
+    h = _Hook()
+    yield h
+    h.close()
+
+
+def _crawl(tier: StoreTier, server, *settings: str):
+    args = ["crawl", "demo", "-a", f"base_url={server.base_url}/"]
+    for s in settings:
+        args += ["-s", s]
+    result = run_newsmon(args, tier.env())
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    return result
+
+
+def _flags(tier: StoreTier) -> list[dict]:
+    from pipelines.storage.config import StoreConfig
+    from pipelines.storage.flags import open_flag_store
+
+    config = StoreConfig(tier.mongo_uri, tier.database or "newsmon", tier.data_dir)
+    with open_flag_store(config) as store:
+        return store.find()
+
+
+def _run_stats(tier: StoreTier) -> list[dict]:
+    store = tier.open()
+    try:
+        runs = sorted(store.find("crawl_runs", {"site": "demo"}), key=lambda r: r["started_at"])
+    finally:
+        store.close()
+    return [r["stats"] for r in runs]
+
+
+def test_webhook_gets_one_alert_per_flagged_item_across_two_crawls(tmp_path: Path, demo_site, demo_server,
+                                                                    hook: _Hook) -> None:
+    tier = StoreTier("embedded", tmp_path / "data")
+    jsonl = tmp_path / "alerts.jsonl"
+    sinks = ("ALERT_SINKS=log,jsonl,webhook", f"ALERT_WEBHOOK_URL={hook.url}", f"ALERT_JSONL_PATH={jsonl}")
+    _crawl(tier, demo_server, *sinks)
+    first = list(hook.bodies)
+    _crawl(tier, demo_server, *sinks)
+
+    flags = _flags(tier)
+    articles = {d["item_id"] for d in flags if d["kind"] == "article"}
+    want = sum(a.mentions_central_asia for a in demo_site.articles)
+    assert len(articles) == want > 0
+    assert {d["topic"] for d in flags} == {"central-asia"}
+    snippet_titles = {d["title"] for d in flags if d["kind"] == "snippet"}
+    assert snippet_titles == {s.headline for s in demo_site.snippets if "Kazakhstan" in s.headline}
+
+    # Exactly one POST per flag, all during the first crawl; the second crawl re-alerted nothing.
+    ids = [b["_id"] for b in hook.bodies]
+    assert len(ids) == len(set(ids)) == len(flags)
+    assert len(first) == len(flags)
+    assert {b["_id"] for b in hook.bodies} == {d["_id"] for d in flags}
+    body = hook.bodies[0]
+    assert body["event"] == "topic_flag" and body["topic"] == "central-asia" and body["terms"]
+    assert len(jsonl.read_text(encoding="utf-8").splitlines()) == len(flags)
+
+    first_stats, second_stats = _run_stats(tier)
+    # A snippet counts once per page it is seen on.
+    assert first_stats["newsmon/topics/central-asia"] >= len(flags)
+    assert first_stats["newsmon/alerts/webhook/sent"] == len(flags)
+    assert "newsmon/alerts/webhook/sent" not in second_stats  # never announced twice
+
+    # The stored article carries its topics; `newsmon flags` lists them.
+    store = tier.open()
+    try:
+        stored = [a for a in store.find("articles", {"site": "demo"}) if a.get("topics")]
+    finally:
+        store.close()
+    assert len(stored) == want
+    assert all(t["slug"] == "central-asia" and t["terms"] for a in stored for t in a["topics"])
+
+    from crawler.topics.cli import flags_rows, format_flags
+    from pipelines.storage.config import StoreConfig
+
+    rows = flags_rows(StoreConfig(None, "newsmon", tier.data_dir), "central-asia", None, 0)
+    assert len(rows) == len(flags)
+    assert [r["flagged_at"] for r in rows] == sorted((r["flagged_at"] for r in rows), reverse=True)
+    text = format_flags(rows)
+    assert "central-asia" in text and "Kazakhstan" in text
+
+
+def test_a_down_webhook_does_not_fail_the_crawl(tmp_path: Path, demo_site, demo_server) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tier = StoreTier("embedded", tmp_path / "data")
+    _crawl(tier, demo_server, "ALERT_SINKS=webhook", f"ALERT_WEBHOOK_URL=http://127.0.0.1:{port}/hook",
+           "ALERT_WEBHOOK_RETRIES=2", "ALERT_WEBHOOK_BACKOFF=0.05", "ALERT_WEBHOOK_TIMEOUT=2")
+    (stats,) = _run_stats(tier)
+    flags = _flags(tier)
+    assert flags, "the crawl should still record its flags"
+    assert stats["newsmon/alerts/webhook/failed"] == len(flags)
+    assert "newsmon/alerts/webhook/sent" not in stats
