@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.errors import ProfileError
+from crawler.tomltable import TomlTable
 
 __all__ = [
     "SHIPPED_SITES_DIR",
@@ -158,52 +159,10 @@ class SiteProfile:
         return not self.article_allow or any(p.search(path) for p in self.article_allow)
 
 
-class _Reader:
-    """Typed access to one TOML table, raising ProfileError with the dotted key on misuse."""
+class _Reader(TomlTable):
+    """A profile table: errors are ProfileErrors."""
 
-    def __init__(self, path: str, data: Mapping[str, Any], prefix: str = "") -> None:
-        self.path, self.data, self.prefix = path, data, prefix
-        self.seen: set[str] = set()
-
-    def fail(self, key: str, problem: str) -> ProfileError:
-        return ProfileError(self.path, self.prefix + key, problem)
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None,
-            *, required: bool = False) -> Any:
-        self.seen.add(key)
-        if key not in self.data:
-            if required:
-                raise self.fail(key, "is required")
-            return default
-        value = self.data[key]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        if isinstance(value, bool) and bool not in kinds:  # bool is an int subclass in Python
-            raise self.fail(key, f"must be {_kind_name(kind)}, not a boolean")
-        if not isinstance(value, kind):
-            raise self.fail(key, f"must be {_kind_name(kind)}, got {type(value).__name__} {value!r}")
-        return value
-
-    def strings(self, key: str) -> list[str]:
-        value = self.get(key, list, [])
-        for i, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip():
-                raise self.fail(f"{key}[{i}]", f"must be a non-empty string, got {item!r}")
-        return value
-
-    def table(self, key: str) -> _Reader:
-        return _Reader(self.path, self.get(key, dict, {}), f"{self.prefix}{key}.")
-
-    def check_unknown(self) -> None:
-        unknown = sorted(set(self.data) - self.seen)
-        if unknown:
-            raise self.fail(unknown[0], "unknown key (typo?)")
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {str: "a string", int: "an integer", float: "a number", list: "a list",
-             dict: "a table", bool: "true or false"}
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
+    error_class = ProfileError
 
 
 def _patterns(reader: _Reader, key: str) -> tuple[re.Pattern[str], ...]:

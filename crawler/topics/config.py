@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import ConfigError
+from crawler.tomltable import TomlTable
 
 __all__ = [
     "DEFAULT_TOPICS_FILE",
@@ -102,30 +103,10 @@ class Topic:
     path: str = ""
 
 
-class _Reader:
-    """Typed access to one TOML table, raising TopicFileError with the dotted key on misuse."""
+class _Reader(TomlTable):
+    """A topic-file table: errors are TopicFileErrors, and strings must be matchable spellings."""
 
-    def __init__(self, path: str, data: Mapping[str, Any], prefix: str = "") -> None:
-        self.path, self.data, self.prefix = path, data, prefix
-        self.seen: set[str] = set()
-
-    def fail(self, key: str, problem: str) -> TopicFileError:
-        return TopicFileError(self.path, self.prefix + key, problem)
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None,
-            *, required: bool = False) -> Any:
-        self.seen.add(key)
-        if key not in self.data:
-            if required:
-                raise self.fail(key, "is required")
-            return default
-        value = self.data[key]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        if isinstance(value, bool) and bool not in kinds:  # bool is an int subclass
-            raise self.fail(key, f"must be {_kind_name(kinds)}, not a boolean")
-        if not isinstance(value, kinds):
-            raise self.fail(key, f"must be {_kind_name(kinds)}, got {type(value).__name__} {value!r}")
-        return value
+    error_class = TopicFileError
 
     def number(self, key: str, default: float | None = None, *, required: bool = False,
                positive: bool = True) -> float:
@@ -134,35 +115,13 @@ class _Reader:
             raise self.fail(key, f"must be > 0, got {value!r}")
         return value
 
-    def strings(self, key: str) -> tuple[str, ...]:
-        value = self.get(key, list, [])
+    def strings(self, key: str) -> tuple[str, ...]:  # type: ignore[override]
+        value = super().strings(key)
         for i, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip():
-                raise self.fail(f"{key}[{i}]", f"must be a non-empty string, got {item!r}")
             problem = spelling_problem(item)
             if problem:
                 raise self.fail(f"{key}[{i}]", f"{item!r}: {problem}")
         return tuple(value)
-
-    def tables(self, key: str) -> list[_Reader]:
-        value = self.get(key, list, [])
-        readers = []
-        for i, item in enumerate(value):
-            if not isinstance(item, dict):
-                raise self.fail(f"{key}[{i}]", "must be a table ([[" + key + "]])")
-            readers.append(_Reader(self.path, item, f"{self.prefix}{key}[{i}]."))
-        return readers
-
-    def check_unknown(self) -> None:
-        unknown = sorted(set(self.data) - self.seen)
-        if unknown:
-            raise self.fail(unknown[0], "unknown key (typo?)")
-
-
-def _kind_name(kinds: tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", list: "a list",
-             dict: "a table", bool: "true or false"}
-    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
 
 
 def spelling_problem(text: str) -> str | None:
