@@ -175,10 +175,11 @@ class MongoFlagStore(FlagStore):
             db = self._client.get_database(self.database,
                                            codec_options=CodecOptions(tz_aware=True, tzinfo=UTC))
             self._coll = db[COLLECTION]
-            self._coll.create_indexes([
-                IndexModel([("topic", 1), ("flagged_at", DESCENDING)], name="topic_flagged_at"),
-                IndexModel([("flagged_at", DESCENDING)], name="flagged_at"),
-            ])
+            # One index per command: FerretDB 1.24 panics when one createIndexes command
+            # re-creates several indexes that already exist (the second crawl's open).
+            for index in (IndexModel([("topic", 1), ("flagged_at", DESCENDING)], name="topic_flagged_at"),
+                          IndexModel([("flagged_at", DESCENDING)], name="flagged_at")):
+                self._coll.create_indexes([index])
         except PyMongoError as exc:
             self.close()
             raise StorageError(f"cannot open {self.describe()}: {exc}") from exc
