@@ -157,6 +157,7 @@ def _print_summary(site: str, stats: dict[str, Any]) -> None:
         ("pages not modified (HTTP 304)", summary["not_modified"]),
         ("News Feed snippets new", summary["snippets_new"]),
         ("snippets seen again (duplicates skipped)", summary["snippets_seen_again"]),
+        ("new topic flags (newsmon flags lists them)", summary["topic_flags_new"]),
         ("pages that were not articles", summary["not_articles"]),
         ("items dropped by validation", summary["dropped"]),
         ("errors (HTTP and network)", summary["errors"]),

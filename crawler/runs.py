@@ -81,6 +81,7 @@ def summarize(stats: dict[str, Any]) -> dict[str, int]:
         "duplicates_near": get("newsmon/dedupe/near_duplicate"),
         "revisions": get("newsmon/dedupe/revision"),
         "snippets_corrected": get("newsmon/dedupe/snippets/revision"),
+        "topic_flags_new": get("newsmon/topic_flags/new"),
         "dropped": _sum(stats, "newsmon/drop/"),
         "not_articles": _sum(stats, "newsmon/pages/not_article/"),
         "errors": _sum(stats, "newsmon/errors/"),
