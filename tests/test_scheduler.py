@@ -207,3 +207,24 @@ def test_restart_keeps_each_sites_next_run_time(tier, demo_server) -> None:
     for _ in _serving(config):  # a restart: nothing is due, nothing runs
         assert _next_run_time(config) == before
     assert len(_runs(tier, "demo")) == 1
+
+
+def test_job_state_and_runs_on_each_store(store_tier, demo_server, monkeypatch) -> None:
+    """The same restart guarantee with the MongoDB job store (FerretDB in CI) and the SQLite one."""
+    from datetime import UTC, datetime, timedelta
+
+    for key in ("NEWSMON_MONGO_URI", "NEWSMON_MONGO_DATABASE"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in store_tier.env().items():
+        monkeypatch.setenv(key, value)
+    store = StoreConfig(store_tier.mongo_uri, store_tier.database or "newsmon", store_tier.data_dir)
+    config = ScheduleConfig(sites=("demo",), intervals={"demo": 3600.0}, store=store,
+                            crawl_args=(*SMALL_CRAWL, "-a", f"base_url={demo_server.base_url}/"))
+    for _ in _serving(config):
+        wait_for(lambda: any(r["outcome"] == "finished" for r in _runs(store_tier, "demo")))
+    before = _next_run_time(config)
+    assert before > datetime.now(UTC) + timedelta(minutes=55)
+    for _ in _serving(config):
+        assert _next_run_time(config) == before
+    (run,) = _runs(store_tier, "demo")
+    assert run["summary"]["articles_new"] == 3 and run["trigger"] == "schedule"
