@@ -14,21 +14,19 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
-from twisted.internet.threads import deferToThreadPool
-from twisted.python.threadpool import ThreadPool
 
 from crawler.errors import StorageError
 from crawler.items import Article, FeedSnippet
 from pipelines.spool import write_spool_file
 from pipelines.dedupe import DECISIONS, DedupeConfig, Deduper, apply_plan
 from pipelines.storage.config import StoreConfig
+from pipelines.worker import BlockingWorker
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -40,7 +38,6 @@ __all__ = ["SCHEMA_VERSION", "StorePipeline", "article_document", "article_id", 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1  # bumped on any incompatible change of the stored documents (README, "Schema")
-T = TypeVar("T")
 
 
 def article_id(canonical: str) -> str:
@@ -77,7 +74,7 @@ class StorePipeline:
         self.store: Store | None = None
         self._buffers: dict[str, list[dict[str, Any]]] = {"articles": [], "feed_snippets": []}
         self._oldest: dict[str, float] = {}
-        self._pool = ThreadPool(minthreads=1, maxthreads=1, name="newsmon-store")
+        self._worker = BlockingWorker("newsmon-store")
         self._timer: task.LoopingCall | None = None
 
     @classmethod
@@ -98,12 +95,12 @@ class StorePipeline:
     async def open_spider(self) -> None:
         from twisted.internet import reactor
 
-        self._pool.start()
+        self._worker.start()
         self.store = self.config.create()
         try:
-            await self._in_thread(self.store.open)
+            await self._worker.run(self.store.open)
         except BaseException:
-            self._pool.stop()
+            self._worker.stop()
             raise
         logger.info("Storing items in %s", self.store.describe())
         self._timer = task.LoopingCall(self._flush_aged)
@@ -118,8 +115,8 @@ class StorePipeline:
                 await self._flush(collection)
         finally:
             if self.store is not None:
-                await self._in_thread(self.store.close)
-            self._pool.stop()
+                await self._worker.run(self.store.close)
+            self._worker.stop()
 
     # --- items -----------------------------------------------------------------------------------
 
@@ -156,13 +153,13 @@ class StorePipeline:
         decisions: dict[str, int] = {}
         for attempt in (1, 2):
             try:
-                summary, decisions = await self._in_thread(self._write_batch, collection, batch)
+                summary, decisions = await self._worker.run(self._write_batch, collection, batch)
                 break
             except StorageError as exc:
                 logger.error("Bulk write of %d %s failed (attempt %d): %s",
                              len(batch), collection, attempt, exc)
         if summary is None:
-            path = await self._in_thread(write_spool_file, self.config.spool_dir, collection, batch)
+            path = await self._worker.run(write_spool_file, self.config.spool_dir, collection, batch)
             self._inc(f"store/{collection}/spooled", len(batch))
             logger.error("Kept %d %s in %s; write them later with `newsmon import-spool`", len(batch),
                          collection, path)
@@ -190,12 +187,6 @@ class StorePipeline:
         return apply_plan(self.store, collection, plan), dict(plan.decisions)
 
     # --- helpers ---------------------------------------------------------------------------------
-
-    def _in_thread(self, func: Callable[..., T], *args: Any) -> Any:
-        """Run ``func`` on the store thread; awaitable from a coroutine under any reactor."""
-        from twisted.internet import reactor
-
-        return maybe_deferred_to_future(deferToThreadPool(reactor, self._pool, func, *args))
 
     def _inc(self, key: str, count: int) -> None:
         if count:

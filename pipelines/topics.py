@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
-from twisted.internet.threads import deferToThreadPool
-from twisted.python.threadpool import ThreadPool
 
 from crawler.errors import StorageError
 from crawler.items import Article, FeedSnippet
@@ -32,6 +29,7 @@ from crawler.topics.config import load_topics
 from crawler.topics.matcher import TopicMatch, TopicMatcher, item_fields
 from pipelines.alerts import AlertConfig, AlertSink, build_sinks
 from pipelines.storage.config import StoreConfig
+from pipelines.worker import BlockingWorker
 from pipelines.storage.flags import FlagStore, open_flag_store
 from pipelines.store import article_id
 
@@ -41,7 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["TopicsPipeline", "flag_document"]
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 def flag_document(item: Article | FeedSnippet, match: TopicMatch) -> dict[str, Any]:
@@ -73,7 +70,7 @@ class TopicsPipeline:
         self.sinks: list[AlertSink] = []
         self._buffer: list[dict[str, Any]] = []
         self._oldest = 0.0
-        self._pool = ThreadPool(minthreads=1, maxthreads=1, name="newsmon-topic-flags")
+        self._worker = BlockingWorker("newsmon-topic-flags")
         self._timer: task.LoopingCall | None = None
 
     @classmethod
@@ -95,12 +92,12 @@ class TopicsPipeline:
     async def open_spider(self) -> None:
         from twisted.internet import reactor
 
-        self._pool.start()
+        self._worker.start()
         self.store = open_flag_store(self.store_config)
         try:
-            await self._in_thread(self.store.open)
+            await self._worker.run(self.store.open)
         except BaseException:
-            self._pool.stop()
+            self._worker.stop()
             raise
         self.sinks = build_sinks(self.alert_config, self._count_alert)
         for sink in self.sinks:
@@ -121,8 +118,8 @@ class TopicsPipeline:
                 await sink.close()
         finally:
             if self.store is not None:
-                await self._in_thread(self.store.close)
-            self._pool.stop()
+                await self._worker.run(self.store.close)
+            self._worker.stop()
 
     # --- items -----------------------------------------------------------------------------------
 
@@ -155,7 +152,7 @@ class TopicsPipeline:
         if not batch or self.store is None:
             return
         try:
-            new = await self._in_thread(self.store.record, batch)
+            new = await self._worker.run(self.store.record, batch)
         except StorageError as exc:
             logger.error("Could not record %d topic flags: %s", len(batch), exc)
             self.crawler.stats.inc_value("newsmon/topic_flags/failed", len(batch))
@@ -172,8 +169,3 @@ class TopicsPipeline:
         if n:
             self.crawler.stats.inc_value(f"newsmon/alerts/{sink}/{outcome}", n)
 
-    def _in_thread(self, func: Callable[..., T], *args: Any) -> Any:
-        """Run ``func`` on the flag thread; awaitable from a coroutine under any reactor."""
-        from twisted.internet import reactor
-
-        return maybe_deferred_to_future(deferToThreadPool(reactor, self._pool, func, *args))
