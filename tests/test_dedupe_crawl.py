@@ -51,6 +51,12 @@ def test_unchanged_recrawl_and_an_edited_article(store_tier) -> None:
         store.close()
     assert history is not None and [r["revision"] for r in history["revisions"]] == [2, 1]
     assert history["revisions"][0]["changes"]["added"] == ["This story has been updated with new details."]
+    shown = run_newsmon(["history", target.url(server.base_url)], store_tier.env(), timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert "revision 2 (current)" in shown.stdout
+    assert "+ This story has been updated with new details." in shown.stdout
+    missing = run_newsmon(["history", server.base_url + "/no-such-story/"], store_tier.env(), timeout=60)
+    assert missing.returncode == 2 and "no stored article" in missing.stderr
 
 
 def test_republished_story_on_a_second_site_is_linked(store_tier, tmp_path: Path) -> None:
