@@ -100,6 +100,8 @@ class StorePipeline:
         try:
             await self._worker.run(self.store.open)
         except BaseException:
+            # Scrapy still calls close_spider after a failed open: nothing is left to close.
+            self.store = None
             self._worker.stop()
             raise
         logger.info("Storing items in %s", self.store.describe())
@@ -114,7 +116,7 @@ class StorePipeline:
             for collection in self._buffers:
                 await self._flush(collection)
         finally:
-            if self.store is not None:
+            if self.store is not None and self._worker.running:
                 await self._worker.run(self.store.close)
             self._worker.stop()
 

@@ -97,6 +97,8 @@ class TopicsPipeline:
         try:
             await self._worker.run(self.store.open)
         except BaseException:
+            # Scrapy still calls close_spider after a failed open: nothing is left to close.
+            self.store = None
             self._worker.stop()
             raise
         self.sinks = build_sinks(self.alert_config, self._count_alert)
@@ -117,7 +119,7 @@ class TopicsPipeline:
             for sink in self.sinks:
                 await sink.close()
         finally:
-            if self.store is not None:
+            if self.store is not None and self._worker.running:
                 await self._worker.run(self.store.close)
             self._worker.stop()
 

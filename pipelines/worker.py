@@ -24,15 +24,24 @@ class BlockingWorker:
     """A single worker thread; ``await worker.run(func, *args)`` runs ``func`` on it."""
 
     def __init__(self, name: str) -> None:
+        self.name = name
         self._pool = ThreadPool(minthreads=1, maxthreads=1, name=name)
+        self.running = False
 
     def start(self) -> None:
         self._pool.start()
+        self.running = True
 
     def stop(self) -> None:
-        self._pool.stop()
+        if self.running:
+            self.running = False
+            self._pool.stop()
 
     def run(self, func: Callable[..., T], *args: Any) -> Awaitable[T]:
+        """Run ``func`` on the worker thread. On a stopped worker this fails at once: work queued
+        on a stopped pool would never run, and whoever awaits it would wait forever."""
         from twisted.internet import reactor
 
+        if not self.running:
+            raise RuntimeError(f"{self.name}: worker is not running")
         return maybe_deferred_to_future(deferToThreadPool(reactor, self._pool, func, *args))

@@ -23,12 +23,21 @@ from typing import Any
 
 from crawler.errors import StorageError
 from pipelines.storage.config import StoreConfig
+from pipelines.storage.sqlitefile import open_sqlite
 
 __all__ = ["FetchStateStore", "open_fetch_state", "state_key"]
 
 _FIELDS = ("url", "site", "kind", "etag", "last_modified", "source_date", "published",
            "checked_at", "changed_at")
 _DATES = ("source_date", "published", "checked_at", "changed_at")
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS fetch_state (key TEXT PRIMARY KEY, site TEXT NOT NULL, url TEXT NOT NULL,
+    kind TEXT, etag TEXT, last_modified TEXT, source_date TEXT, published TEXT, checked_at TEXT,
+    changed_at TEXT);
+CREATE INDEX IF NOT EXISTS fetch_state_site ON fetch_state (site);
+"""
 
 
 def state_key(site: str, url: str) -> str:
@@ -70,17 +79,9 @@ class SqliteFetchState(FetchStateStore):
         self._lock = threading.Lock()
 
     def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS fetch_state (key TEXT PRIMARY KEY, site TEXT NOT NULL, "
-                "url TEXT NOT NULL, kind TEXT, etag TEXT, last_modified TEXT, source_date TEXT, "
-                "published TEXT, checked_at TEXT, changed_at TEXT)"
-            )
-            conn.execute("CREATE INDEX IF NOT EXISTS fetch_state_site ON fetch_state (site)")
-        except sqlite3.Error as exc:
+            conn = open_sqlite(self.path, _SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
             raise StorageError(f"cannot open fetch state in {self.path}: {exc}") from exc
         self._conn = conn
 

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawler.errors import StorageError
+from pipelines.storage.sqlitefile import open_sqlite
 
 if TYPE_CHECKING:
     from pipelines.storage.config import StoreConfig
@@ -285,14 +286,9 @@ class SqliteFlagStore(FlagStore):
 
     def open(self) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # check_same_thread off: the pipeline opens, uses and closes it on its one worker thread,
-            # the CLI on the main thread; never two threads at once.
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
-                                   check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_SCHEMA)
+            # The pipeline opens, uses and closes it on its one worker thread, the CLI on the main
+            # thread; never two threads at once.
+            conn = open_sqlite(self.path, _SCHEMA, timeout=self.busy_timeout)
         except (OSError, sqlite3.Error) as exc:
             raise StorageError(f"cannot open {self.describe()}: {exc}") from exc
         self._conn = conn

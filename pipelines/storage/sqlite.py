@@ -32,6 +32,7 @@ import orjson
 
 from crawler.errors import ConfigError, StorageError
 from pipelines.storage.base import COLLECTIONS, Store, WriteSummary
+from pipelines.storage.sqlitefile import open_sqlite
 
 __all__ = ["DocumentError", "SqliteStore", "encode_datetime", "validate_document"]
 
@@ -424,20 +425,9 @@ class SqliteStore(Store):
             if self._conn is not None:
                 return
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a batch is exactly
-                # one transaction. check_same_thread=False: opened on one thread, used by a
-                # worker thread.
-                conn = sqlite3.connect(
-                    self.path, isolation_level=None, check_same_thread=False, timeout=30
-                )
+                conn = open_sqlite(self.path, _SCHEMA)
                 try:
-                    mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-                    if str(mode).lower() != "wal":
-                        raise StorageError(f"{self.describe()}: cannot enable WAL (got {mode})")
-                    conn.execute("PRAGMA synchronous=NORMAL")
                     conn.execute("PRAGMA foreign_keys=OFF")
-                    conn.executescript(_SCHEMA)
                 except BaseException:
                     conn.close()
                     raise
