@@ -83,6 +83,13 @@ def test_crawl_limits_and_export(embedded, demo_site, demo_server) -> None:
     (run,) = [json.loads(line) for line in runs.stdout.splitlines()]
     assert run["outcome"] == "finished" and run["args"]["max_articles"] == "5"
 
+    wide = embedded.env() | {"COLUMNS": "200"}
+    table = run_newsmon(["runs", "--site", "demo", "--last", "5"], wide, timeout=60)
+    assert table.returncode == 0 and "finished" in table.stdout and "manual" in table.stdout
+    status = run_newsmon(["status"], wide, timeout=60)
+    rows = {line.split("│")[1].strip(): line for line in status.stdout.splitlines() if line.count("│") == 6}
+    assert "finished" in rows["demo"] and "never" in rows["kyivindependent"]
+
 
 def test_scrapy_list_and_crawl_from_project_root(embedded, demo_server) -> None:
     listed = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=ROOT, env=embedded.env(),
