@@ -19,6 +19,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Stop with one clear line when pytest runs in a Python without newsmon's dependencies
+    (e.g. a bare `pytest` outside .venv), instead of a dozen collection errors."""
+    import importlib.util
+
+    missing = [m for m in ("scrapy", "pymongo", "lxml", "numpy", "apscheduler")
+               if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.exit(f"{sys.executable} lacks newsmon's dependencies ({', '.join(missing)}): run the "
+                    "tests with `bash deploy/dev.sh test`, or activate .venv first", returncode=4)
 SHARED = ROOT.parent / "shared"
 SERVER_URI = os.environ.get("NEWSMON_TEST_MONGO_URI") or os.environ.get("MONGO_URI")
 SERVER_KIND = os.environ.get("NEWSMON_TEST_SERVER_KIND", "mongodb-server")
