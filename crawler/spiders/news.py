@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
@@ -257,8 +258,9 @@ class NewsSpider(scrapy.Spider):
 
     # --- articles --------------------------------------------------------------------------------
 
-    @property
+    @cached_property
     def _trailing_slash(self) -> str:
+        """The site's slash policy, read once (it is needed for every article link)."""
         from crawler.dupefilter import trailing_slash_policy
 
         return trailing_slash_policy(self.crawler.settings, self.name)
