@@ -6,7 +6,7 @@ beside the item store, with two backends built from the same ``StoreConfig``:
 
 - ``MongoFlagStore``: its own pymongo client, collection ``topic_flags`` with the indexes
   ``(topic, flagged_at desc)`` and ``(flagged_at desc)``. Written for MongoDB's semantics but
-  relying on nothing FerretDB does differently (/work/shared/FERRETDB.md): no transactions, no
+  relying on nothing FerretDB does differently (deploy/ferretdb/README.md): no transactions, no
   ``upserted_ids``, inserts in slices of 50 with ``ordered=False`` whose duplicate-key errors
   (code 11000: another crawl flagged the same item first) mean "not new".
 - ``SqliteFlagStore``: table ``topic_flags`` in the embedded store's file

@@ -3,7 +3,7 @@
 Each bulk upsert costs two round trips: one ``find`` of the batch's ids (to learn which exist, with
 their ``content_hash`` / ``seen_on`` / ``times_seen``) and one unordered ``bulk_write`` of
 ``InsertOne`` / ``UpdateOne``. Written to MongoDB's semantics, but nothing relies on what FerretDB
-does differently (/work/shared/FERRETDB.md): after a ``BulkWriteError`` the counts are not
+does differently (deploy/ferretdb/README.md): after a ``BulkWriteError`` the counts are not
 trusted (FerretDB stops at the first error even when unordered); the store re-reads which ids
 reached their expected ``times_seen`` and retries the others one by one, so one bad document
 never stops the rest. Unique violations are recognised by code 11000 (insert) and code 1 with a

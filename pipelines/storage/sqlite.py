@@ -11,7 +11,7 @@ like BSON, so both backends hold the same values); the fixed format makes lexica
 order, so range filters on the indexed columns are plain index scans. Strings that themselves
 start with ``\\x01`` are escaped with ``"\\x01S"`` so they never decode as datetimes.
 
-Documents follow the rules both MongoDB and FerretDB accept (see /work/shared/FERRETDB.md): no
+Documents follow the rules both MongoDB and FerretDB accept (see deploy/ferretdb/README.md): no
 NaN/Infinity, no NUL in strings, no keys with ``.`` or a leading ``$``, no arrays directly inside
 arrays, integers within int64. A document breaking them fails alone, as on a server.
 """
