@@ -71,7 +71,7 @@ def _profiles(settings: Any) -> dict[str, Any]:
 
 
 def _check_store(settings: Any) -> str:
-    """Open and close the configured store once, so an unreachable one fails before crawling."""
+    """Open and close the configured store once, so an unreachable one fails before scheduling."""
     from pipelines.storage.config import StoreConfig
 
     store = StoreConfig.from_settings(settings).create()
@@ -125,7 +125,11 @@ def _run_crawl(site: str, spider_args: dict[str, str], settings: Any,
     problem = render_problem(profiles[site], settings)
     if problem:
         raise ConfigError(problem)
-    where = _check_store(settings)
+    # The crawl opens the store itself, once (one client per process); an unreachable store is
+    # one ERROR line, and what the crawl produces is journaled until the store is back.
+    from pipelines.storage.config import StoreConfig
+
+    where = StoreConfig.from_settings(settings).create().describe()
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(site)
     process.crawl(crawler, **spider_args)
@@ -144,25 +148,29 @@ def _print_summary(site: str, stats: dict[str, Any]) -> None:
     from crawler.runs import summarize
 
     summary = summarize(stats)
-    table = Table(title=f"crawl of {site}: {stats.get('finish_reason', 'not finished')}", show_header=False)
+    outcome = stats.get("newsmon/outcome") or stats.get("finish_reason", "not finished")
+    table = Table(title=f"crawl of {site}: {outcome}", show_header=False)
     rows = [
         ("pages fetched", summary["pages"]),
         ("articles new", summary["articles_new"]),
-        ("articles updated", summary["articles_updated"]),
+        ("articles revised (edited since last seen)", summary["articles_updated"]),
         ("articles unchanged (seen before)", summary["articles_unchanged"]),
-        ("articles revised (edited since last seen)", summary["revisions"]),
         ("duplicates linked (exact / near, other URL)", f"{summary['duplicates_exact']} / {summary['duplicates_near']}"),
-        ("News Feed snippets corrected", summary["snippets_corrected"]),
         ("known articles not re-fetched", summary["articles_skipped_known"]),
         ("pages not modified (HTTP 304)", summary["not_modified"]),
         ("News Feed snippets new", summary["snippets_new"]),
-        ("snippets seen again (duplicates skipped)", summary["snippets_seen_again"]),
+        ("snippets seen again", summary["snippets_seen_again"]),
+        ("snippets corrected", summary["snippets_corrected"]),
         ("new topic flags (newsmon flags lists them)", summary["topic_flags_new"]),
         ("pages that were not articles", summary["not_articles"]),
         ("items dropped by validation", summary["dropped"]),
         ("errors (HTTP and network)", summary["errors"]),
         ("store write failures", summary["store_failed"]),
+        ("journaled (written at the next crawl)", summary["journaled"]),
+        ("replayed from the journal", summary["replayed"]),
     ]
+    if summary["lost"]:
+        rows.append(("LOST (journal refused them too)", summary["lost"]))
     for label, value in rows:
         table.add_row(label, str(value))
     out.print(table)
@@ -196,9 +204,18 @@ def crawl(site: str, spider_args: tuple[str, ...], setting_pairs: tuple[str, ...
         settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
     stats = _run_crawl(site, _key_values(spider_args, "-a"), settings)
     _print_summary(site, stats)
-    if stats.get("_failed") or stats.get("finish_reason") not in ("finished", None) and \
-            not str(stats.get("finish_reason", "")).startswith("closespider_"):
-        sys.exit(1)
+    sys.exit(_exit_status(stats))
+
+
+def _exit_status(stats: dict[str, Any]) -> int:
+    """0 finished, 3 degraded (something journaled or not stored), 1 anything else."""
+    if stats.get("_failed"):
+        return 1
+    outcome = stats.get("newsmon/outcome")
+    if outcome is None:  # runs not recorded (CRAWL_RUNS_ENABLED off): Scrapy's reason decides
+        reason = str(stats.get("finish_reason", ""))
+        return 0 if reason == "finished" or reason.startswith("closespider_") else 1
+    return {"finished": 0, "degraded": 3}.get(outcome, 1)
 
 
 @cli.command()
@@ -237,8 +254,7 @@ def demo(serve: bool, host: str, port: int | None, seed: int, setting_pairs: tup
     finally:
         server.close()
     _print_summary("demo", stats)
-    if stats.get("_failed"):
-        sys.exit(1)
+    sys.exit(_exit_status(stats))
 
 
 def _serve_demo(serve_site: Callable[..., Any], site: Any, host: str, port: int) -> Any:
@@ -280,6 +296,7 @@ def _iso(value: Any) -> Any:
 def export(what: str, site: str | None, since: str | None, limit: int,
            setting_pairs: tuple[str, ...]) -> None:
     """Write stored documents as JSON lines on stdout (newest first, datetimes ISO 8601 UTC)."""
+    from pipelines.identity import INTERNAL_FIELDS
     from pipelines.storage.config import StoreConfig
 
     collection = {"articles": "articles", "snippets": "feed_snippets", "runs": "crawl_runs"}[what]
@@ -295,6 +312,8 @@ def export(what: str, site: str | None, since: str | None, limit: int,
     count = 0
     try:
         for doc in store.find(collection, query, sort=[(time_field, -1)], limit=limit):
+            for name in INTERNAL_FIELDS:  # dedupe's lookup data is not part of the schema
+                doc.pop(name, None)
             sys.stdout.write(json.dumps(doc, default=_iso, ensure_ascii=False) + "\n")
             count += 1
     except BrokenPipeError:  # `newsmon export … | head` is fine
@@ -341,32 +360,69 @@ def history(url: str, setting_pairs: tuple[str, ...]) -> None:
 @click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting override.")
 @_friendly
 def import_spool(files: tuple[str, ...], setting_pairs: tuple[str, ...]) -> None:
-    """Write batches kept in the spool (when the store was down) into the store.
+    """Write what the journal holds into the store now (every crawl also does it when it starts).
 
-    With no FILES, every file in NEWSMON_DATA_DIR/spool/ is imported; each imported file is
-    removed only after its documents were written.
+    The journal (NEWSMON_DATA_DIR/journal/) keeps whatever the store refused: items, topic flags,
+    fetch state, run records. Items are replayed through the item path (identity, topics, store)
+    like fresh ones, so a replay deduplicates, flags and alerts, and replaying twice changes
+    nothing. FILES (journal files, or spool files of earlier versions) join their site's journal
+    first; with no FILES, the old NEWSMON_DATA_DIR/spool/ files do.
     """
     from pathlib import Path
 
-    from pipelines.spool import import_spool_file
+    from pipelines.journal import Journal, journal_sites
+    from pipelines.spool import file_records
     from pipelines.storage.config import StoreConfig
 
-    config = StoreConfig.from_settings(_settings(setting_pairs))
+    settings = _settings(setting_pairs)
+    config = StoreConfig.from_settings(settings)
+    profiles = _profiles(settings)
     paths = [Path(f) for f in files] or sorted(config.spool_dir.glob("*.jsonl"))
-    if not paths:
-        click.echo(f"nothing to import in {config.spool_dir}", err=True)
+    for path in paths:
+        if path.resolve().parent == config.journal_dir.resolve():
+            continue  # already in the journal
+        by_site: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for kind, record in file_records(path):
+            site = record.get("site")
+            if not isinstance(site, str) or site not in profiles:
+                raise ConfigError(f"{path}: a record of site {site!r}, which has no profile")
+            by_site.setdefault((site, kind), []).append(record)
+        for (site, kind), records in by_site.items():
+            Journal(config.journal_dir, site).append(kind, records)
+        path.unlink()
+        click.echo(f"{path}: {sum(len(r) for r in by_site.values())} records added to the journal", err=True)
+    sites = journal_sites(config.journal_dir)
+    unknown = [s for s in sites if s not in profiles]
+    if unknown:
+        raise ConfigError(f"journal of unknown site(s) {', '.join(unknown)} in {config.journal_dir}")
+    if not sites:
+        click.echo(f"nothing to import: the journal in {config.journal_dir} is empty", err=True)
         return
-    store = config.create()
-    store.open()
-    try:
-        for path in paths:
-            summary = import_spool_file(store, path)
-            click.echo(f"{path}: {summary.inserted} inserted, {summary.updated} updated, "
-                       f"{summary.unchanged} unchanged, {summary.failed} failed")
-            if not summary.failed:
-                path.unlink()
-    finally:
-        store.close()
+    from scrapy.crawler import CrawlerProcess
+
+    settings.set("NEWSMON_REPLAY_ONLY", True, priority="cmdline")
+    _crawl_settings(settings, "import-spool")
+    settings.set("NEWSMON_PROGRESS_INTERVAL", 0, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawlers = {}
+    for site in sites:
+        crawlers[site] = crawler = process.create_crawler(site)
+        process.crawl(crawler)
+    process.start()
+    again = 0
+    for site, crawler in crawlers.items():
+        from crawler.runs import summarize
+
+        stats = dict(crawler.stats.get_stats() or {})
+        summary = summarize(stats)
+        again += summary["journaled"] + summary["lost"]
+        click.echo(f"{site}: replayed {summary['replayed']} records: {summary['articles_new']} articles new, "
+                   f"{summary['articles_updated']} revised, {summary['articles_unchanged']} unchanged, "
+                   f"{summary['duplicates_exact'] + summary['duplicates_near']} duplicates; "
+                   f"{summary['snippets_new']} snippets new; {summary['topic_flags_new']} new topic flags; "
+                   f"{summary['journaled']} journaled again")
+    if again:
+        sys.exit(1)
 
 
 def _schedule_config(sites: tuple[str, ...], settings: Any, interval: float | None, timeout: float,
@@ -436,9 +492,12 @@ def runs(site: str | None, last: int, setting_pairs: tuple[str, ...]) -> None:
     """List recorded crawl runs, newest first (times in UTC)."""
     from pipelines.storage.config import StoreConfig
 
+    from crawler.runs import reap_dead_runs
+
     store = StoreConfig.from_settings(_settings(setting_pairs)).create()
     store.open()
     try:
+        reap_dead_runs(store, site)
         docs = list(store.find("crawl_runs", {"site": site} if site else {},
                                sort=[("started_at", -1)], limit=last))
     finally:
@@ -466,10 +525,13 @@ def status(setting_pairs: tuple[str, ...]) -> None:
     from pipelines.storage.config import StoreConfig
 
     settings = _settings(setting_pairs)
+    from crawler.runs import reap_dead_runs
+
     store = StoreConfig.from_settings(settings).create()
     store.open()
     table = Table("site", "every", "last run (UTC)", "outcome", "next due (UTC)")
     try:
+        reap_dead_runs(store)
         for profile in _profiles(settings).values():
             last = next(iter(store.find("crawl_runs", {"site": profile.name},
                                         sort=[("started_at", -1)], limit=1)), None)

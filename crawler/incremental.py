@@ -3,8 +3,10 @@
 A downloader middleware that also serves the spider's decisions:
 
 - When the crawl opens, the site's fetch state (``pipelines.storage.fetchstate``) is read once,
-  off the reactor thread; when it closes, what changed is written back in one batch. Knowledge of
-  what was fetched thus lives in the store, shared by every run and worker.
+  on the crawl's store thread; when it closes, what changed is written back in one batch (or
+  journaled, if the store refuses it, and written at the next crawl). Knowledge of what was
+  fetched thus lives in the store, shared by every run and worker. A store that cannot be read
+  at the start means a full crawl (nothing is known), never a lost page.
 - Every listing, feed, sitemap and article request carries the stored validators
   (``If-None-Match`` / ``If-Modified-Since``); a 304 reaches the spider, which treats the page as
   unchanged (a listing's older pages are then not walked either).
@@ -25,11 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.threads import deferToThread
 
-from pipelines.storage.config import StoreConfig
-from pipelines.storage.fetchstate import open_fetch_state
+from crawler.errors import StorageError
+from pipelines.storage.fetchstate import load_fetch_state, save_fetch_state, state_documents
+from pipelines.storage.service import StoreService
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -49,10 +50,10 @@ ALWAYS_FETCH_META = "newsmon_always_fetch"
 class IncrementalCrawl:
     """Conditional GETs and the re-fetch policy, backed by the stored fetch state."""
 
-    def __init__(self, crawler: Crawler, config: StoreConfig, revisit_hours: float,
+    def __init__(self, crawler: Crawler, service: StoreService, revisit_hours: float,
                  revisit_min_minutes: float) -> None:
         self.crawler = crawler
-        self.config = config
+        self.service = service
         self.revisit = timedelta(hours=revisit_hours)
         self.revisit_min = timedelta(minutes=revisit_min_minutes)
         self.states: dict[str, dict[str, Any]] = {}
@@ -63,11 +64,11 @@ class IncrementalCrawl:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalCrawl:
         settings = crawler.settings
-        if not settings.getbool("INCREMENTAL_ENABLED", True) or not settings.getbool("STORE_ENABLED", True):
+        if not settings.getbool("INCREMENTAL_ENABLED") or not settings.getbool("STORE_ENABLED"):
             raise NotConfigured
-        mw = cls(crawler, StoreConfig.from_settings(settings),
-                 settings.getfloat("INCREMENTAL_REVISIT_HOURS", 48),
-                 settings.getfloat("INCREMENTAL_REVISIT_MIN_MINUTES", 30))
+        mw = cls(crawler, StoreService.of(crawler),
+                 settings.getfloat("INCREMENTAL_REVISIT_HOURS"),
+                 settings.getfloat("INCREMENTAL_REVISIT_MIN_MINUTES"))
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
@@ -76,16 +77,12 @@ class IncrementalCrawl:
 
     async def spider_opened(self, spider: Spider) -> None:
         self.site = spider.name
-
-        def load() -> dict[str, dict[str, Any]]:
-            store = open_fetch_state(self.config)
-            store.open()
-            try:
-                return store.load(self.site)
-            finally:
-                store.close()
-
-        self.states = await maybe_deferred_to_future(deferToThread(load))
+        try:
+            self.states = await self.service.call(load_fetch_state, self.site)
+        except StorageError as exc:
+            logger.error("Fetch state of %s unavailable (%s): crawling as if nothing were known",
+                         self.site, exc)
+            self.states = {}
         spider.incremental = self  # type: ignore[attr-defined]
         logger.info("Incremental crawl: %d URLs of %s known", len(self.states), self.site)
 
@@ -93,19 +90,13 @@ class IncrementalCrawl:
         changed = [self.states[url] for url in self.dirty]
         if not changed:
             return
-
-        def save() -> None:
-            store = open_fetch_state(self.config)
-            store.open()
-            try:
-                store.save(changed)
-            finally:
-                store.close()
-
         try:
-            await maybe_deferred_to_future(deferToThread(save))
-        except Exception as exc:  # the next run refetches more; the crawl's data is stored already
+            await self.service.call(save_fetch_state, changed)
+        except StorageError as exc:
+            from pipelines.store import journal_records
+
             logger.error("Could not save the fetch state of %d URLs: %s", len(changed), exc)
+            await journal_records(self.crawler, self.service, "fetch_state", state_documents(changed))
 
     # --- decisions for the spider ----------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """The two kinds of item a crawl yields, read and written through ``ItemAdapter``.
 
-Field names are the stored document's field names (README.md, "Schema"); the store pipeline adds
+Field names are the stored document's field names (README.md, "Schema"), except ``doc_id`` and
+``identity``, which tell what the identity stage decided and are not stored; the store adds
 ``_id``, ``schema_version``, ``first_seen``, ``last_seen`` and ``times_seen``.
 """
 
@@ -37,6 +38,9 @@ class Article:
     content_hash: str = ""  # sha256 of the normalized title + body
     confidence: dict[str, float] = field(default_factory=dict)
     topics: list[dict[str, Any]] = field(default_factory=list)  # [{slug, score, terms}], pipelines/topics.py
+    # Set by the identity stage (pipelines/identity.py), never stored in the document:
+    doc_id: str = ""  # _id of the stored document this item is (another URL's, for a duplicate)
+    identity: str | None = None  # new | unchanged | revision | exact_duplicate | near_duplicate
 
 
 @dataclass
@@ -53,3 +57,5 @@ class FeedSnippet:
     fetched_at: datetime | None = None  # UTC
     fingerprint: str = ""  # hash of site + normalized headline and text
     topics: list[dict[str, Any]] = field(default_factory=list)  # [{slug, score, terms}], pipelines/topics.py
+    doc_id: str = ""  # set by the identity stage, as for Article
+    identity: str | None = None

@@ -1,26 +1,37 @@
 """Record every crawl as a ``crawl_runs`` document: who started it, when, how it ended, its stats.
 
-The document is inserted when the spider opens (``outcome: "running"``) and completed when it
-closes, with the Scrapy stats (keys made storable: MongoDB forbids ``.`` and a leading ``$``) and
-a short ``summary`` of the counters people read first. The run id comes from ``NEWSMON_RUN_ID``
-when a parent process (the scheduler, ``newsmon crawl``) chose it, so it can find the document.
+The document is inserted when the spider opens (``outcome: "running"``, with the ``host`` and
+``pid`` of the crawl) and completed when it closes, with the Scrapy stats (keys made storable:
+MongoDB forbids ``.`` and a leading ``$``) and a short ``summary`` of the counters people read
+first. The run id comes from ``NEWSMON_RUN_ID`` when a parent process (the scheduler,
+``newsmon crawl``) chose it, so it can find the document. If the store refuses the final
+document, it is journaled and written at the next crawl of the site.
+
+Outcomes (``outcome_of``), so that a run never reports success while it lost something:
+
+- ``finished``: everything the crawl produced reached the store;
+- ``degraded``: it finished, but something was journaled, failed to store or was lost;
+- ``failed``: nothing could be fetched (unreachable site, robots.txt), the store was never
+  usable, or the crawl stopped on an error;
+- ``timed_out`` / ``killed``: stopped by a time limit / a signal; a ``running`` run whose process
+  is gone is marked ``killed`` by the next command that reads runs (``reap_dead_runs``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.threads import deferToThread
 
-from pipelines.storage.config import StoreConfig
-from pipelines.store import SCHEMA_VERSION
+from crawler.errors import StorageError
+from pipelines.identity import SCHEMA_VERSION
+from pipelines.storage.service import StoreService
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -28,7 +39,7 @@ if TYPE_CHECKING:
 
     from pipelines.storage.base import Store
 
-__all__ = ["CrawlRunRecorder", "outcome_for", "storable_stats", "summarize"]
+__all__ = ["CrawlRunRecorder", "outcome_for", "outcome_of", "reap_dead_runs", "storable_stats", "summarize"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,54 +75,118 @@ def _sum(stats: dict[str, Any], prefix: str) -> int:
 
 
 def summarize(stats: dict[str, Any]) -> dict[str, int]:
-    """The counters of a crawl that a person reads first."""
+    """The counters of a crawl that a person reads first; each item is counted in one of them.
+
+    Articles and snippets are counted by what identity decided for them once they reached the
+    store (``newsmon/dedupe/...``); with dedupe off, by what the store did.
+    """
     get = lambda key: int(stats.get(key, 0) or 0)  # noqa: E731
+    decided = _sum(stats, "newsmon/dedupe/") - _sum(stats, "newsmon/dedupe/snippets/") - _sum(
+        stats, "newsmon/dedupe/url/")
+    if decided:
+        new, revised = get("newsmon/dedupe/new"), get("newsmon/dedupe/revision")
+        unchanged = get("newsmon/dedupe/unchanged")
+    else:
+        new, revised = get("newsmon/store/articles/inserted"), get("newsmon/store/articles/updated")
+        unchanged = get("newsmon/store/articles/unchanged")
+    if _sum(stats, "newsmon/dedupe/snippets/"):
+        snippets_new = get("newsmon/dedupe/snippets/new")
+        snippets_again = get("newsmon/dedupe/snippets/unchanged")
+    else:
+        snippets_new = get("newsmon/store/feed_snippets/inserted")
+        snippets_again = get("newsmon/store/feed_snippets/updated") + get("newsmon/store/feed_snippets/unchanged")
     return {
         "pages": get("response_received_count"),
-        "articles_new": get("newsmon/store/articles/inserted"),
-        "articles_updated": get("newsmon/store/articles/updated"),
-        "articles_unchanged": get("newsmon/store/articles/unchanged"),
+        "articles_new": new,
+        "articles_updated": revised,
+        "articles_unchanged": unchanged,
         "articles_skipped_known": get("newsmon/incremental/skipped_known"),
         "not_modified": _sum(stats, "newsmon/incremental/not_modified/"),
-        "snippets_new": get("newsmon/store/feed_snippets/inserted"),
-        "snippets_seen_again": get("newsmon/store/feed_snippets/updated")
-        + get("newsmon/store/feed_snippets/unchanged"),
+        "snippets_new": snippets_new,
+        "snippets_seen_again": snippets_again,
         "store_failed": get("newsmon/store/articles/failed") + get("newsmon/store/feed_snippets/failed"),
         "duplicates_exact": get("newsmon/dedupe/exact_duplicate"),
         "duplicates_near": get("newsmon/dedupe/near_duplicate"),
-        "revisions": get("newsmon/dedupe/revision"),
+        "revisions": revised,
         "snippets_corrected": get("newsmon/dedupe/snippets/revision"),
         "topic_flags_new": get("newsmon/topic_flags/new"),
+        "journaled": _sum(stats, "newsmon/journal/") - _sum(stats, "newsmon/journal/replayed/")
+        - get("newsmon/journal/lost") - get("newsmon/journal/unreadable"),
+        "replayed": _sum(stats, "newsmon/journal/replayed/"),
+        "lost": get("newsmon/journal/lost") + get("newsmon/journal/unreadable"),
         "dropped": _sum(stats, "newsmon/drop/"),
         "not_articles": _sum(stats, "newsmon/pages/not_article/"),
         "errors": _sum(stats, "newsmon/errors/"),
     }
 
 
+def outcome_of(reason: str, stats: dict[str, Any], store_usable: bool, replay_only: bool = False) -> str:
+    """The run's outcome from Scrapy's close reason, its stats and whether the store was ever
+    usable (see the module docstring)."""
+    outcome = outcome_for(reason)
+    if outcome != "finished":
+        return outcome
+    summary = summarize(stats)
+    if not store_usable:
+        return "failed"
+    if not replay_only and not summary["pages"]:
+        return "failed"  # nothing fetched: unreachable site, DNS, robots.txt
+    if summary["journaled"] or summary["store_failed"] or summary["lost"]:
+        return "degraded"
+    return "finished"
+
+
+def _process_alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_dead_runs(store: Any, site: str | None = None) -> int:
+    """Mark ``running`` runs of this host whose process is gone as ``killed``; how many."""
+    query: dict[str, Any] = {"outcome": "running"}
+    if site:
+        query["site"] = site
+    host = socket.gethostname()
+    reaped = 0
+    for run in list(store.find("crawl_runs", query)):
+        if run.get("host") == host and not _process_alive(run.get("pid")):
+            store.update_run(run["_id"], {"outcome": "killed", "finish_reason": "process gone",
+                                          "finished_at": run.get("finished_at") or datetime.now(UTC)})
+            reaped += 1
+    return reaped
+
+
 class CrawlRunRecorder:
     """Scrapy extension writing the ``crawl_runs`` document of this crawl."""
 
-    def __init__(self, crawler: Crawler, config: StoreConfig, trigger: str) -> None:
+    def __init__(self, crawler: Crawler, service: StoreService, trigger: str) -> None:
         self.crawler = crawler
-        self.config = config
+        self.service = service
         self.trigger = trigger
         self.run_id = os.environ.get("NEWSMON_RUN_ID") or uuid.uuid4().hex
-        self.store: Store | None = None
+        self.run: dict[str, Any] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
         settings = crawler.settings
-        if not settings.getbool("CRAWL_RUNS_ENABLED", True) or not settings.getbool("STORE_ENABLED", True):
+        if not settings.getbool("CRAWL_RUNS_ENABLED") or not settings.getbool("STORE_ENABLED"):
             raise NotConfigured
-        recorder = cls(crawler, StoreConfig.from_settings(settings),
-                       os.environ.get("NEWSMON_RUN_TRIGGER") or settings.get("NEWSMON_RUN_TRIGGER", "manual"))
+        recorder = cls(crawler, StoreService.of(crawler),
+                       os.environ.get("NEWSMON_RUN_TRIGGER") or settings.get("NEWSMON_RUN_TRIGGER"))
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
 
     async def spider_opened(self, spider: Spider) -> None:
         self.crawler.stats.set_value("newsmon/run_id", self.run_id)
-        run = {
+        self.run = {
             "_id": self.run_id,
             "schema_version": SCHEMA_VERSION,
             "site": spider.name,
@@ -119,47 +194,53 @@ class CrawlRunRecorder:
             "started_at": datetime.now(UTC),
             "finished_at": None,
             "outcome": "running",
+            "host": socket.gethostname(),
             "pid": os.getpid(),
             "args": {k: str(v) for k, v in getattr(spider, "limits", {}).__dict__.items() if v is not None}
             if hasattr(spider, "limits") else {},
         }
+        run = self.run
 
-        def insert() -> None:
-            self.store = self.config.create()
-            self.store.open()
+        def insert(store: Any) -> None:
+            reap_dead_runs(store, spider.name)
             # A parent (the scheduler) may have recorded the run already, to be able to record
             # its outcome even when this process never gets this far.
-            if any(self.store.find("crawl_runs", {"_id": self.run_id}, limit=1)):
-                self.store.update_run(self.run_id, {k: v for k, v in run.items() if k not in ("_id", "trigger")})
+            if any(store.find("crawl_runs", {"_id": self.run_id}, limit=1)):
+                store.update_run(self.run_id, {k: v for k, v in run.items() if k not in ("_id", "trigger")})
             else:
-                self.store.insert_run(run)
+                store.insert_run(run)
 
-        await self._in_thread(insert, "record the start of")
+        try:
+            await self.service.call(insert)
+        except StorageError as exc:  # recorded at the end, or journaled then
+            logger.error("Could not record the start of crawl run %s: %s", self.run_id, exc)
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.store is None:
-            return
         stats = dict(self.crawler.stats.get_stats())
+        outcome = outcome_of(reason, stats, self.service.ever_opened,
+                             self.crawler.settings.getbool("NEWSMON_REPLAY_ONLY"))
+        self.crawler.stats.set_value("newsmon/outcome", outcome)
         fields = {
             "finished_at": datetime.now(UTC),
-            "outcome": outcome_for(reason),
+            "outcome": outcome,
             "finish_reason": reason,
             "summary": summarize(stats),
             "stats": storable_stats(stats),
         }
-        store = self.store
+        if self.service.last_error and not self.service.ever_opened:
+            fields["store_error"] = self.service.last_error
+        whole = {**self.run, **fields}
 
-        def update() -> None:
-            try:
+        def update(store: Any) -> None:
+            if any(store.find("crawl_runs", {"_id": self.run_id}, limit=1)):
                 store.update_run(self.run_id, fields)
-            finally:
-                store.close()
+            else:
+                store.insert_run(whole)
 
-        await self._in_thread(update, "record the end of")
-
-    async def _in_thread(self, func: Any, what: str) -> None:
-        """Run a blocking store call off the reactor; a failure is logged, never fatal to the crawl."""
         try:
-            await maybe_deferred_to_future(deferToThread(func))
-        except Exception as exc:  # the crawl's data matters more than its run record
-            logger.error("Could not %s crawl run %s: %s", what, self.run_id, exc)
+            await self.service.call(update)
+        except StorageError as exc:
+            from pipelines.store import journal_records
+
+            logger.error("Could not record the end of crawl run %s: %s", self.run_id, exc)
+            await journal_records(self.crawler, self.service, "run", [whole])

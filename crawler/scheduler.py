@@ -33,7 +33,7 @@ from typing import Any
 
 from crawler.errors import ConfigError
 from pipelines.storage.config import StoreConfig
-from pipelines.store import SCHEMA_VERSION
+from pipelines.identity import SCHEMA_VERSION
 
 __all__ = ["CrawlLauncher", "ScheduleConfig", "run_due_once", "run_scheduled_crawl", "serve"]
 
@@ -129,10 +129,11 @@ def run_scheduled_crawl(site: str, run_timeout: float, stop_grace: float,
         fields: dict[str, Any] = {"exit_code": code, "finished_at": datetime.now(UTC)}
         current = next(iter(store.find("crawl_runs", {"_id": run_id}, limit=1)), {})
         recorded = current.get("outcome") if current.get("finish_reason") else None
-        if outcome == "finished" or (outcome == "killed" and recorded):
-            # The child recorded how its crawl ended (a stop signal may still have reached it
-            # while it was exiting); a child that exited 0 without recording simply finished.
-            outcome = recorded or "finished"
+        if (recorded and outcome != "timed_out") or outcome == "finished":
+            # The child recorded how its crawl ended (finished, degraded, failed; a stop signal
+            # may still have reached it while it was exiting); a child that exited 0 without
+            # recording simply finished.
+            outcome = recorded or outcome
         fields["outcome"] = outcome
         store.update_run(run_id, fields)
         logger.info("Crawl of %s (run %s): %s, exit code %s", site, run_id, outcome, code)

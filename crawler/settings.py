@@ -26,11 +26,15 @@ DOWNLOAD_TIMEOUT = 30
 CONCURRENT_REQUESTS = 16
 AUTOTHROTTLE_ENABLED = False
 
+# The item path, in this order (README, "The item path"): clean → identity → topics → store.
 ITEM_PIPELINES = {
     "pipelines.clean.CleanPipeline": 100,
-    "pipelines.topics.TopicsPipeline": 600,  # after cleaning (and dedupe at 500), before storing
-    "pipelines.dedupe.DedupePipeline": 500,  # canonical URL per item; decisions at store flush
-    "pipelines.store.StorePipeline": 900,
+    "pipelines.identity.IdentityPipeline": 300,  # canonical URL; new/unchanged/revision/duplicate, in batches
+    "pipelines.topics.TopicsPipeline": 600,  # new and revised items only; flags the decided document
+    "pipelines.store.StorePipeline": 900,  # documents, then their flags; alerts; journal on failure
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.replay.JournalReplay": 50,  # journaled items of the last crawls go through the path first
 }
 DOWNLOADER_MIDDLEWARES = {
     # After Scrapy's own header middlewares, so conditional headers are the last word.
@@ -47,9 +51,11 @@ MONGO_URI = None  # e.g. "mongodb://user:pass@host:27017/"; env NEWSMON_MONGO_UR
 MONGO_DATABASE = "newsmon"  # env NEWSMON_MONGO_DATABASE overrides
 NEWSMON_DATA_DIR = None  # embedded store directory; env NEWSMON_DATA_DIR; default ~/.local/share/newsmon
 STORE_ENABLED = True
-STORE_BATCH_SIZE = 200  # items buffered per collection before a bulk write
-STORE_FLUSH_SECONDS = 2.0  # a non-empty buffer older than this is flushed anyway
+STORE_BATCH_SIZE = 200  # items per identity decision and per bulk write (per collection)
+STORE_FLUSH_SECONDS = 2.0  # decided items waiting longer than this are written anyway
+NEWSMON_REPLAY_ONLY = False  # replay the site's journal and crawl nothing (`newsmon import-spool`)
 SNIPPET_SEEN_ON_MAX = 100  # pages remembered per News Feed snippet (seen_on)
+SQLITE_BUSY_TIMEOUT = 30.0  # embedded store: seconds a write waits for another process's lock, then fails
 
 # --- cleaning / validation -----------------------------------------------------------------------
 CLEAN_ENABLED = True
@@ -81,8 +87,6 @@ DEDUPE_TRAILING_SLASH_BY_SITE: dict[str, str] = {}  # per-site override, e.g. {"
 # --- topics and alerts (pipelines/topics.py, pipelines/alerts.py) --------------------------------
 TOPICS_ENABLED = True  # match every item against the configured topics, record flags, alert
 TOPICS_FILE = None  # topic TOML file(s) or directory, list or comma-separated; None = shipped central-asia.toml
-TOPICS_BATCH_SIZE = 100  # flags buffered before one write to topic_flags
-TOPICS_FLUSH_SECONDS = 2.0  # a non-empty flag buffer older than this is written anyway
 ALERT_SINKS = ["log"]  # where new flags are announced: any of "log", "jsonl", "webhook"
 ALERT_JSONL_PATH = None  # jsonl sink file; None = NEWSMON_DATA_DIR/alerts.jsonl
 ALERT_WEBHOOK_URL = None  # webhook sink: http(s) URL that receives one JSON POST per alert

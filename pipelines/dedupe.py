@@ -1,7 +1,9 @@
 """Dedupe: one document per story, its edits kept as revisions, across runs and at any size.
 
-Every article and News Feed snippet is decided against what is stored, in the store pipeline's
-batch flush on its worker thread (one candidate query per batch, never the reactor thread):
+Every article and News Feed snippet is decided against what is stored (and against documents
+of earlier batches still on their way to the store, ``PendingDocs``) by the identity stage
+(``pipelines.identity``), in batches on the store thread (one candidate query per batch, never
+the reactor thread), before topics see it:
 
 - ``unchanged``: its ``_id`` (hash of the canonical URL; the snippet fingerprint) or an alias URL
   is known with the same content hash -> only ``last_seen``/``times_seen`` move.
@@ -18,9 +20,11 @@ batch flush on its worker thread (one candidate query per batch, never the react
 
 Lookups go through ``dedupe_keys`` (int64s: content hash, alias URLs, one per LSH band of the
 MinHash signature), indexed in both stores: a new item meets only documents sharing a key.
-Decisions are counted as ``newsmon/dedupe/<decision>`` (articles) and
-``newsmon/dedupe/snippets/<decision>``. ``DedupePipeline`` (before the store) settles each
-item's canonical URL: the declared canonical on an allowed domain, else the fetched URL.
+Decisions are counted, once they reached the store, as ``newsmon/dedupe/<decision>`` (articles)
+and ``newsmon/dedupe/snippets/<decision>``. A replayed sighting (``REPLAYED``) no newer than the
+stored ``last_seen`` with nothing new in it (a journal replayed twice) writes nothing. When a duplicate turns out to
+be the earlier publication, the document takes its URL and keeps the other as an alias; an
+unchanged sighting fills fields the stored document lacks (``section`` and a few more).
 """
 
 from __future__ import annotations
@@ -38,14 +42,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scrapy.exceptions import NotConfigured
-
-from crawler.dupefilter import trailing_slash_policy
-from crawler.items import Article, FeedSnippet
-from pipelines.urls import TRAILING_SLASH_POLICIES, article_url, canonical_url
+from crawler.errors import ConfigError
+from pipelines.urls import TRAILING_SLASH_POLICIES
 
 if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
     from pipelines.storage.base import Store, WriteSummary
@@ -54,8 +54,9 @@ __all__ = [
     "DECISIONS",
     "BatchPlan",
     "DedupeConfig",
-    "DedupePipeline",
     "Deduper",
+    "PendingDocs",
+    "REPLAYED",
     "Signer",
     "band_plan",
     "diff_versions",
@@ -65,16 +66,19 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DECISIONS = ("new", "exact_duplicate", "near_duplicate", "revision", "unchanged")
+# Marks a document rebuilt from the journal (``pipelines.identity``); removed before any write.
+REPLAYED = "__replayed"
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SHORT = 160  # characters of a paragraph kept in a change summary
 # Article fields read for deciding (bodies only for revision targets).
 _ARTICLE_FIELDS = (
     "shingles", "url", "site", "content_hash", "minhash", "dedupe_keys", "aliases", "revision", "updated_at",
-    "first_seen", "fetched_at", "title",
+    "first_seen", "last_seen", "fetched_at", "title", "section", "authors", "published", "summary",
+    "image_url", "language",
 )
 _SNIPPET_FIELDS = (
     "shingles", "site", "headline", "text", "published", "minhash", "dedupe_keys", "revision", "versions",
-    "updated_at", "first_seen", "fetched_at",
+    "updated_at", "first_seen", "last_seen", "fetched_at", "url", "seen_on",
 )
 
 
@@ -105,7 +109,7 @@ class DedupeConfig:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> DedupeConfig:
-        """Read and validate; a bad value raises ``NotConfigured`` naming the setting."""
+        """Read and validate; a bad value raises ``ConfigError`` naming the setting."""
         config = cls(
             enabled=settings.getbool("DEDUPE_ENABLED", True),
             near_threshold=settings.getfloat("DEDUPE_NEAR_THRESHOLD", 0.85),
@@ -141,7 +145,7 @@ class DedupeConfig:
             if policy not in TRAILING_SLASH_POLICIES:
                 problems.append(f"{name} must be one of {', '.join(TRAILING_SLASH_POLICIES)}")
         if problems:
-            raise NotConfigured("; ".join(problems))
+            raise ConfigError("; ".join(problems))
 
 
 # --- signatures -----------------------------------------------------------------------------
@@ -311,6 +315,51 @@ class BatchPlan:
     revisions: list[dict[str, Any]] = field(default_factory=list)
     prune: dict[str, int] = field(default_factory=dict)  # article _id -> delete revisions below
     decisions: Counter[str] = field(default_factory=Counter)
+    # Per input document, in order: (decision, _id of the document it is stored as) and the
+    # upsert it makes (None when nothing is written: a replayed sighting already counted).
+    outcomes: list[tuple[str, str]] = field(default_factory=list)
+    item_upserts: list[dict[str, Any] | None] = field(default_factory=list)
+    touched: dict[str, dict[str, Any]] = field(default_factory=dict)  # final state of each document
+    uses_pending: bool = False  # decided against documents of an earlier, unwritten batch
+
+
+class PendingDocs:
+    """Documents of one collection decided in earlier batches but not yet written.
+
+    Identity decides batch N+1 while batch N is still on its way to the store; N's documents are
+    looked up here so a story seen twice in quick succession is still one story. Copies go in and
+    out, so no decision ever mutates a document another batch is writing.
+    """
+
+    def __init__(self) -> None:
+        self._docs: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._keys: dict[int, set[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def add(self, seq: int, docs: Mapping[str, Mapping[str, Any]]) -> None:
+        for doc_id, doc in docs.items():
+            self._docs[doc_id] = (seq, dict(doc))
+            for key in doc.get("dedupe_keys") or ():
+                self._keys.setdefault(key, set()).add(doc_id)
+
+    def release(self, seq: int) -> None:
+        """Forget the documents whose latest batch ``seq`` was written (or journaled)."""
+        for doc_id in [i for i, (s, _) in self._docs.items() if s == seq]:
+            _, doc = self._docs.pop(doc_id)
+            for key in doc.get("dedupe_keys") or ():
+                holders = self._keys.get(key)
+                if holders is not None:
+                    holders.discard(doc_id)
+                    if not holders:
+                        del self._keys[key]
+
+    def match(self, ids: Iterable[str], keys: Iterable[int]) -> dict[str, dict[str, Any]]:
+        wanted = {i for i in ids if i in self._docs}
+        for key in keys:
+            wanted |= self._keys.get(key, set())
+        return {i: dict(self._docs[i][1]) for i in wanted}
 
 
 def _aware(value: Any) -> datetime | None:
@@ -332,10 +381,18 @@ class Deduper:
     # --- shared -----------------------------------------------------------------------------
 
     def _candidates(self, store: Store, collection: str, docs: list[dict[str, Any]],
-                    fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+                    fields: Sequence[str], pending: PendingDocs | None,
+                    plan: BatchPlan) -> dict[str, dict[str, Any]]:
+        """Stored documents sharing an id or key with the batch, and the pending ones (decided
+        in an earlier batch, not yet written: they are newer than what the store holds)."""
         ids = [d["_id"] for d in docs]
         keys = [k for d in docs for k in d["dedupe_keys"]]
-        return {d["_id"]: d for d in store.find_candidates(collection, ids, keys, fields=fields)}
+        found = {d["_id"]: d for d in store.find_candidates(collection, ids, keys, fields=fields)}
+        if pending is not None:
+            mine = pending.match(ids, keys)
+            plan.uses_pending = bool(mine)
+            found.update(mine)
+        return found
 
     @staticmethod
     def _index(docs: Iterable[Mapping[str, Any]]) -> dict[int, set[str]]:
@@ -369,17 +426,20 @@ class Deduper:
         doc.setdefault("aliases", [])
         return doc
 
-    def decide_articles(self, store: Store, docs: Sequence[Mapping[str, Any]]) -> BatchPlan:
-        """Decide each article of a batch; earlier items of the batch count as stored."""
+    def decide_articles(self, store: Store, docs: Sequence[Mapping[str, Any]],
+                        pending: PendingDocs | None = None) -> BatchPlan:
+        """Decide each article of a batch; earlier items of the batch (and ``pending``
+        documents of earlier batches) count as stored."""
         plan = BatchPlan()
         items = [self.prepare_article(dict(d)) for d in docs]
         lookups = [dict(d, dedupe_keys=[*d["dedupe_keys"], url_key(d["url"])]) for d in items]
-        state = self._candidates(store, "articles", lookups, _ARTICLE_FIELDS)
+        state = self._candidates(store, "articles", lookups, _ARTICLE_FIELDS, pending, plan)
         stored = set(state)
         index = self._index(state.values())
         bodies: dict[str, tuple[str, str]] = {}
         threshold = self.config.near_threshold
         for doc in items:
+            replayed = bool(doc.pop(REPLAYED, False))
             seen = _aware(doc.get("fetched_at")) or datetime.now(UTC)
             signature = Signer.decode(doc["minhash"])
             assert signature is not None
@@ -416,11 +476,15 @@ class Deduper:
             if not decision:
                 state[doc["_id"]] = doc
                 plan.upserts.append(doc)
+                plan.outcomes.append(("new", doc["_id"]))
+                plan.item_upserts.append(doc)
+                plan.touched[doc["_id"]] = doc
                 bodies[doc["_id"]] = (doc.get("title") or "", doc.get("body") or "")
                 for key in doc["dedupe_keys"]:
                     index.setdefault(key, set()).add(doc["_id"])
                 continue
             assert target is not None
+            upsert: dict[str, Any] | None
             if decision == "unchanged":
                 if target["_id"] in stored and not target.get("minhash"):
                     # Stored before dedupe existed: give it its signature and keys now.
@@ -428,13 +492,37 @@ class Deduper:
                         minhash=doc["minhash"], dedupe_keys=doc["dedupe_keys"],
                         revision=target.get("revision") or 1, aliases=target.get("aliases") or [])
                     target.update(minhash=doc["minhash"], dedupe_keys=doc["dedupe_keys"])
-                plan.upserts.append(self._touch(target, seen))
+                filled = self._fill(plan, target, doc, stored)
+                last = _aware(target.get("last_seen"))
+                # A replayed sighting no newer than the stored one was counted already (a
+                # journal replayed twice): it writes nothing.
+                counted = replayed and last is not None and seen <= last
+                upsert = None if counted and not filled else self._touch(target, seen)
             elif decision in ("exact_duplicate", "near_duplicate"):
                 self._add_alias(plan, target, doc, decision, similarity, seen, stored, index)
-                plan.upserts.append(self._touch(target, seen))
+                upsert = self._touch(target, seen)
             else:
-                self._revise(plan, store, target, doc, seen, stored, index, bodies)
+                upsert = self._revise(plan, store, target, doc, seen, stored, index, bodies)
+            if upsert is not None:
+                plan.upserts.append(upsert)
+            plan.outcomes.append((decision, target["_id"]))
+            plan.item_upserts.append(upsert if decision == "revision" else None)
+            plan.touched[target["_id"]] = target
         return plan
+
+    # Fields a later sighting may fill when the stored document lacks them (a feed link names no
+    # section, a listing does); never overwritten once set, so an unchanged page stays unchanged.
+    _FILLABLE = ("section", "authors", "published", "summary", "image_url", "language")
+
+    def _fill(self, plan: BatchPlan, target: dict[str, Any], doc: Mapping[str, Any],
+              stored: set[str]) -> dict[str, Any]:
+        fill = {name: doc[name] for name in self._FILLABLE
+                if name in target and not target.get(name) and doc.get(name)}
+        if fill:
+            target.update(fill)
+            if target["_id"] in stored:
+                plan.updates.setdefault(target["_id"], {}).update(fill)
+        return fill
 
     @staticmethod
     def _touch(target: Mapping[str, Any], seen: datetime) -> dict[str, Any]:
@@ -450,18 +538,33 @@ class Deduper:
             return
         if len(aliases) >= self.config.aliases_max:
             return
-        aliases.append({"url": doc["url"], "site": doc.get("site"), "kind": kind.removesuffix("_duplicate"),
-                        "similarity": round(similarity, 3), "first_seen": seen})
         keys = [*(target.get("dedupe_keys") or []), url_key(doc["url"])]
+        fields: dict[str, Any] = {}
+        mine, theirs = _aware(doc.get("published")), _aware(target.get("published"))
+        if mine is not None and theirs is not None and mine < theirs:
+            # The newcomer is where the story was first published: the document takes its URL
+            # (and site) and keeps the copy it was first found under as the alias.
+            aliases.append({"url": target.get("url"), "site": target.get("site"),
+                            "kind": kind.removesuffix("_duplicate"), "similarity": round(similarity, 3),
+                            "first_seen": _aware(target.get("first_seen")) or seen})
+            fields = {"url": doc["url"], "site": doc.get("site"), "fetched_url": doc.get("fetched_url"),
+                      "published": doc.get("published")}
+        else:
+            aliases.append({"url": doc["url"], "site": doc.get("site"), "kind": kind.removesuffix("_duplicate"),
+                            "similarity": round(similarity, 3), "first_seen": seen})
         target["aliases"], target["dedupe_keys"] = aliases, keys
+        target.update(fields)
         index.setdefault(url_key(doc["url"]), set()).add(target["_id"])
         if target["_id"] in stored:
-            plan.updates.setdefault(target["_id"], {}).update(aliases=aliases, dedupe_keys=keys)
+            plan.updates.setdefault(target["_id"], {}).update(aliases=aliases, dedupe_keys=keys, **fields)
 
     def _revise(self, plan: BatchPlan, store: Store, target: dict[str, Any], doc: dict[str, Any],
                 seen: datetime, stored: set[str], index: dict[int, set[str]],
-                bodies: dict[str, tuple[str, str]]) -> None:
+                bodies: dict[str, tuple[str, str]]) -> dict[str, Any]:
+        """The revision's upsert; the previous version goes to ``plan.revisions``."""
         target_id = target["_id"]
+        if target_id not in bodies and "body" in target:  # a pending document holds its body
+            bodies[target_id] = (target.get("title") or "", target.get("body") or "")
         if target_id not in bodies:
             full = store.find_candidates("articles", [target_id], [], fields=("title", "body"))
             bodies[target_id] = ((full[0].get("title") or "", full[0].get("body") or "")
@@ -497,9 +600,9 @@ class Deduper:
         target.clear()
         target.update(new)
         bodies[target_id] = (doc.get("title") or "", doc.get("body") or "")
-        plan.upserts.append(dict(new))
         if target_id in stored:
             plan.updates.pop(target_id, None)  # the upsert sets every field
+        return dict(new)
 
     # --- snippets ---------------------------------------------------------------------------
 
@@ -513,16 +616,18 @@ class Deduper:
         doc.setdefault("updated_at", doc.get("fetched_at"))
         return doc
 
-    def decide_snippets(self, store: Store, docs: Sequence[Mapping[str, Any]]) -> BatchPlan:
+    def decide_snippets(self, store: Store, docs: Sequence[Mapping[str, Any]],
+                        pending: PendingDocs | None = None) -> BatchPlan:
         """Decide each snippet of a batch: seen again, corrected (near, same site, in the time
         window) or new."""
         plan = BatchPlan()
         items = [self.prepare_snippet(dict(d)) for d in docs]
-        state = self._candidates(store, "feed_snippets", items, _SNIPPET_FIELDS)
+        state = self._candidates(store, "feed_snippets", items, _SNIPPET_FIELDS, pending, plan)
         stored = set(state)
         index = self._index(state.values())
         window = timedelta(hours=self.config.snippet_window_hours)
         for doc in items:
+            replayed = bool(doc.pop(REPLAYED, False))
             seen = _aware(doc.get("fetched_at")) or datetime.now(UTC)
             target = state.get(doc["_id"])
             if target is None:
@@ -530,7 +635,15 @@ class Deduper:
                 target = state[sorted(same)[0]] if same else None
             if target is not None:
                 plan.decisions["unchanged"] += 1
-                plan.upserts.append(dict(doc, _id=target["_id"]))
+                last = _aware(target.get("last_seen"))
+                pages = set(target.get("seen_on") or ()) if "seen_on" in target else None
+                counted = (replayed and last is not None and seen <= last and pages is not None
+                           and set(doc.get("seen_on") or ()) <= pages)
+                if not counted:  # a replayed sighting no newer than the stored one counts once
+                    plan.upserts.append(dict(doc, _id=target["_id"]))
+                plan.outcomes.append(("unchanged", target["_id"]))
+                plan.item_upserts.append(None)
+                plan.touched[target["_id"]] = target
                 continue
             signature = Signer.decode(doc["minhash"])
             assert signature is not None
@@ -554,6 +667,9 @@ class Deduper:
                 plan.decisions["new"] += 1
                 state[doc["_id"]] = doc
                 plan.upserts.append(doc)
+                plan.outcomes.append(("new", doc["_id"]))
+                plan.item_upserts.append(doc)
+                plan.touched[doc["_id"]] = doc
                 for key in doc["dedupe_keys"]:
                     index.setdefault(key, set()).add(doc["_id"])
                 continue
@@ -580,6 +696,9 @@ class Deduper:
             if best_id in stored:
                 plan.updates.setdefault(best_id, {}).update(fields)
             plan.upserts.append(dict(doc, _id=best_id))
+            plan.outcomes.append(("revision", best_id))
+            plan.item_upserts.append(None)
+            plan.touched[best_id] = target
         return plan
 
 
@@ -589,52 +708,15 @@ def apply_plan(store: Store, collection: str, plan: BatchPlan) -> WriteSummary:
     summary = upsert(plan.upserts)
     if plan.updates:
         result = store.update_fields(collection, list(plan.updates.items()))
-        for doc_id, message in result.errors:
-            logger.warning("Could not update %s %s: %s", collection, doc_id, message)
+        summary.failed += result.failed
+        summary.errors.extend(result.errors)
     if plan.revisions:
         result = store.insert_documents("article_revisions", plan.revisions)
         for doc_id, message in result.errors:
-            logger.warning("Could not keep revision %s: %s", doc_id, message)
+            # A journal replayed twice offers the same revision again: already kept.
+            level = logging.DEBUG if message == "duplicate _id" else logging.WARNING
+            logger.log(level, "Could not keep revision %s: %s", doc_id, message)
         for article_id, below in plan.prune.items():
             if below > 1:
                 store.delete("article_revisions", {"article_id": article_id, "revision": {"$lt": below}})
     return summary
-
-
-# --- the item pipeline ----------------------------------------------------------------------
-
-
-class DedupePipeline:
-    """Settle each item's canonical URL before it is buffered for the store.
-
-    Articles: the declared canonical (``<link rel=canonical>``/``og:url``, already in
-    ``item.url``) when it lies on one of the spider's allowed domains, else the fetched URL;
-    both normalized by ``pipelines.urls.canonical_url`` with the site's trailing-slash policy.
-    The content decisions happen in the store pipeline's batch flush (``Deduper``).
-    """
-
-    def __init__(self, crawler: Crawler, config: DedupeConfig) -> None:
-        self.crawler = crawler
-        self.config = config
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
-        config = DedupeConfig.from_settings(crawler.settings)
-        if not config.enabled:
-            raise NotConfigured("DEDUPE_ENABLED is off")
-        return cls(crawler, config)
-
-    def _policy(self) -> str:
-        spider = self.crawler.spider
-        return trailing_slash_policy(self.crawler.settings, getattr(spider, "name", None))
-
-    def process_item(self, item: Any) -> Any:
-        if isinstance(item, Article):
-            domains = list(getattr(self.crawler.spider, "allowed_domains", None) or [])
-            url = article_url(item.url, item.fetched_url, domains, trailing_slash=self._policy())
-            if url != item.url:
-                self.crawler.stats.inc_value("newsmon/dedupe/url/replaced")
-            item.url = url
-        elif isinstance(item, FeedSnippet) and item.url:
-            item.url = canonical_url(item.url, trailing_slash=self._policy())
-        return item

@@ -1,110 +1,152 @@
-"""Write articles and News Feed snippets to the store in bulk, off the reactor thread.
+"""Store: the last stage of the item path (clean → identity → topics → **store**).
 
-Items are buffered per collection and written as one bulk upsert when a buffer reaches
-``STORE_BATCH_SIZE``, when it is older than ``STORE_FLUSH_SECONDS`` and when the spider closes.
-Every store call runs on one dedicated worker thread (the store is not thread-safe, and one
-writer keeps batches in order); the reactor only awaits the result. A batch the store refuses
-as a whole (server down) is retried once, then written to a JSON-lines spool file under
-``NEWSMON_DATA_DIR/spool/`` and counted, so nothing is lost. What each document did is counted
-as ``newsmon/store/<collection>/<inserted|updated|unchanged|failed>``.
+Identity decided each item and grouped items in batches; this stage writes each batch whole, in
+the order identity decided them, once all of its items have passed topics: the batch's document
+writes first (``pipelines.dedupe.apply_plan``: upserts, field updates, revisions), then the topic
+flags of the items whose document landed (``pipelines.storage.flags.record_flags``). So every
+flag names a stored document, and only flags that are new go to the alert sinks
+(``pipelines.alerts``). Ready batches are written when ``STORE_BATCH_SIZE`` items wait, when the
+oldest waited ``STORE_FLUSH_SECONDS`` and when the spider closes. Every store call runs on the
+crawl's one store thread (``pipelines.storage.service``).
+
+Nothing is lost when the store fails: a batch refused twice, flags refused, goes to the journal
+(``pipelines.journal``) and is replayed at the next crawl of the site; the replay of the journal's
+other records (flags, fetch state, run documents) happens here, when the spider opens.
+
+Counters: ``newsmon/dedupe/<decision>`` and ``newsmon/dedupe/snippets/<decision>`` (decisions
+that reached the store), ``newsmon/store/<collection>/<inserted|updated|unchanged|failed>`` (what
+the backend did per write), ``newsmon/topic_flags/new``, ``newsmon/journal/<kind>`` (records
+journaled) and ``newsmon/journal/lost`` (records the journal's disk refused too: logged at CRITICAL).
 """
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import task
+from twisted.internet.threads import deferToThread
 
 from crawler.errors import StorageError
-from crawler.items import Article, FeedSnippet
-from pipelines.spool import write_spool_file
-from pipelines.dedupe import DECISIONS, DedupeConfig, Deduper, apply_plan
-from pipelines.storage.config import StoreConfig
-from pipelines.worker import BlockingWorker
+from pipelines.alerts import AlertConfig, AlertSink, build_sinks
+from pipelines.dedupe import DECISIONS, apply_plan
+from pipelines.identity import (
+    SCHEMA_VERSION,
+    Batch,
+    article_document,
+    article_id,
+    item_record,
+    snippet_document,
+    ticket_of,
+)
+from pipelines.storage.fetchstate import FIELDS as FETCH_FIELDS
+from pipelines.storage.flags import record_flags
+from pipelines.storage.service import StoreService
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
     from pipelines.storage.base import Store, WriteSummary
 
-__all__ = ["SCHEMA_VERSION", "StorePipeline", "article_document", "article_id", "snippet_document"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "StorePipeline",
+    "article_document",
+    "article_id",
+    "journal_items",
+    "journal_records",
+    "snippet_document",
+]
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1  # bumped on any incompatible change of the stored documents (README, "Schema")
+
+async def journal_records(crawler: Crawler, service: StoreService, kind: str,
+                          records: Sequence[dict[str, Any]]) -> None:
+    """Append records to the site's journal (on a thread: it fsyncs) and count them."""
+    if not records:
+        return
+    journal = service.journal_for(crawler.spider.name)
+    try:
+        await maybe_deferred_to_future(deferToThread(journal.append, kind, records))
+    except OSError as exc:
+        crawler.stats.inc_value("newsmon/journal/lost", len(records))
+        logger.critical("LOST %d %s records: the journal %s refused them too: %s", len(records), kind,
+                        journal.path, exc)
+        return
+    crawler.stats.inc_value(f"newsmon/journal/{kind}", len(records))
+    logger.error("Journaled %d %s records in %s; the next crawl of %s writes them", len(records), kind,
+                 journal.path, crawler.spider.name)
 
 
-def article_id(canonical: str) -> str:
-    """The stable key of an article: a hash of its canonical URL."""
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+async def journal_items(crawler: Crawler, service: StoreService, collection: str,
+                        items: Sequence[Any]) -> None:
+    kind = "article" if collection == "articles" else "snippet"
+    await journal_records(crawler, service, kind, [item_record(i)[1] for i in items])
 
 
-def article_document(item: Article) -> dict[str, Any]:
-    doc = ItemAdapter(item).asdict()
-    doc["_id"] = article_id(doc["url"])
-    doc["schema_version"] = SCHEMA_VERSION
-    return doc
-
-
-def snippet_document(item: FeedSnippet) -> dict[str, Any]:
-    doc = ItemAdapter(item).asdict()
-    doc["_id"] = doc.pop("fingerprint")
-    doc["schema_version"] = SCHEMA_VERSION
-    return doc
+def _write_batch(store: Store, batch: Batch) -> tuple[WriteSummary, set[str], list[dict[str, Any]],
+                                                      list[dict[str, Any]]]:
+    """On the store thread: the batch's documents, then the flags of those that landed.
+    Returns (summary, failed document ids, new flags, flags the store refused)."""
+    summary = apply_plan(store, batch.collection, batch.plan)
+    failed = {doc_id for doc_id, _ in summary.errors}
+    flags = [f for t in batch.tickets if t.doc_id not in failed for f in t.flags]
+    try:
+        return summary, failed, record_flags(store, flags), []
+    except StorageError as exc:
+        logger.error("Could not record %d topic flags: %s", len(flags), exc)
+        return summary, failed, [], flags
 
 
 class StorePipeline:
-    """Buffer items and upsert them in batches through the storage interface."""
+    """Write decided batches in order, then their flags; alert; journal what fails."""
 
-    COLLECTIONS = {Article: "articles", FeedSnippet: "feed_snippets"}
-
-    def __init__(self, crawler: Crawler, config: StoreConfig, batch_size: int,
-                 flush_seconds: float, deduper: Deduper | None = None) -> None:
+    def __init__(self, crawler: Crawler, service: StoreService, batch_size: int, flush_seconds: float,
+                 alert_config: AlertConfig) -> None:
         self.crawler = crawler
-        self.deduper = deduper  # decides each batch against the store (pipelines/dedupe.py)
-        self.config = config
+        self.service = service
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
-        self.store: Store | None = None
-        self._buffers: dict[str, list[dict[str, Any]]] = {"articles": [], "feed_snippets": []}
+        self.alert_config = alert_config
+        self.sinks: list[AlertSink] = []
+        self._batches: dict[str, list[Batch]] = {"articles": [], "feed_snippets": []}
+        self._waiting: dict[str, int] = {"articles": 0, "feed_snippets": 0}
         self._oldest: dict[str, float] = {}
-        self._worker = BlockingWorker("newsmon-store")
+        self._locks = {"articles": asyncio.Lock(), "feed_snippets": asyncio.Lock()}
+        self._journaled: dict[str, bool] = {"articles": False, "feed_snippets": False}
         self._timer: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         settings = crawler.settings
-        if not settings.getbool("STORE_ENABLED", True):
+        if not settings.getbool("STORE_ENABLED"):
             raise NotConfigured("STORE_ENABLED is off")
-        batch_size = settings.getint("STORE_BATCH_SIZE", 200)
-        flush_seconds = settings.getfloat("STORE_FLUSH_SECONDS", 2.0)
-        if batch_size < 1 or flush_seconds <= 0:
-            raise NotConfigured("STORE_BATCH_SIZE must be >= 1 and STORE_FLUSH_SECONDS > 0")
-        dedupe = DedupeConfig.from_settings(settings)
-        deduper = Deduper(dedupe) if dedupe.enabled else None
-        return cls(crawler, StoreConfig.from_settings(settings), batch_size, flush_seconds, deduper)
+        service = StoreService.of(crawler)
+        alert_config = AlertConfig.from_settings(settings, service.config.data_dir)
+        return cls(crawler, service, settings.getint("STORE_BATCH_SIZE"),
+                   settings.getfloat("STORE_FLUSH_SECONDS"), alert_config)
 
     # --- lifecycle -------------------------------------------------------------------------------
 
     async def open_spider(self) -> None:
         from twisted.internet import reactor
 
-        self._worker.start()
-        self.store = self.config.create()
+        self.sinks = build_sinks(self.alert_config, self._count_alert)
+        for sink in self.sinks:
+            sink.open()
+        self.service.take_replay(self.crawler.spider.name)
+        await self._replay_records()
         try:
-            await self._worker.run(self.store.open)
-        except BaseException:
-            # Scrapy still calls close_spider after a failed open: nothing is left to close.
-            self.store = None
-            self._worker.stop()
-            raise
-        logger.info("Storing items in %s", self.store.describe())
+            await self.service.call(lambda store: None)  # open now: the log says where items go
+            logger.info("Storing items in %s", self.service.describe())
+        except StorageError as exc:
+            logger.error("The store is unavailable (%s): items are journaled until it is back", exc)
         self._timer = task.LoopingCall(self._flush_aged)
         self._timer.clock = reactor  # type: ignore[assignment]
         self._timer.start(self.flush_seconds, now=False)
@@ -113,83 +155,133 @@ class StorePipeline:
         if self._timer is not None and self._timer.running:
             self._timer.stop()
         try:
-            for collection in self._buffers:
-                await self._flush(collection)
+            for collection in self._batches:
+                await self._write_ready(collection, force=True)
         finally:
-            if self.store is not None and self._worker.running:
-                await self._worker.run(self.store.close)
-            self._worker.stop()
+            for sink in self.sinks:
+                await sink.close()
+
+    async def _replay_records(self) -> None:
+        """Write the journal's flags, fetch state and run records (items replay through the path)."""
+        records = self.service.replay_other
+        if not records:
+            return
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        for kind, record in records:
+            by_kind.setdefault(kind, []).append(record)
+        for kind, group in by_kind.items():
+            try:
+                if kind == "flags":
+                    new = await self.service.call(record_flags, group)
+                    self._announce(new)
+                elif kind == "fetch_state":
+                    docs = [{"_id": r["_id"], **{k: r.get(k) for k in FETCH_FIELDS}} for r in group]
+                    await self.service.call(lambda store, d=docs: store.replace_documents("fetch_state", d))
+                else:
+                    await self.service.call(lambda store, d=group: store.replace_documents("crawl_runs", d))
+                self.crawler.stats.inc_value(f"newsmon/journal/replayed/{kind}", len(group))
+            except StorageError as exc:
+                logger.error("Could not replay %d journaled %s records: %s", len(group), kind, exc)
+                await journal_records(self.crawler, self.service, kind, group)
 
     # --- items -----------------------------------------------------------------------------------
 
     async def process_item(self, item: Any) -> Any:
-        if isinstance(item, Article):
-            collection, doc = "articles", article_document(item)
-        elif isinstance(item, FeedSnippet):
-            collection, doc = "feed_snippets", snippet_document(item)
-        else:
+        ticket = ticket_of(item)
+        if ticket is None or ticket.journaled or ticket.batch is None:
             return item
-        buffer = self._buffers[collection]
-        if not buffer:
+        if ticket.raises_flags:
+            ticket.set_topics(list(getattr(item, "topics", None) or []))
+        batch, collection = ticket.batch, ticket.collection
+        batches = self._batches[collection]
+        if batch.arrived == 0:
+            batches.append(batch)
+            batches.sort(key=lambda b: b.seq)
+        batch.arrived += 1
+        if not self._waiting[collection]:
             self._oldest[collection] = time.monotonic()
-        buffer.append(doc)
-        if len(buffer) >= self.batch_size:
-            await self._flush(collection)
+        self._waiting[collection] += 1
+        if self._waiting[collection] >= self.batch_size:
+            await self._write_ready(collection)
         return item
 
     def _flush_aged(self) -> Any:
         now = time.monotonic()
-        due = [c for c, buf in self._buffers.items()
-               if buf and now - self._oldest.get(c, now) >= self.flush_seconds]
+        due = [c for c, n in self._waiting.items() if n and now - self._oldest.get(c, now) >= self.flush_seconds]
         if not due:
             return None
         from twisted.internet.defer import DeferredList
 
-        return DeferredList([deferred_from_coro(self._flush(c)) for c in due])
+        return DeferredList([deferred_from_coro(self._write_ready(c)) for c in due])
 
-    async def _flush(self, collection: str) -> None:
-        batch, self._buffers[collection] = self._buffers[collection], []
-        if not batch or self.store is None:
-            return
-        summary: WriteSummary | None = None
-        decisions: dict[str, int] = {}
-        for attempt in (1, 2):
-            try:
-                summary, decisions = await self._worker.run(self._write_batch, collection, batch)
-                break
-            except StorageError as exc:
-                logger.error("Bulk write of %d %s failed (attempt %d): %s",
-                             len(batch), collection, attempt, exc)
-        if summary is None:
-            path = await self._worker.run(write_spool_file, self.config.spool_dir, collection, batch)
-            self._inc(f"store/{collection}/spooled", len(batch))
-            logger.error("Kept %d %s in %s; write them later with `newsmon import-spool`", len(batch),
-                         collection, path)
-            return
+    async def _write_ready(self, collection: str, force: bool = False) -> None:
+        """Write, in order, the batches whose items have all arrived (all of them at close)."""
+        async with self._locks[collection]:
+            batches = self._batches[collection]
+            while batches and (force or batches[0].complete):
+                batch = batches.pop(0)
+                self._waiting[collection] -= batch.arrived
+                await self._write(batch)
+            self._oldest[collection] = time.monotonic()
+
+    async def _write(self, batch: Batch) -> None:
+        collection = batch.collection
+        try:
+            if self._journaled[collection] and batch.plan.uses_pending:
+                # Decided against documents of a batch that went to the journal: writing it
+                # would touch documents that are not there. It follows them into the journal.
+                await self._journal_batch(batch, "it depends on a journaled batch")
+                return
+            result = None
+            for attempt in (1, 2):
+                try:
+                    result = await self.service.call(_write_batch, batch)
+                    break
+                except StorageError as exc:
+                    logger.error("Writing %d %s failed (attempt %d): %s", len(batch.tickets), collection,
+                                 attempt, exc)
+            if result is None:
+                await self._journal_batch(batch, "the store refused it twice")
+                return
+            summary, failed, new_flags, refused_flags = result
+            self._count(batch, summary, failed)
+            self._announce(new_flags)
+            if refused_flags:
+                await journal_records(self.crawler, self.service, "flags", refused_flags)
+        finally:
+            batch.done()
+
+    async def _journal_batch(self, batch: Batch, why: str) -> None:
+        logger.error("Journaling %d %s: %s", len(batch.tickets), batch.collection, why)
+        self._journaled[batch.collection] = True
+        await journal_items(self.crawler, self.service, batch.collection, [t.item for t in batch.tickets])
+        for ticket in batch.tickets:
+            ticket.journaled = True
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _count(self, batch: Batch, summary: WriteSummary, failed: set[str]) -> None:
+        collection = batch.collection
         for outcome in ("inserted", "updated", "unchanged", "failed"):
             self._inc(f"store/{collection}/{outcome}", getattr(summary, outcome))
         prefix = "dedupe" if collection == "articles" else "dedupe/snippets"
-        for decision in DECISIONS:
-            self._inc(f"{prefix}/{decision}", decisions.get(decision, 0))
+        for ticket in batch.tickets:
+            if ticket.decision in DECISIONS and ticket.doc_id not in failed:
+                self._inc(f"{prefix}/{ticket.decision}", 1)
         for key, message in summary.errors[:20]:
             logger.warning("Could not store %s %s: %s", collection, key, message)
 
-    def _write_batch(self, collection: str,
-                     batch: list[dict[str, Any]]) -> tuple[WriteSummary, dict[str, int]]:
-        """Decide the batch against the store, then write it (on the store thread); the write
-        summary and the dedupe decisions, counted by the caller on the reactor thread."""
-        assert self.store is not None
-        if self.deduper is None:
-            write = self.store.upsert_articles if collection == "articles" else self.store.upsert_snippets
-            return write(batch), {}
-        if collection == "articles":
-            plan = self.deduper.decide_articles(self.store, batch)
-        else:
-            plan = self.deduper.decide_snippets(self.store, batch)
-        return apply_plan(self.store, collection, plan), dict(plan.decisions)
-
-    # --- helpers ---------------------------------------------------------------------------------
+    def _announce(self, new_flags: list[dict[str, Any]]) -> None:
+        if not new_flags:
+            return
+        self._inc("topic_flags/new", len(new_flags))
+        for sink in self.sinks:
+            sink.send(new_flags)
 
     def _inc(self, key: str, count: int) -> None:
         if count:
             self.crawler.stats.inc_value(f"newsmon/{key}", count)
+
+    def _count_alert(self, sink: str, outcome: str, n: int) -> None:
+        if n:
+            self.crawler.stats.inc_value(f"newsmon/alerts/{sink}/{outcome}", n)

@@ -103,6 +103,15 @@ def demo_server(demo_site):
     server.close()
 
 
+def assert_flags_name_stored_documents(store) -> None:
+    """The invariant of the item path: every topic flag names a stored article or snippet."""
+    flags = list(store.find("topic_flags"))
+    ids = {f["item_id"] for f in flags}
+    stored = {d["_id"] for d in store.find("articles", {"_id": {"$in": sorted(ids)}})} | {
+        d["_id"] for d in store.find("feed_snippets", {"_id": {"$in": sorted(ids)}})}
+    assert ids <= stored, f"{len(ids - stored)} topic flags name no stored document"
+
+
 def run_newsmon(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run the ``newsmon`` CLI as a user would, from the project root."""
     return subprocess.run(

@@ -145,3 +145,35 @@ def test_a_down_webhook_does_not_fail_the_crawl(tmp_path: Path, demo_site, demo_
     assert flags, "the crawl should still record its flags"
     assert stats["newsmon/alerts/webhook/failed"] == len(flags)
     assert "newsmon/alerts/webhook/sent" not in stats
+
+
+def test_exact_duplicates_under_another_port_raise_no_flag_and_no_alert(store_tier, demo_site, demo_server,
+                                                                        hook: _Hook) -> None:
+    """Every article of a mirror (the demo site under a second port) is an exact duplicate: identity
+    links it to the stored story before topics run, so no flag and no alert is raised again."""
+    from crawler.demo import serve
+
+    from tests.conftest import assert_flags_name_stored_documents
+
+    sinks = ("ALERT_SINKS=webhook", f"ALERT_WEBHOOK_URL={hook.url}")
+    _crawl(store_tier, demo_server, *sinks)
+    alerts, flags = len(hook.bodies), {f["_id"] for f in _flags(store_tier)}
+    assert alerts == len(flags) > 0
+    mirror = serve(demo_site)
+    try:
+        _crawl(store_tier, mirror, *sinks)
+    finally:
+        mirror.close()
+    assert len(hook.bodies) == alerts, "the mirror re-alerted"
+    assert {f["_id"] for f in _flags(store_tier)} == flags
+    store = store_tier.open()
+    try:
+        articles = list(store.find("articles"))
+        assert_flags_name_stored_documents(store)
+    finally:
+        store.close()
+    assert len(articles) == len(demo_site.articles)
+    assert all(a["aliases"] and a["aliases"][0]["kind"] == "exact" for a in articles)
+    _, mirror_stats = _run_stats(store_tier)
+    assert mirror_stats["newsmon/dedupe/exact_duplicate"] == len(demo_site.articles)
+    assert "newsmon/topic_flags/new" not in mirror_stats

@@ -37,11 +37,18 @@ def test_user_mistakes_give_one_line_and_status_2(embedded, args, message) -> No
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_unreachable_store_is_one_line_without_credentials(embedded) -> None:
+def test_unreachable_store_is_one_line_without_credentials(embedded, demo_server) -> None:
+    """A crawl does not wait for the store: it says so in one line and journals what it finds
+    (tests/test_store_faults.py has the crawls that recover it); `export` needs the store."""
     env = embedded.env() | {"NEWSMON_MONGO_URI": "mongodb://alice:s3cret@127.0.0.1:9/?serverSelectionTimeoutMS=300"}
-    result = run_newsmon(["crawl", "demo"], env, timeout=60)
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
+    result = run_newsmon(["crawl", "demo", "-a", f"base_url={demo_server.base_url}/", "-a", "max_pages=2"],
+                         env, timeout=180)
+    assert result.returncode == 1, result.stderr  # failed: the store was never usable
+    warning = [line for line in result.stderr.splitlines() if "The store is unavailable" in line]
+    assert len(warning) == 1 and "127.0.0.1:9" in warning[0] and "journaled" in warning[0]
+    assert "Traceback" not in result.stderr and "s3cret" not in result.stderr + result.stdout
+    result = run_newsmon(["export", "articles"], env, timeout=60)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "s3cret" not in result.stderr and "127.0.0.1:9" in result.stderr
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from tests.conftest import run_newsmon
+from tests.conftest import assert_flags_name_stored_documents, run_newsmon
 
 
 def _crawl(tier, server, *extra: str):
@@ -24,6 +24,7 @@ def test_demo_crawl_stores_every_article_and_snippet_once(store_tier, demo_site,
         articles = list(store.find("articles", {"site": "demo"}))
         snippets = list(store.find("feed_snippets", {"site": "demo"}))
         runs = list(store.find("crawl_runs", {"site": "demo"}))
+        assert_flags_name_stored_documents(store)
     finally:
         store.close()
 
@@ -99,3 +100,20 @@ def test_second_crawl_adds_nothing(store_tier, demo_site, demo_server) -> None:
     second = runs[1]["summary"]
     assert second["articles_new"] == 0 and second["snippets_new"] == 0
     assert second["articles_unchanged"] == counts[0]
+
+
+def test_one_store_client_per_crawl_process(store_tier, demo_server) -> None:
+    """Every component of a crawl (identity, store, incremental, runs, journal replay) shares one
+    client or connection, opened once, with the indexes ensured once."""
+    result = run_newsmon(["crawl", "demo", "-a", f"base_url={demo_server.base_url}/", "-a", "max_pages=1",
+                          "--log-level", "INFO"], store_tier.env())
+    assert result.returncode == 0, result.stderr[-3000:]
+    opened = [line for line in result.stderr.splitlines() if "] INFO: Opened " in line and " store " in line]
+    assert len(opened) == 1, opened
+    if store_tier.mongo_uri:
+        assert "indexes of 6 collections ensured" in opened[0]
+    store = store_tier.open()
+    try:
+        assert_flags_name_stored_documents(store)
+    finally:
+        store.close()

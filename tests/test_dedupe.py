@@ -1,6 +1,6 @@
 """Dedupe decisions against both store tiers, without a crawl (pipelines/dedupe.py).
 
-Items go through the same path as in a crawl: ``DedupePipeline`` settles the URL,
+Items go through the same steps as in a crawl: ``IdentityPipeline.canonicalize`` settles the URL,
 ``article_document``/``snippet_document`` build the document, ``Deduper`` decides the batch and
 ``apply_plan`` writes it.
 """
@@ -14,9 +14,9 @@ from scrapy.utils.test import get_crawler
 
 from crawler.extraction import content_hash, snippet_fingerprint
 from crawler.items import Article, FeedSnippet
-from pipelines.dedupe import DedupeConfig, DedupePipeline, Deduper, apply_plan, diff_versions, same_facts
+from pipelines.dedupe import DedupeConfig, Deduper, apply_plan, diff_versions, same_facts
 from pipelines.history import article_history, format_history
-from pipelines.store import article_document, snippet_document
+from pipelines.identity import IdentityPipeline, article_document, snippet_document
 
 T0 = datetime(2024, 11, 26, 7, 0, tzinfo=UTC)
 PARAS = [
@@ -63,19 +63,24 @@ class Harness:
     def __init__(self, store, **settings) -> None:
         crawler = get_crawler(settings_dict=settings)
         crawler.spider = type("S", (), {"name": "demo", "allowed_domains": ["example.com", "mirror.test"]})()
-        self.pipeline = DedupePipeline.from_crawler(crawler)
-        self.deduper = Deduper(DedupeConfig.from_settings(crawler.settings))
+        config = DedupeConfig.from_settings(crawler.settings)
+        self.pipeline = IdentityPipeline(crawler, None, config, 200)  # type: ignore[arg-type]
+        self.deduper = Deduper(config)
         self.store = store
 
+    def _canonical(self, item):
+        self.pipeline.canonicalize(item)
+        return item
+
     def articles(self, *items: Article) -> dict[str, int]:
-        docs = [article_document(self.pipeline.process_item(i)) for i in items]
+        docs = [article_document(self._canonical(i)) for i in items]
         plan = self.deduper.decide_articles(self.store, docs)
         summary = apply_plan(self.store, "articles", plan)
         assert summary.failed == 0, summary.errors
         return dict(plan.decisions)
 
     def snippets(self, *items: FeedSnippet) -> dict[str, int]:
-        docs = [snippet_document(self.pipeline.process_item(i)) for i in items]
+        docs = [snippet_document(self._canonical(i)) for i in items]
         plan = self.deduper.decide_snippets(self.store, docs)
         summary = apply_plan(self.store, "feed_snippets", plan)
         assert summary.failed == 0, summary.errors

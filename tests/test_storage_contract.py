@@ -483,3 +483,42 @@ def test_update_fields_insert_documents_delete(store: Store) -> None:
     assert (again.inserted, again.failed) == (1, 1)
     assert store.delete("article_revisions", {"article_id": "u1", "revision": {"$lt": 3}}) == 2
     assert [d["revision"] for d in store.find("article_revisions", {"article_id": "u1"}, sort=[("revision", -1)])] == [9, 3]
+
+
+def test_replace_documents_inserts_replaces_and_fails_alone(store: Store) -> None:
+    first = store.replace_documents("fetch_state", [{"_id": "k1", "site": "s", "url": "u1", "etag": "a"},
+                                                    {"_id": "k2", "site": "s", "url": "u2"}])
+    assert (first.inserted, first.updated, first.failed) == (2, 0, 0)
+    again = store.replace_documents("fetch_state", [{"_id": "k1", "site": "s", "url": "u1"},
+                                                    {"_id": "k3", "site": "s", "url": "u3", "bad": math.nan}])
+    assert (again.inserted, again.updated, again.failed) == (0, 1, 1)
+    docs = {d["_id"]: d for d in store.find("fetch_state", {"site": "s"})}
+    assert sorted(docs) == ["k1", "k2"] and "etag" not in docs["k1"], "a replace drops absent fields"
+
+
+def test_topic_flags_are_new_once_and_found_newest_first(store: Store) -> None:
+    from pipelines.storage.flags import find_flags, record_flags
+
+    flag = {"item_id": "a1", "kind": "article", "topic": "t", "score": 3.0, "threshold": 2.0, "published": T0}
+    below = dict(flag, item_id="a2", score=1.0)
+    new = record_flags(store, [flag, below], T0)
+    assert [f["_id"] for f in new] == ["a1:t"], "below the threshold: not flagged"
+    assert record_flags(store, [dict(flag, score=5.0)], T0 + timedelta(hours=1)) == [], "flagged once"
+    later = record_flags(store, [dict(flag, item_id="a3")], T0 + timedelta(hours=2))
+    (stored,) = [f for f in find_flags(store, "t") if f["_id"] == "a1:t"]
+    assert stored["last_score"] == 5.0 and stored["flagged_at"] == T0
+    assert stored["updated_at"] == T0 + timedelta(hours=1)
+    assert [f["_id"] for f in find_flags(store, "t")] == ["a3:t", "a1:t"] == [later[0]["_id"], "a1:t"]
+    assert [f["_id"] for f in find_flags(store, since=T0 + timedelta(minutes=30))] == ["a3:t"]
+    assert len(find_flags(store, limit=1)) == 1
+
+
+def test_fetch_state_round_trip(store: Store) -> None:
+    from pipelines.storage.fetchstate import load_fetch_state, save_fetch_state
+
+    state = {"url": "https://x.test/a/", "site": "s", "kind": "article", "etag": '"e"', "last_modified": None,
+             "source_date": T0, "published": T0 - timedelta(days=1), "checked_at": T0, "changed_at": T0}
+    assert save_fetch_state(store, [state, dict(state, site="other")]) == 2
+    assert load_fetch_state(store, "s") == {state["url"]: state}
+    assert save_fetch_state(store, [dict(state, etag='"f"')]) == 1
+    assert load_fetch_state(store, "s")[state["url"]]["etag"] == '"f"'

@@ -6,6 +6,7 @@ import collections
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -30,6 +31,10 @@ class DemoServer:
         self.site = site
         self.verbose = verbose
         self.hits: collections.Counter[str] = collections.Counter()
+        self.requests = 0
+        # Called with the running request count after each request is counted (tests use it to
+        # inject faults at a given point of a crawl); runs on the server's request thread.
+        self.on_request: Callable[[int], None] | None = None
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), self._handler_class())
         self.host, self.port = self._httpd.server_address[:2]
@@ -41,6 +46,10 @@ class DemoServer:
     def _count(self, path: str) -> None:
         with self._lock:
             self.hits[path] += 1
+            self.requests += 1
+            count = self.requests
+        if self.on_request is not None:
+            self.on_request(count)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self

@@ -32,6 +32,7 @@ def open_store(
     mongo_database: str,
     data_dir: str | Path,
     seen_on_max: int = 100,
+    sqlite_busy_timeout: float = 30.0,
 ) -> Store:
     """The configured store, not yet opened: MongoDB if ``mongo_uri`` is set, else SQLite.
 
@@ -40,4 +41,5 @@ def open_store(
     """
     if mongo_uri:
         return MongoStore(mongo_uri, mongo_database, seen_on_max=seen_on_max)
-    return SqliteStore(Path(data_dir) / SQLITE_FILENAME, seen_on_max=seen_on_max)
+    return SqliteStore(Path(data_dir) / SQLITE_FILENAME, seen_on_max=seen_on_max,
+                       busy_timeout=sqlite_busy_timeout)

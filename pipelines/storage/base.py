@@ -12,6 +12,14 @@ Collections and keys (documented field by field in README.md, "Schema"):
 - ``crawl_runs``: ``_id`` = run id.
 - ``article_revisions``: ``_id`` = ``<article id>:<revision>``; previous versions of edited
   articles with what changed (``pipelines.dedupe``), indexed on ``(article_id, revision)``.
+- ``topic_flags``: ``_id`` = ``<item id>:<topic>``; one document per flagged (item, topic), indexed
+  on ``(topic, flagged_at)`` and ``flagged_at``; its rules live in ``pipelines.storage.flags``.
+- ``fetch_state``: ``_id`` = hash of site + URL; what a re-crawl needs to skip unchanged pages,
+  indexed on ``site``; its rules live in ``pipelines.storage.fetchstate``.
+
+One process opens one store (``pipelines.storage.service``): one client or connection, indexes
+ensured once. The rules above the collections (repeat sightings, flags, fetch state) are written
+once, above the backends; the backends only map these calls to their database.
 
 Articles and snippets may carry ``dedupe_keys``, a list of int64 lookup keys (content hash,
 alias URLs, MinHash LSH bands; see ``pipelines.dedupe``), indexed so ``find_candidates`` answers
@@ -27,7 +35,7 @@ from typing import Any
 
 __all__ = ["COLLECTIONS", "KEYED_COLLECTIONS", "Store", "WriteSummary"]
 
-COLLECTIONS = ("articles", "feed_snippets", "crawl_runs", "article_revisions")
+COLLECTIONS = ("articles", "feed_snippets", "crawl_runs", "article_revisions", "topic_flags", "fetch_state")
 # Collections whose documents may carry indexed ``dedupe_keys``.
 KEYED_COLLECTIONS = ("articles", "feed_snippets")
 
@@ -53,7 +61,7 @@ class WriteSummary:
 
 
 class Store(ABC):
-    """A document store holding newsmon's three collections."""
+    """A document store holding newsmon's collections (``COLLECTIONS``)."""
 
     @abstractmethod
     def open(self) -> None:
@@ -114,6 +122,11 @@ class Store(ABC):
     def insert_documents(self, collection: str, docs: Sequence[Mapping[str, Any]]) -> WriteSummary:
         """Insert whole documents (``_id`` given) -> ``inserted``; a duplicate ``_id`` or a bad
         value fails that document alone."""
+
+    @abstractmethod
+    def replace_documents(self, collection: str, docs: Sequence[Mapping[str, Any]]) -> WriteSummary:
+        """Insert (``inserted``) or wholly replace (``updated``) documents keyed on ``_id``; a bad
+        value fails that document alone. Replaying the same call twice leaves the same state."""
 
     @abstractmethod
     def delete(self, collection: str, filter: Mapping[str, Any]) -> int:

@@ -34,6 +34,7 @@ class StoreConfig:
     mongo_database: str
     data_dir: Path
     seen_on_max: int = 100
+    sqlite_busy_timeout: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> StoreConfig:
@@ -49,16 +50,25 @@ class StoreConfig:
         seen_on_max = settings.getint("SNIPPET_SEEN_ON_MAX", 100)
         if seen_on_max < 1:
             raise ConfigError("SNIPPET_SEEN_ON_MAX must be at least 1")
+        busy = settings.getfloat("SQLITE_BUSY_TIMEOUT", 30.0)
+        if busy <= 0:
+            raise ConfigError("SQLITE_BUSY_TIMEOUT must be > 0 seconds")
         return cls(
             mongo_uri=uri,
             mongo_database=database,
             data_dir=Path(data_dir).expanduser() if data_dir else default_data_dir(),
             seen_on_max=seen_on_max,
+            sqlite_busy_timeout=busy,
         )
 
     @property
+    def journal_dir(self) -> Path:
+        """Where whatever could not be written is journaled until it is (``pipelines.journal``)."""
+        return self.data_dir / "journal"
+
+    @property
     def spool_dir(self) -> Path:
-        """Where batches that could not be written are kept as JSON lines, never dropped."""
+        """Where earlier versions kept refused batches (``newsmon import-spool`` still reads it)."""
         return self.data_dir / "spool"
 
     def create(self) -> Store:
@@ -70,4 +80,5 @@ class StoreConfig:
             mongo_database=self.mongo_database,
             data_dir=self.data_dir,
             seen_on_max=self.seen_on_max,
+            sqlite_busy_timeout=self.sqlite_busy_timeout,
         )

@@ -55,10 +55,20 @@ _INDEXES: dict[str, list[IndexModel]] = {
     "crawl_runs": [
         IndexModel([("site", ASCENDING), ("started_at", DESCENDING)], name="site_started_at"),
     ],
+    "topic_flags": [
+        IndexModel([("topic", ASCENDING), ("flagged_at", DESCENDING)], name="topic_flagged_at"),
+        IndexModel([("flagged_at", DESCENDING)], name="flagged_at"),
+        IndexModel([("item_id", ASCENDING)], name="item_id"),
+    ],
+    "fetch_state": [
+        IndexModel([("site", ASCENDING)], name="site"),
+    ],
 }
-# Writes per bulk_write call. FerretDB 1.24 never answers an update command of 100 or more
-# statements (the client times out; 90 pass), so a batch goes out in slices well below that.
-_BULK_CHUNK = 50
+# Writes per bulk_write call. pymongo splits big batches itself on MongoDB; FerretDB 1.24 never
+# answers an update command of 100 or more statements (the client times out; 90 pass), so on
+# FerretDB a batch goes out in slices well below that.
+_BULK_CHUNK = 1000
+_FERRETDB_BULK_CHUNK = 50
 _FILTER_OPERATORS = {"$gt", "$gte", "$lt", "$lte", "$in", "$ne", "$eq"}
 # Fields the store maintains itself; incoming values for them are ignored.
 _BOOKKEEPING = ("_id", "first_seen", "last_seen", "times_seen")
@@ -137,6 +147,11 @@ class MongoStore(Store):
         self._db: Any = None
         # None until known: whether the server takes $addToSet with $each (else $set the union).
         self._add_to_set_each: bool | None = None
+        # FerretDB's differences (deploy/ferretdb/README.md) are handled only when the server
+        # says it is FerretDB (buildInfo carries ``ferretdbVersion``): real MongoDB gets the
+        # normal bulk sizes and one createIndexes command per collection.
+        self.server_kind = "unknown"
+        self._chunk = _BULK_CHUNK
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -145,31 +160,42 @@ class MongoStore(Store):
         if self._client is not None:
             return
         try:
-            client: MongoClient[dict[str, Any]] = MongoClient(
-                self._uri,
-                appname="newsmon",
-                serverSelectionTimeoutMS=self.server_selection_timeout_ms,
-                socketTimeoutMS=self.batch_timeout_ms,
-                tz_aware=True,
-                tzinfo=timezone.utc,
-            )
+            # Timeouts given in the URI win over newsmon's defaults.
+            options = {"appname": "newsmon", "tz_aware": True, "tzinfo": timezone.utc}
+            lowered = self._uri.lower()
+            if "serverselectiontimeoutms=" not in lowered:
+                options["serverSelectionTimeoutMS"] = self.server_selection_timeout_ms
+            if "sockettimeoutms=" not in lowered:
+                options["socketTimeoutMS"] = self.batch_timeout_ms
+            client: MongoClient[dict[str, Any]] = MongoClient(self._uri, **options)
         except ConfigurationError as exc:  # InvalidURI is a subclass
             raise ConfigError(f"bad MongoDB URI {self.describe()}: {self._clean(exc)}") from exc
         try:
-            client.admin.command("ping")
+            info = client.admin.command("buildInfo")
+            ferretdb = "ferretdbVersion" in info
+            self.server_kind = "ferretdb" if ferretdb else "mongodb"
+            self._chunk = _FERRETDB_BULK_CHUNK if ferretdb else _BULK_CHUNK
             db = client.get_database(
                 self.database, codec_options=CodecOptions(tz_aware=True, tzinfo=timezone.utc)
             )
+            commands = 0
             for name, indexes in _INDEXES.items():
-                for index in indexes:
+                if ferretdb:
                     # One index per command: FerretDB 1.24 drops the connection (a server-side
                     # panic) on a createIndexes of several indexes that all exist already.
-                    db[name].create_indexes([index])
+                    for index in indexes:
+                        db[name].create_indexes([index])
+                        commands += 1
+                else:
+                    db[name].create_indexes(indexes)
+                    commands += 1
         except PyMongoError as exc:
             client.close()
             raise StorageError(f"cannot use MongoDB {self.describe()}: {self._clean(exc)}") from exc
         self._client, self._db = client, db
-        logger.info("Opened MongoDB store %s", self.describe())
+        logger.info("Opened %s store %s (indexes of %d collections ensured in %d createIndexes)",
+                    "FerretDB" if self.server_kind == "ferretdb" else "MongoDB", self.describe(),
+                    len(_INDEXES), commands)
 
     def close(self) -> None:
         """Close the client; idempotent."""
@@ -372,8 +398,8 @@ class MongoStore(Store):
         add_to_set = self._add_to_set_each is not False
         suspects: list[_Plan] = []
         try:
-            for start in range(0, len(plans), _BULK_CHUNK):
-                chunk = plans[start : start + _BULK_CHUNK]
+            for start in range(0, len(plans), self._chunk):
+                chunk = plans[start : start + self._chunk]
                 try:
                     coll.bulk_write([make_op(p, add_to_set) for p in chunk], ordered=False)
                 except (BulkWriteError, OperationFailure) as exc:
@@ -501,8 +527,8 @@ class MongoStore(Store):
             else:
                 summary.updated += 1
         try:
-            for start in range(0, len(ops), _BULK_CHUNK):
-                chunk = ops[start : start + _BULK_CHUNK]
+            for start in range(0, len(ops), self._chunk):
+                chunk = ops[start : start + self._chunk]
                 try:
                     result = coll.bulk_write(
                         [UpdateOne({"_id": i}, {"$set": f}) for i, f in chunk], ordered=False
@@ -553,8 +579,8 @@ class MongoStore(Store):
         if not valid:
             return summary
         try:
-            for start in range(0, len(valid), _BULK_CHUNK):
-                chunk = valid[start : start + _BULK_CHUNK]
+            for start in range(0, len(valid), self._chunk):
+                chunk = valid[start : start + self._chunk]
                 try:
                     coll.insert_many(chunk, ordered=False)
                     summary.inserted += len(chunk)
@@ -571,6 +597,51 @@ class MongoStore(Store):
                                   f"{self._scrub(str(error.get('errmsg', '')))}")
         except PyMongoError as exc:
             raise StorageError(f"{self.describe()}: {coll.name} insert: {self._clean(exc)}") from exc
+        return summary
+
+    def replace_documents(self, collection: str, docs: Sequence[Mapping[str, Any]]) -> WriteSummary:
+        """See ``Store.replace_documents``: ``ReplaceOne(upsert=True)`` in unordered slices."""
+        from pymongo import ReplaceOne
+
+        summary = WriteSummary()
+        coll = self._coll(collection)
+        valid: dict[str, dict[str, Any]] = {}
+        for doc in docs:
+            try:
+                validate_document(doc)
+            except DocumentError as exc:
+                _fail(summary, doc, str(exc))
+                continue
+            valid[doc["_id"]] = dict(doc)  # the last of several same-id documents wins
+        if not valid:
+            return summary
+        try:
+            existing = {d["_id"] for d in coll.find({"_id": {"$in": list(valid)}}, {"_id": 1})}
+            items = list(valid.items())
+            for start in range(0, len(items), self._chunk):
+                chunk = items[start : start + self._chunk]
+                ops = [ReplaceOne({"_id": doc_id}, doc, upsert=True) for doc_id, doc in chunk]
+                try:
+                    coll.bulk_write(ops, ordered=False)
+                    failed: set[str] = set()
+                except (BulkWriteError, OperationFailure):
+                    # Counts are not trusted (FerretDB stops at the first error): retry one by one.
+                    failed = set()
+                    for doc_id, doc in chunk:
+                        try:
+                            coll.replace_one({"_id": doc_id}, doc, upsert=True)
+                        except OperationFailure as exc:
+                            failed.add(doc_id)
+                            _fail(summary, doc, f"write error {exc.code}: {self._scrub(str(exc))}")
+                for doc_id, _doc in chunk:
+                    if doc_id in failed:
+                        continue
+                    if doc_id in existing:
+                        summary.updated += 1
+                    else:
+                        summary.inserted += 1
+        except PyMongoError as exc:
+            raise StorageError(f"{self.describe()}: {coll.name} replace: {self._clean(exc)}") from exc
         return summary
 
     def delete(self, collection: str, filter: Mapping[str, Any]) -> int:

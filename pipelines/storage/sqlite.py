@@ -45,7 +45,7 @@ _INT64 = 2**63
 
 _TABLES = {
     "articles": "articles", "feed_snippets": "feed_snippets", "crawl_runs": "crawl_runs",
-    "article_revisions": "article_revisions",
+    "article_revisions": "article_revisions", "topic_flags": "topic_flags", "fetch_state": "fetch_state",
 }
 # Indexed generated columns per table: filters and sorts on these fields use the column (and its
 # index) instead of json_extract over the document.
@@ -54,6 +54,8 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "feed_snippets": ("site", "published", "last_seen"),
     "crawl_runs": ("site", "started_at"),
     "article_revisions": ("article_id", "revision"),
+    "topic_flags": ("topic", "flagged_at", "item_id"),
+    "fetch_state": ("site",),
 }
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -96,6 +98,24 @@ CREATE TABLE IF NOT EXISTS article_revisions (
 );
 CREATE INDEX IF NOT EXISTS article_revisions_article
     ON article_revisions (article_id, revision DESC);
+
+CREATE TABLE IF NOT EXISTS topic_flags (
+    _id TEXT PRIMARY KEY NOT NULL,
+    doc TEXT NOT NULL,
+    topic GENERATED ALWAYS AS (json_extract(doc, '$.topic')) VIRTUAL,
+    flagged_at GENERATED ALWAYS AS (json_extract(doc, '$.flagged_at')) VIRTUAL,
+    item_id GENERATED ALWAYS AS (json_extract(doc, '$.item_id')) VIRTUAL
+);
+CREATE INDEX IF NOT EXISTS topic_flags_topic_flagged_at ON topic_flags (topic, flagged_at DESC);
+CREATE INDEX IF NOT EXISTS topic_flags_flagged_at ON topic_flags (flagged_at DESC);
+CREATE INDEX IF NOT EXISTS topic_flags_item ON topic_flags (item_id);
+
+CREATE TABLE IF NOT EXISTS fetch_state (
+    _id TEXT PRIMARY KEY NOT NULL,
+    doc TEXT NOT NULL,
+    site GENERATED ALWAYS AS (json_extract(doc, '$.site')) VIRTUAL
+);
+CREATE INDEX IF NOT EXISTS fetch_state_site ON fetch_state (site);
 
 -- The dedupe_keys arrays of articles and snippets, one row per (collection, key, document):
 -- SQLite's counterpart of MongoDB's multikey index on dedupe_keys.
@@ -405,12 +425,13 @@ def _encode_filter(value: Any) -> Any:
 
 
 class SqliteStore(Store):
-    """newsmon's three collections in one SQLite file (WAL, one transaction per batch)."""
+    """newsmon's collections in one SQLite file (WAL, one transaction per batch)."""
 
-    def __init__(self, path: str | Path, *, seen_on_max: int = 100) -> None:
+    def __init__(self, path: str | Path, *, seen_on_max: int = 100, busy_timeout: float = 30.0) -> None:
         if seen_on_max < 1:
             raise ConfigError(f"seen_on_max must be >= 1, got {seen_on_max}")
         self.path = Path(path)
+        self.busy_timeout = busy_timeout  # seconds a write waits for another process's lock
         self.seen_on_max = seen_on_max
         self._conn: sqlite3.Connection | None = None
         # The caller serialises calls; the lock makes a mistake there harmless instead of
@@ -425,9 +446,11 @@ class SqliteStore(Store):
             if self._conn is not None:
                 return
             try:
-                conn = open_sqlite(self.path, _SCHEMA)
+                conn = open_sqlite(self.path, _SCHEMA, timeout=self.busy_timeout,
+                                   before_schema=_set_aside_legacy_tables)
                 try:
                     conn.execute("PRAGMA foreign_keys=OFF")
+                    _migrate_legacy_tables(conn)
                 except BaseException:
                     conn.close()
                     raise
@@ -741,6 +764,34 @@ class SqliteStore(Store):
 
         return self._run_batch(table, docs, step, "json_object()")
 
+    def replace_documents(self, collection: str, docs: Sequence[Mapping[str, Any]]) -> WriteSummary:
+        """See ``Store.replace_documents``: one transaction, failures isolated per document."""
+        table = _table(collection)
+
+        def step(conn: sqlite3.Connection, doc: Mapping[str, Any], state: dict[str, Any],
+                 summary: WriteSummary) -> None:
+            try:
+                doc_id = _doc_id(doc)
+                new = _encode_doc(doc)
+            except DocumentError as exc:
+                _fail(summary, doc, str(exc))
+                return
+            before = state.get(doc_id)
+            try:
+                self._write(conn, table, doc_id, new, exists=before is not None)
+                if table in _KEYED:
+                    _sync_keys(conn, table, doc_id, before, new)
+            except sqlite3.IntegrityError as exc:
+                _fail(summary, doc, _integrity_message(exc, new))
+                return
+            state[doc_id] = new
+            if before is None:
+                summary.inserted += 1
+            else:
+                summary.updated += 1
+
+        return self._run_batch(table, docs, step, "doc" if table in _KEYED else "json_object()")
+
     def delete(self, collection: str, filter: Mapping[str, Any]) -> int:
         """See ``Store.delete``."""
         query = _Query(_table(collection))
@@ -854,6 +905,60 @@ class SqliteStore(Store):
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+# Tables of the same name that files written before the one-store layout hold (their own
+# columns and datetime text): set aside before the schema runs, their rows moved in after.
+_LEGACY = {"topic_flags": "flagged_at", "fetch_state": "checked_at"}
+
+
+def _set_aside_legacy_tables(conn: sqlite3.Connection) -> None:
+    for table in _LEGACY:
+        columns = {row[1]: row[6] for row in conn.execute(f"PRAGMA table_xinfo({table})")}
+        # Legacy tables have plain (hidden = 0) columns besides _id/doc; ours are generated.
+        if columns and (set(columns) - {"_id", "doc"}) and not any(columns[c] for c in columns
+                                                                   if c not in ("_id", "doc")):
+            conn.execute(f"ALTER TABLE {table} RENAME TO legacy_{table}")
+            for (index,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                         "AND tbl_name = ? AND sql IS NOT NULL", (f"legacy_{table}",)).fetchall():
+                conn.execute(f"DROP INDEX {index}")
+
+
+def _migrate_legacy_tables(conn: sqlite3.Connection) -> None:
+    """Move rows of set-aside legacy tables into the current ones (one transaction each)."""
+    from pipelines.storage.fetchstate import state_key
+
+    for table in _LEGACY:
+        legacy = f"legacy_{table}"
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                            (legacy,)).fetchone():
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cursor = conn.execute(f"SELECT * FROM {legacy}")
+            names = [d[0] for d in cursor.description]
+            for row in cursor.fetchall():
+                record = dict(zip(names, row, strict=True))
+                if table == "topic_flags":
+                    doc = json.loads(record["doc"])
+                    doc_id = record["_id"]
+                else:
+                    doc = {k: v for k, v in record.items() if k != "key"}
+                    doc_id = state_key(doc["site"], doc["url"])
+                for key, value in doc.items():
+                    if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T":
+                        try:
+                            doc[key] = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                        except ValueError:
+                            pass
+                doc.pop("_id", None)
+                conn.execute(f"INSERT OR REPLACE INTO {table} (_id, doc) VALUES (?, ?)",
+                             (doc_id, _dumps(_encode_doc(doc))))
+            conn.execute(f"DROP TABLE {legacy}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
 
 def _table(collection: str) -> str:

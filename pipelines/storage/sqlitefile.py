@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["open_sqlite"]
@@ -20,7 +21,8 @@ __all__ = ["open_sqlite"]
 _OPEN_LOCK = threading.Lock()
 
 
-def open_sqlite(path: Path, schema: str = "", *, timeout: float = 30.0) -> sqlite3.Connection:
+def open_sqlite(path: Path, schema: str = "", *, timeout: float = 30.0,
+                before_schema: Callable[[sqlite3.Connection], None] | None = None) -> sqlite3.Connection:
     """A connection to ``path`` (created if needed) in WAL mode with ``schema`` applied.
 
     ``isolation_level=None``: callers issue BEGIN/COMMIT themselves; ``check_same_thread=False``:
@@ -37,6 +39,8 @@ def open_sqlite(path: Path, schema: str = "", *, timeout: float = 30.0) -> sqlit
                     if str(mode).lower() != "wal":
                         raise sqlite3.OperationalError(f"cannot enable WAL (got {mode})")
                     conn.execute("PRAGMA synchronous=NORMAL")
+                    if before_schema is not None:
+                        before_schema(conn)
                     if schema:
                         conn.executescript(schema)
                     return conn

@@ -1,0 +1,209 @@
+"""The store fails during a real crawl of the demo site, then comes back: nothing is lost.
+
+- Server tier (FerretDB in CI): a FerretDB of the test's own is killed (SIGKILL) after 50 requests
+  of the crawl and started again on the same port and data after 120; or it is down for the whole
+  crawl. The run is ``degraded`` (``failed`` when the store was never reachable), its summary says
+  how many items were journaled, and the next crawl replays the journal: the store then holds
+  every article and snippet exactly once, and every topic flag names a stored document.
+- Embedded tier: another process holds the SQLite file's write lock from request 50 to request
+  120 (a backup tool, a second writer): writes fail after ``SQLITE_BUSY_TIMEOUT`` and are
+  journaled, with the same outcome and the same end state.
+
+The fault points are request counts of the demo server (``DemoServer.on_request``), so nothing
+waits on a clock.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SERVER_KIND, SERVER_URI, StoreTier, assert_flags_name_stored_documents, run_newsmon
+
+KILL_AT, BACK_AT = 50, 120
+FERRETDB_BIN = Path(os.environ.get("NEWSMON_CACHE_DIR") or Path.home() / ".cache" / "newsmon") / "ferretdb" / "newsmon-ferretdb"
+
+
+class FerretDB:
+    """A FerretDB server of the test's own, to kill and restart on the same port and data."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = 0
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen([str(FERRETDB_BIN), "-listen", f"127.0.0.1:{self.port}", "-dir",
+                                      str(self.data_dir)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()  # "ready 127.0.0.1:PORT" once the listener is bound
+        assert line.startswith("ready "), line
+        self.port = int(line.rsplit(":", 1)[1])
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/"
+
+
+@pytest.fixture(params=["embedded", "server"], ids=lambda p: p if p == "embedded" else SERVER_KIND)
+def fault_tier(request, tmp_path):
+    """(tier, outage) where ``outage.begin()``/``outage.end()`` break and repair the store."""
+    if request.param == "server":
+        if not SERVER_URI or SERVER_KIND != "ferretdb" or not FERRETDB_BIN.exists():
+            pytest.skip("needs the FerretDB test binary (bash deploy/dev.sh test builds it) to kill and "
+                        "restart a server of the test's own")
+        server = FerretDB(tmp_path / "ferretdb")
+        server.start()
+        tier = StoreTier("ferretdb", tmp_path / "data", server.uri, f"faults_{uuid.uuid4().hex[:8]}")
+        yield tier, _ServerOutage(server)
+        server.kill()
+    else:
+        tier = StoreTier("embedded", tmp_path / "data")
+        yield tier, _LockOutage(tier.data_dir / "newsmon.sqlite3")
+
+
+class _ServerOutage:
+    def __init__(self, server: FerretDB) -> None:
+        self.server = server
+
+    def begin(self) -> None:
+        self.server.kill()
+
+    def end(self) -> None:
+        if self.server.proc is None or self.server.proc.poll() is not None:
+            self.server.start()
+
+
+class _LockOutage:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.conn: sqlite3.Connection | None = None
+
+    def begin(self) -> None:
+        if not self.path.exists():  # down for the whole crawl: the file is not even there yet
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("BEGIN EXCLUSIVE")
+
+    def end(self) -> None:
+        if self.conn is not None:
+            self.conn.execute("ROLLBACK")
+            self.conn.close()
+            self.conn = None
+
+
+def _crawl(tier: StoreTier, server, *extra: str):
+    return run_newsmon(["crawl", "demo", "-a", f"base_url={server.base_url}/", "-s", "SQLITE_BUSY_TIMEOUT=0.5",
+                        *extra], tier.env(), timeout=600)
+
+
+def _state(tier: StoreTier) -> tuple[list, list, list, dict]:
+    store = tier.open()
+    try:
+        articles = list(store.find("articles"))
+        snippets = list(store.find("feed_snippets"))
+        flags = list(store.find("topic_flags"))
+        runs = {r["_id"]: r for r in store.find("crawl_runs")}
+        assert_flags_name_stored_documents(store)
+    finally:
+        store.close()
+    return articles, snippets, flags, runs
+
+
+def _summary_value(stdout: str, label: str) -> int:
+    line = next(line for line in stdout.splitlines() if label in line)
+    return int(line.split("│")[-2].strip())
+
+
+def _assert_complete(tier: StoreTier, demo_site) -> list:
+    articles, snippets, flags, _ = _state(tier)
+    assert len(articles) == len(demo_site.articles) == len({a["url"] for a in articles}), "no story twice"
+    assert len(snippets) == len(demo_site.snippets)
+    return flags
+
+
+def test_store_killed_mid_crawl_loses_nothing(fault_tier, demo_site, demo_server) -> None:
+    tier, outage = fault_tier
+    lock = threading.Lock()
+
+    def inject(count: int) -> None:
+        with lock:
+            if count == KILL_AT:
+                outage.begin()
+            elif count == BACK_AT:
+                outage.end()
+
+    demo_server.on_request = inject
+    try:
+        first = _crawl(tier, demo_server)
+    finally:
+        demo_server.on_request = None
+        outage.end()
+    assert first.returncode == 3, first.stdout[-3000:] + first.stderr[-3000:]  # degraded
+    journaled = _summary_value(first.stdout, "journaled")
+    assert journaled > 0 and "crawl of demo: degraded" in first.stdout
+    _, _, _, runs = _state(tier)
+    (run,) = runs.values()
+    assert run["outcome"] == "degraded" and run["summary"]["journaled"] == journaled
+
+    second = _crawl(tier, demo_server, "-s", "INCREMENTAL_ENABLED=False")
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    assert _summary_value(second.stdout, "replayed from the journal") > 0
+    flags = _assert_complete(tier, demo_site)
+    reference = _reference_flags(demo_site, demo_server, tier.data_dir.parent / "reference")
+    assert sorted(f["_id"] for f in flags) == reference
+    assert not list((tier.data_dir / "journal").glob("*.jsonl")), "the journal is empty again"
+
+
+def test_store_down_for_the_whole_crawl_loses_nothing(fault_tier, demo_site, demo_server) -> None:
+    tier, outage = fault_tier
+    if tier.kind == "embedded":
+        # The crawl opens (creates) the file itself; hold its lock from the first request on.
+        store = tier.open()
+        store.close()
+    outage.begin()
+    try:
+        first = _crawl(tier, demo_server)
+    finally:
+        outage.end()
+    assert first.returncode in (1, 3), first.stdout[-3000:] + first.stderr[-3000:]
+    assert "Traceback" not in first.stderr
+    assert _summary_value(first.stdout, "journaled") > 0
+    second = _crawl(tier, demo_server, "-s", "INCREMENTAL_ENABLED=False")
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    flags = _assert_complete(tier, demo_site)
+    reference = _reference_flags(demo_site, demo_server, tier.data_dir.parent / "reference")
+    assert sorted(f["_id"] for f in flags) == reference
+    _, _, _, runs = _state(tier)
+    assert len(runs) == 2, "the first crawl's run record was journaled and written by the second"
+    outcomes = sorted(r["outcome"] for r in runs.values())
+    assert outcomes[0] in ("degraded", "failed") and outcomes[1] == "finished", outcomes
+
+
+_REFERENCE: dict[str, list[str]] = {}
+
+
+def _reference_flags(demo_site, demo_server, data_dir: Path) -> list[str]:
+    """The flags of a crawl without faults (embedded store), to compare with."""
+    if "flags" not in _REFERENCE:
+        tier = StoreTier("embedded", data_dir)
+        result = _crawl(tier, demo_server)
+        assert result.returncode == 0, result.stderr[-3000:]
+        _, _, flags, _ = _state(tier)
+        _REFERENCE["flags"] = sorted(f["_id"] for f in flags)
+    return _REFERENCE["flags"]
