@@ -2,7 +2,8 @@
 
 ``check_settings(settings)`` raises one ``ConfigError`` listing every problem, one line each, as
 ``NAME: problem`` (``STORE_BATCH_SIZE: must be at least 1, got 0``). The CLI prints it and exits 2;
-``scrapy crawl`` turns it into a usage error (exit 2). Components read their settings through
+``scrapy crawl`` turns it into a usage error (exit 2); the ``crawler.addons.SettingsCheck`` add-on
+runs it when a crawler is built programmatically. Components read their settings through
 ``check_setting(settings, NAME)``, which applies the same rule and returns the typed value, so a
 rule is written once here and a default once in ``crawler/settings.py``.
 

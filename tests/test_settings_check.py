@@ -189,6 +189,28 @@ def test_check_setting_reads_the_one_default_when_a_setting_is_missing() -> None
     check_settings(settings)
 
 
+def test_addon_leaves_newsmon_components_out_on_a_bad_setting() -> None:
+    from scrapy.utils.test import get_crawler
+
+    from crawler.addons import SettingsCheck
+
+    components = {k: getattr(project_settings, k) for k in
+                  ("ITEM_PIPELINES", "EXTENSIONS", "DOWNLOADER_MIDDLEWARES", "DUPEFILTER_CLASS")}
+    crawler = get_crawler()
+    good = Settings(components)
+    SettingsCheck(crawler).update_settings(good)
+    assert "pipelines.store.StorePipeline" in good.getdict("ITEM_PIPELINES")
+
+    bad = Settings({**components, "STORE_BATCH_SIZE": "0"})
+    addon = SettingsCheck(crawler)
+    addon.update_settings(bad)
+    assert addon.problems == ["STORE_BATCH_SIZE: must be at least 1, got 0"]
+    assert bad.getdict("ITEM_PIPELINES") == {}
+    assert not [k for k in bad.getdict("EXTENSIONS") if str(k).startswith("crawler.")]
+    assert "crawler.incremental.IncrementalCrawl" not in bad.getdict("DOWNLOADER_MIDDLEWARES")
+    assert bad["DUPEFILTER_CLASS"] == "scrapy.dupefilters.RFPDupeFilter"
+
+
 # --- through the real commands (each costs a process start) -------------------------------------
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -228,3 +250,21 @@ def test_scrapy_crawl_stops_with_one_usage_error(tmp_path: Path, args: list[str]
     result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "demo", *args], cwd=ROOT,
                             env=_env(tmp_path), capture_output=True, text=True, timeout=60)
     assert f"error: {name}: " in _one_line_about(result, name, tmp_path)
+
+
+def test_programmatic_crawl_is_stopped_by_the_addon(tmp_path: Path) -> None:
+    script = (
+        "import os; os.environ['SCRAPY_SETTINGS_MODULE'] = 'crawler.settings'\n"
+        "from scrapy.crawler import CrawlerProcess\n"
+        "from scrapy.utils.project import get_project_settings\n"
+        "settings = get_project_settings(); settings.set('DEDUPE_NEAR_THRESHOLD', '1.5', 'cmdline')\n"
+        "process = CrawlerProcess(settings); crawler = process.create_crawler('demo')\n"
+        "process.crawl(crawler, base_url='http://127.0.0.1:9/'); process.start()\n"
+        "print(crawler.stats.get_value('finish_reason'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=_env(tmp_path),
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "config_error", result.stderr
+    errors = [line for line in result.stderr.splitlines() if " ERROR: " in line]
+    assert len(errors) == 1 and "DEDUPE_NEAR_THRESHOLD: must be in (0, 1]" in errors[0], result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "data").exists()
