@@ -66,7 +66,8 @@ RULES: dict[str, Rule] = {
     "MONGO_URI": Rule(optional(mongo_uri), "mongodb:// or mongodb+srv:// URI", "NEWSMON_MONGO_URI"),
     "MONGO_DATABASE": Rule(_DB_NAME, "database name", "NEWSMON_MONGO_DATABASE"),
     "NEWSMON_DATA_DIR": Rule(optional(directory(must_exist=False)), "writable directory", "NEWSMON_DATA_DIR"),
-    "NEWSMON_SITES_DIR": Rule(optional(directory(must_exist=True)), "existing directory", "NEWSMON_SITES_DIR"),
+    "NEWSMON_SITES_DIR": Rule(optional(directory(must_exist=True)), "existing directory",
+                              "NEWSMON_SITES_DIR"),
     "STORE_ENABLED": Rule(boolean, "bool"),
     "STORE_BATCH_SIZE": Rule(integer(1), "int >= 1"),
     "STORE_FLUSH_SECONDS": Rule(number(0, above=True), "float > 0"),
@@ -111,7 +112,8 @@ RULES: dict[str, Rule] = {
     "RENDER_TIMEOUT": Rule(number(0, above=True), "float > 0"),
     "RENDER_MAX_PAGES": Rule(integer(1), "int >= 1"),
     "RENDER_CONTEXT_PAGES": Rule(integer(0), "int >= 0 (0 = never replace)"),
-    "RENDER_BLOCK_RESOURCES": Rule(optional(list_of(choice(*_RESOURCE_TYPES))), "list of Playwright resource types"),
+    "RENDER_BLOCK_RESOURCES": Rule(optional(list_of(choice(*_RESOURCE_TYPES))),
+                                   "list of Playwright resource types"),
     "RENDER_BLOCK_HOSTS": Rule(optional(list_of(_HOST)), "list of host names or unset"),
     # Scrapy's own, used by newsmon's commands
     "LOG_LEVEL": Rule(log_level, "CRITICAL | ERROR | WARNING | INFO | DEBUG"),
@@ -155,14 +157,16 @@ def check_setting(settings: Any, name: str) -> Any:
 def _combinations(settings: Any, ok: Callable[[str], bool]) -> list[str]:
     """Rules between settings, checked when each setting involved is valid on its own."""
     problems = []
-    if ok("ALERT_SINKS") and ok("ALERT_WEBHOOK_URL") and "webhook" in (check_setting(settings, "ALERT_SINKS") or []) \
-            and not check_setting(settings, "ALERT_WEBHOOK_URL"):
-        problems.append("ALERT_WEBHOOK_URL: required when ALERT_SINKS has 'webhook'")
+    if ok("ALERT_SINKS") and ok("ALERT_WEBHOOK_URL"):
+        sinks = check_setting(settings, "ALERT_SINKS") or []
+        if "webhook" in sinks and not check_setting(settings, "ALERT_WEBHOOK_URL"):
+            problems.append("ALERT_WEBHOOK_URL: required when ALERT_SINKS has 'webhook'")
     pw_pages = settings.get("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT")
-    if ok("RENDER_MAX_PAGES") and pw_pages not in (None, "", 0, "0") and \
-            str(pw_pages) != str(check_setting(settings, "RENDER_MAX_PAGES")):
-        problems.append(f"PLAYWRIGHT_MAX_PAGES_PER_CONTEXT: conflicts with RENDER_MAX_PAGES="
-                        f"{check_setting(settings, 'RENDER_MAX_PAGES')}; set only RENDER_MAX_PAGES")
+    if ok("RENDER_MAX_PAGES") and pw_pages not in (None, "", 0, "0"):
+        max_pages = check_setting(settings, "RENDER_MAX_PAGES")
+        if str(pw_pages) != str(max_pages):
+            problems.append(f"PLAYWRIGHT_MAX_PAGES_PER_CONTEXT: conflicts with RENDER_MAX_PAGES={max_pages}; "
+                            "set only RENDER_MAX_PAGES")
     if settings.get("PLAYWRIGHT_ABORT_REQUEST"):
         problems.append("PLAYWRIGHT_ABORT_REQUEST: set by newsmon; use RENDER_BLOCK_RESOURCES and "
                         "RENDER_BLOCK_HOSTS instead")

@@ -133,9 +133,11 @@ def test_shipped_defaults_pass() -> None:
 @pytest.mark.parametrize(("name", "value", "typed"), [
     ("STORE_ENABLED", "false", False), ("STORE_ENABLED", "1", True), ("STORE_ENABLED", True, True),
     ("STORE_ENABLED", "True", True), ("STORE_BATCH_SIZE", "50", 50), ("DEDUPE_NEAR_THRESHOLD", "1", 1.0),
-    ("CLEAN_MIN_BODY_CHARS", "", UNSET), ("CLEAN_MIN_BODY_CHARS", "0", 0), ("ALERT_SINKS", "log, jsonl", ["log", "jsonl"]),
+    ("CLEAN_MIN_BODY_CHARS", "", UNSET), ("CLEAN_MIN_BODY_CHARS", "0", 0),
+    ("ALERT_SINKS", "log, jsonl", ["log", "jsonl"]),
     ("ALERT_SINKS", [], []), ("DEDUPE_TRAILING_SLASH_BY_SITE", '{"demo": "add"}', {"demo": "add"}),
-    ("DEDUPE_TRAILING_SLASH_BY_SITE", {"demo": "strip"}, {"demo": "strip"}), ("LOG_LEVEL", "WARNING", "WARNING"),
+    ("DEDUPE_TRAILING_SLASH_BY_SITE", {"demo": "strip"}, {"demo": "strip"}),
+    ("LOG_LEVEL", "WARNING", "WARNING"),
     ("LOG_LEVEL", 10, 10), ("MONGO_URI", "mongodb://u:p%40ss@db.example.org:27017/?authSource=admin", SAME),
     ("RENDER_BLOCK_HOSTS", ".doubleclick.net,ads.example", [".doubleclick.net", "ads.example"]),
 ])
@@ -150,7 +152,8 @@ def test_every_problem_is_listed_one_per_line() -> None:
     with pytest.raises(ConfigError) as info:
         check_settings(settings)
     lines = str(info.value).splitlines()
-    assert [line.split(":")[0] for line in lines] == ["STORE_BATCH_SIZE", "DEDUPE_TRAILING_SLASH", "ALERT_SINKS"]
+    names = [line.split(":")[0] for line in lines]
+    assert names == ["STORE_BATCH_SIZE", "DEDUPE_TRAILING_SLASH", "ALERT_SINKS"]
 
 
 def test_combinations() -> None:
@@ -243,7 +246,8 @@ def test_newsmon_commands_stop_with_one_line(tmp_path: Path, args: list[str], en
 
 
 @pytest.mark.parametrize("args", [
-    ["-s", "STORE_BATCH_SIZE=abc"], ["-s", "TOPICS_FILE=/nonexistent"], ["-L", "LOUD"], ["-s", "LOG_LEVEL=LOUD"],
+    ["-s", "STORE_BATCH_SIZE=abc"], ["-s", "TOPICS_FILE=/nonexistent"],
+    ["-L", "LOUD"], ["-s", "LOG_LEVEL=LOUD"],
 ], ids=lambda a: a[1])
 def test_scrapy_crawl_stops_with_one_usage_error(tmp_path: Path, args: list[str]) -> None:
     name = "LOG_LEVEL" if args[0] == "-L" else args[1].partition("=")[0]
