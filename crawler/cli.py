@@ -180,6 +180,9 @@ def _print_summary(site: str, stats: dict[str, Any]) -> None:
 
 
 def _crawl_settings(settings: Any, trigger: str) -> None:
+    from crawler.checks import check_settings
+
+    check_settings(settings)  # every setting, before anything is served, opened or written
     settings.set("NEWSMON_RUN_TRIGGER", trigger, priority="cmdline")
     if settings.getpriority("LOG_LEVEL") is None or settings.getpriority("LOG_LEVEL") < 40:
         settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
@@ -199,9 +202,9 @@ def crawl(site: str, spider_args: tuple[str, ...], setting_pairs: tuple[str, ...
           log_level: str | None) -> None:
     """Crawl SITE (a profile name from `newsmon sites`) and print a summary."""
     settings = _settings(setting_pairs)
-    _crawl_settings(settings, os.environ.get("NEWSMON_RUN_TRIGGER", "manual"))
     if log_level:
         settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
+    _crawl_settings(settings, os.environ.get("NEWSMON_RUN_TRIGGER", "manual"))
     stats = _run_crawl(site, _key_values(spider_args, "-a"), settings)
     _print_summary(site, stats)
     sys.exit(_exit_status(stats))
@@ -461,9 +464,11 @@ def schedule(sites: tuple[str, ...], once: bool, interval: float | None, timeout
     process, never two of one site at once, every run recorded in crawl_runs."""
     import logging
 
+    from crawler.checks import check_settings
     from crawler.scheduler import run_due_once, serve
 
     settings = _settings(setting_pairs)
+    check_settings(settings)
     _key_values(spider_args, "-a")
     crawl_args = [x for pair in spider_args for x in ("-a", pair)]
     crawl_args += [x for pair in setting_pairs for x in ("-s", pair)]

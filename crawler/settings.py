@@ -40,6 +40,8 @@ DOWNLOADER_MIDDLEWARES = {
     # After Scrapy's own header middlewares, so conditional headers are the last word.
     "crawler.incremental.IncrementalCrawl": 950,
 }
+# Checks every newsmon setting (crawler/checks.py) when a crawler is built, before any component.
+ADDONS = {"crawler.addons.SettingsCheck": 0}
 EXTENSIONS = {
     "crawler.runs.CrawlRunRecorder": 500,
     "crawler.progress.ProgressReporter": 600,

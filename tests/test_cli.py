@@ -26,7 +26,7 @@ def embedded(tmp_path) -> StoreTier:
         (["crawl", "demo", "-a", "colour=red"], "unknown spider argument -a colour"),
         (["crawl", "demo", "-a", "novalue"], "expected key=value"),
         (["export", "articles", "--since", "last tuesday"], "not an ISO date"),
-        (["crawl", "demo", "-s", "MONGO_URI=postgres://x"], "MONGO_URI must start with mongodb://"),
+        (["crawl", "demo", "-s", "MONGO_URI=postgres://x"], "MONGO_URI: must start with mongodb://"),
     ],
 )
 def test_user_mistakes_give_one_line_and_status_2(embedded, args, message) -> None:

@@ -1,7 +1,9 @@
 """``scrapy crawl SITE``: Scrapy's own command, with newsmon's checks before the crawl starts.
 
-Scrapy reports an error raised in a spider's ``__init__`` as a traceback; a mistyped ``-a since=``
-or an unknown site is a user mistake, so it is checked here and reported as one usage error.
+Scrapy reports an error raised in a spider's ``__init__`` as a traceback; a mistyped ``-a since=``,
+an unknown site or an invalid setting is a user mistake, so it is checked here and reported as one
+usage error (exit 2). ``LOG_LEVEL`` (``-L``/``-s``) is checked while the options are read: Scrapy
+configures logging with it before ``run`` is called.
 """
 
 from __future__ import annotations
@@ -15,8 +17,18 @@ from crawler.errors import ConfigError
 
 
 class Command(ScrapyCrawlCommand):
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        from crawler.checks import check_setting
+
+        try:
+            check_setting(self.settings, "LOG_LEVEL")
+        except ConfigError as exc:
+            raise UsageError(str(exc), print_help=False) from exc
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) == 1 and self.crawler_process is not None:
+            from crawler.checks import check_settings
             from crawler.spiders.news import check_spider_arguments
 
             known = self.crawler_process.spider_loader.list()
@@ -24,6 +36,7 @@ class Command(ScrapyCrawlCommand):
                 raise UsageError(f"unknown site {args[0]!r}; known: {', '.join(known)}", print_help=False)
             try:
                 check_spider_arguments(opts.spargs)
+                check_settings(self.settings)
             except ConfigError as exc:
                 raise UsageError(str(exc), print_help=False) from exc
         super().run(args, opts)
