@@ -202,7 +202,9 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     workdir = Path(args.dir or tempfile.mkdtemp(prefix="newsmon-bench-"))
     path = workdir / "newsmon.sqlite3"
-    config = DedupeConfig()
+    from scrapy.settings import Settings
+
+    config = DedupeConfig.from_settings(Settings())  # crawler/settings.py's defaults
     deduper = Deduper(config)
     print(f"dedupe bench: threshold {config.near_threshold}, {config.num_perm} permutations, "
           f"{deduper.articles.bands} bands x {deduper.articles.rows} rows, {config.shingle_size}-word shingles")

@@ -72,6 +72,8 @@ RULES: dict[str, Rule] = {
     "STORE_BATCH_SIZE": Rule(integer(1), "int >= 1"),
     "STORE_FLUSH_SECONDS": Rule(number(0, above=True), "float > 0"),
     "SNIPPET_SEEN_ON_MAX": Rule(integer(1), "int >= 1"),
+    "SQLITE_BUSY_TIMEOUT": Rule(number(0, above=True), "float > 0"),
+    "NEWSMON_REPLAY_ONLY": Rule(boolean, "bool"),
     # cleaning
     "CLEAN_ENABLED": Rule(boolean, "bool"),
     "CLEAN_MIN_BODY_CHARS": Rule(optional(integer(0)), "int >= 0 or unset"),
@@ -98,8 +100,6 @@ RULES: dict[str, Rule] = {
     # topics and alerts
     "TOPICS_ENABLED": Rule(boolean, "bool"),
     "TOPICS_FILE": Rule(topics_file, "topic file(s) or directory that load"),
-    "TOPICS_BATCH_SIZE": Rule(integer(1), "int >= 1"),
-    "TOPICS_FLUSH_SECONDS": Rule(number(0, above=True), "float > 0"),
     "ALERT_SINKS": Rule(optional(list_of(choice(*SINKS))), "list of log, jsonl, webhook"),
     "ALERT_JSONL_PATH": Rule(optional(writable_file), "writable file path or unset"),
     "ALERT_WEBHOOK_URL": Rule(optional(http_url), "http(s) URL or unset"),

@@ -26,9 +26,11 @@ __all__ = ["CanonicalDupeFilter", "trailing_slash_policy"]
 def trailing_slash_policy(settings: object, site: str | None) -> str:
     """The trailing-slash policy of ``site``: ``DEDUPE_TRAILING_SLASH_BY_SITE[site]``, else
     ``DEDUPE_TRAILING_SLASH`` ("keep", "strip" or "add")."""
-    by_site = settings.getdict("DEDUPE_TRAILING_SLASH_BY_SITE")  # type: ignore[attr-defined]
+    from crawler.checks import check_setting
+
+    by_site = check_setting(settings, "DEDUPE_TRAILING_SLASH_BY_SITE") or {}
     policy = by_site.get(site) if site else None
-    return str(policy or settings.get("DEDUPE_TRAILING_SLASH") or "keep")  # type: ignore[attr-defined]
+    return str(policy or check_setting(settings, "DEDUPE_TRAILING_SLASH"))
 
 
 class CanonicalDupeFilter(RFPDupeFilter):

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from crawler.checks import check_setting
 from crawler.errors import StorageError
 from pipelines.storage.fetchstate import load_fetch_state, save_fetch_state, state_documents
 from pipelines.storage.service import StoreService
@@ -64,11 +65,11 @@ class IncrementalCrawl:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalCrawl:
         settings = crawler.settings
-        if not settings.getbool("INCREMENTAL_ENABLED") or not settings.getbool("STORE_ENABLED"):
-            raise NotConfigured
+        if not check_setting(settings, "INCREMENTAL_ENABLED") or not check_setting(settings, "STORE_ENABLED"):
+            raise NotConfigured("INCREMENTAL_ENABLED or STORE_ENABLED is off")
         mw = cls(crawler, StoreService.of(crawler),
-                 settings.getfloat("INCREMENTAL_REVISIT_HOURS"),
-                 settings.getfloat("INCREMENTAL_REVISIT_MIN_MINUTES"))
+                 check_setting(settings, "INCREMENTAL_REVISIT_HOURS"),
+                 check_setting(settings, "INCREMENTAL_REVISIT_MIN_MINUTES"))
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw

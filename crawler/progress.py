@@ -13,6 +13,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from crawler.checks import check_setting
+
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
@@ -30,7 +32,7 @@ class ProgressReporter:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressReporter:
-        interval = crawler.settings.getfloat("NEWSMON_PROGRESS_INTERVAL", 0)
+        interval = check_setting(crawler.settings, "NEWSMON_PROGRESS_INTERVAL")
         if interval <= 0:
             raise NotConfigured
         ext = cls(crawler, interval)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import NotConfigured
 
+from crawler.checks import check_setting
 from crawler.items import Article, FeedSnippet
 from pipelines.identity import REPLAYED_ATTRIBUTE
 from pipelines.storage.service import StoreService
@@ -48,9 +49,9 @@ class JournalReplay:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JournalReplay:
         settings = crawler.settings
-        if not settings.getbool("STORE_ENABLED"):
+        if not check_setting(settings, "STORE_ENABLED"):
             raise NotConfigured("STORE_ENABLED is off: nothing is journaled")
-        return cls(crawler, StoreService.of(crawler), settings.getbool("NEWSMON_REPLAY_ONLY"))
+        return cls(crawler, StoreService.of(crawler), check_setting(settings, "NEWSMON_REPLAY_ONLY"))
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         self.service.take_replay(self.crawler.spider.name)

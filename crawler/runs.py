@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from crawler.checks import check_setting
 from crawler.errors import StorageError
 from pipelines.identity import SCHEMA_VERSION
 from pipelines.storage.service import StoreService
@@ -176,10 +177,9 @@ class CrawlRunRecorder:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
         settings = crawler.settings
-        if not settings.getbool("CRAWL_RUNS_ENABLED") or not settings.getbool("STORE_ENABLED"):
-            raise NotConfigured
-        recorder = cls(crawler, StoreService.of(crawler),
-                       os.environ.get("NEWSMON_RUN_TRIGGER") or settings.get("NEWSMON_RUN_TRIGGER"))
+        if not check_setting(settings, "CRAWL_RUNS_ENABLED") or not check_setting(settings, "STORE_ENABLED"):
+            raise NotConfigured("CRAWL_RUNS_ENABLED or STORE_ENABLED is off")
+        recorder = cls(crawler, StoreService.of(crawler), check_setting(settings, "NEWSMON_RUN_TRIGGER"))
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
@@ -218,7 +218,7 @@ class CrawlRunRecorder:
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = dict(self.crawler.stats.get_stats())
         outcome = outcome_of(reason, stats, self.service.ever_opened,
-                             self.crawler.settings.getbool("NEWSMON_REPLAY_ONLY"))
+                             check_setting(self.crawler.settings, "NEWSMON_REPLAY_ONLY"))
         self.crawler.stats.set_value("newsmon/outcome", outcome)
         fields = {
             "finished_at": datetime.now(UTC),

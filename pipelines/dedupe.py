@@ -42,8 +42,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from crawler.errors import ConfigError
-from pipelines.urls import TRAILING_SLASH_POLICIES
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -94,58 +92,35 @@ def band_plan(threshold: float, num_perm: int, target: float = 0.99) -> tuple[in
 
 @dataclass(frozen=True)
 class DedupeConfig:
-    """The ``DEDUPE_*`` settings, read once and checked."""
+    """The ``DEDUPE_*`` settings, read once through their rules (defaults: crawler/settings.py)."""
 
-    enabled: bool = True
-    near_threshold: float = 0.85
-    snippet_threshold: float = 0.7
-    snippet_window_hours: float = 48.0
-    num_perm: int = 128
-    shingle_size: int = 3
-    revisions_max: int = 20
-    aliases_max: int = 100
-    trailing_slash: str = "keep"
-    trailing_slash_by_site: Mapping[str, str] = field(default_factory=dict)
+    enabled: bool
+    near_threshold: float
+    snippet_threshold: float
+    snippet_window_hours: float
+    num_perm: int
+    shingle_size: int
+    revisions_max: int
+    aliases_max: int
+    trailing_slash: str
+    trailing_slash_by_site: Mapping[str, str]
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> DedupeConfig:
-        """Read and validate; a bad value raises ``ConfigError`` naming the setting."""
-        config = cls(
-            enabled=settings.getbool("DEDUPE_ENABLED", True),
-            near_threshold=settings.getfloat("DEDUPE_NEAR_THRESHOLD", 0.85),
-            snippet_threshold=settings.getfloat("DEDUPE_SNIPPET_THRESHOLD", 0.7),
-            snippet_window_hours=settings.getfloat("DEDUPE_SNIPPET_WINDOW_HOURS", 48.0),
-            num_perm=settings.getint("DEDUPE_NUM_PERM", 128),
-            shingle_size=settings.getint("DEDUPE_SHINGLE_SIZE", 3),
-            revisions_max=settings.getint("DEDUPE_REVISIONS_MAX", 20),
-            aliases_max=settings.getint("DEDUPE_ALIASES_MAX", 100),
-            trailing_slash=str(settings.get("DEDUPE_TRAILING_SLASH") or "keep"),
-            trailing_slash_by_site=dict(settings.getdict("DEDUPE_TRAILING_SLASH_BY_SITE")),
-        )
-        config.check()
-        return config
+        """Read the settings through their rules (``crawler.checks``); a bad value raises
+        ``ConfigError`` naming the setting."""
+        from crawler.checks import check_setting
 
-    def check(self) -> None:
-        problems = []
-        if not 0 < self.near_threshold <= 1:
-            problems.append("DEDUPE_NEAR_THRESHOLD must be in (0, 1]")
-        if not 0 < self.snippet_threshold <= 1:
-            problems.append("DEDUPE_SNIPPET_THRESHOLD must be in (0, 1]")
-        if self.snippet_window_hours <= 0:
-            problems.append("DEDUPE_SNIPPET_WINDOW_HOURS must be > 0")
-        if not 16 <= self.num_perm <= 1024:
-            problems.append("DEDUPE_NUM_PERM must be in 16..1024")
-        if not 1 <= self.shingle_size <= 10:
-            problems.append("DEDUPE_SHINGLE_SIZE must be in 1..10")
-        if self.revisions_max < 1 or self.aliases_max < 1:
-            problems.append("DEDUPE_REVISIONS_MAX and DEDUPE_ALIASES_MAX must be >= 1")
-        for name, policy in [("DEDUPE_TRAILING_SLASH", self.trailing_slash),
-                             *((f"DEDUPE_TRAILING_SLASH_BY_SITE[{k}]", v)
-                               for k, v in self.trailing_slash_by_site.items())]:
-            if policy not in TRAILING_SLASH_POLICIES:
-                problems.append(f"{name} must be one of {', '.join(TRAILING_SLASH_POLICIES)}")
-        if problems:
-            raise ConfigError("; ".join(problems))
+        def get(name: str) -> Any:
+            return check_setting(settings, f"DEDUPE_{name}")
+
+        return cls(
+            enabled=get("ENABLED"), near_threshold=get("NEAR_THRESHOLD"),
+            snippet_threshold=get("SNIPPET_THRESHOLD"), snippet_window_hours=get("SNIPPET_WINDOW_HOURS"),
+            num_perm=get("NUM_PERM"), shingle_size=get("SHINGLE_SIZE"), revisions_max=get("REVISIONS_MAX"),
+            aliases_max=get("ALIASES_MAX"), trailing_slash=get("TRAILING_SLASH"),
+            trailing_slash_by_site=dict(get("TRAILING_SLASH_BY_SITE") or {}),
+        )
 
 
 # --- signatures -----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
+from crawler.checks import check_setting
 from crawler.dupefilter import trailing_slash_policy
 from crawler.errors import StorageError
 from crawler.items import Article, FeedSnippet
@@ -175,10 +176,10 @@ class IdentityPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IdentityPipeline:
         settings = crawler.settings
-        if not settings.getbool("STORE_ENABLED"):
+        if not check_setting(settings, "STORE_ENABLED"):
             raise NotConfigured("STORE_ENABLED is off: nothing to decide identity against")
         config = DedupeConfig.from_settings(settings)
-        return cls(crawler, StoreService.of(crawler), config, settings.getint("STORE_BATCH_SIZE"))
+        return cls(crawler, StoreService.of(crawler), config, check_setting(settings, "STORE_BATCH_SIZE"))
 
     # --- canonical URL ---------------------------------------------------------------------
 

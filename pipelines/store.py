@@ -32,6 +32,7 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import task
 from twisted.internet.threads import deferToThread
 
+from crawler.checks import check_setting
 from crawler.errors import StorageError
 from pipelines.alerts import AlertConfig, AlertSink, build_sinks
 from pipelines.dedupe import DECISIONS, apply_plan
@@ -125,12 +126,12 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         settings = crawler.settings
-        if not settings.getbool("STORE_ENABLED"):
+        if not check_setting(settings, "STORE_ENABLED"):
             raise NotConfigured("STORE_ENABLED is off")
         service = StoreService.of(crawler)
         alert_config = AlertConfig.from_settings(settings, service.config.data_dir)
-        return cls(crawler, service, settings.getint("STORE_BATCH_SIZE"),
-                   settings.getfloat("STORE_FLUSH_SECONDS"), alert_config)
+        return cls(crawler, service, check_setting(settings, "STORE_BATCH_SIZE"),
+                   check_setting(settings, "STORE_FLUSH_SECONDS"), alert_config)
 
     # --- lifecycle -------------------------------------------------------------------------------
 

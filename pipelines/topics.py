@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
+from crawler.checks import check_setting
 from crawler.items import Article, FeedSnippet
 from crawler.topics.config import load_topics
 from crawler.topics.matcher import TopicMatch, TopicMatcher, item_fields
@@ -58,9 +59,9 @@ class TopicsPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TopicsPipeline:
         settings = crawler.settings
-        if not settings.getbool("TOPICS_ENABLED"):
+        if not check_setting(settings, "TOPICS_ENABLED"):
             raise NotConfigured("TOPICS_ENABLED is off")
-        topics = load_topics(settings.get("TOPICS_FILE"))  # a bad file stops the crawl before it starts
+        topics = load_topics(settings.get("TOPICS_FILE"))  # checked before the crawl (crawler/checks.py)
         return cls(crawler, TopicMatcher(topics))
 
     def open_spider(self) -> None:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from crawler.errors import ConfigError
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -16,9 +13,6 @@ if TYPE_CHECKING:
     from pipelines.storage.base import Store
 
 __all__ = ["StoreConfig", "default_data_dir"]
-
-_DB_NAME = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
-
 
 def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/newsmon``, i.e. ``~/.local/share/newsmon`` on most systems."""
@@ -40,25 +34,15 @@ class StoreConfig:
     def from_settings(cls, settings: BaseSettings) -> StoreConfig:
         """Environment first (``NEWSMON_MONGO_URI``, ``NEWSMON_MONGO_DATABASE``,
         ``NEWSMON_DATA_DIR``), then the settings of the same meaning, then defaults."""
-        uri = os.environ.get("NEWSMON_MONGO_URI") or settings.get("MONGO_URI") or None
-        if uri and not uri.startswith(("mongodb://", "mongodb+srv://")):
-            raise ConfigError("MONGO_URI must start with mongodb:// or mongodb+srv://")
-        database = os.environ.get("NEWSMON_MONGO_DATABASE") or settings.get("MONGO_DATABASE") or "newsmon"
-        if not _DB_NAME.match(database):
-            raise ConfigError(f"MONGO_DATABASE {database!r}: use 1-63 letters, digits, '_' or '-'")
-        data_dir = os.environ.get("NEWSMON_DATA_DIR") or settings.get("NEWSMON_DATA_DIR")
-        seen_on_max = settings.getint("SNIPPET_SEEN_ON_MAX", 100)
-        if seen_on_max < 1:
-            raise ConfigError("SNIPPET_SEEN_ON_MAX must be at least 1")
-        busy = settings.getfloat("SQLITE_BUSY_TIMEOUT", 30.0)
-        if busy <= 0:
-            raise ConfigError("SQLITE_BUSY_TIMEOUT must be > 0 seconds")
+        from crawler.checks import check_setting  # the rules and defaults, written once
+
+        data_dir = check_setting(settings, "NEWSMON_DATA_DIR")
         return cls(
-            mongo_uri=uri,
-            mongo_database=database,
+            mongo_uri=check_setting(settings, "MONGO_URI") or None,
+            mongo_database=check_setting(settings, "MONGO_DATABASE"),
             data_dir=Path(data_dir).expanduser() if data_dir else default_data_dir(),
-            seen_on_max=seen_on_max,
-            sqlite_busy_timeout=busy,
+            seen_on_max=check_setting(settings, "SNIPPET_SEEN_ON_MAX"),
+            sqlite_busy_timeout=check_setting(settings, "SQLITE_BUSY_TIMEOUT"),
         )
 
     @property
