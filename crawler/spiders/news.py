@@ -48,16 +48,12 @@ def _positive_int(name: str, value: Any) -> int | None:
 
 
 def parse_since(value: Any) -> datetime | None:
-    """A date or datetime argument as aware UTC (dates and naive times are taken as UTC)."""
+    """``-a since=``: an ISO date/datetime (naive = UTC) or a duration before now (``7d``), aware UTC."""
     if value in (None, ""):
         return None
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(
-            f"-a since={value!r}: not an ISO date or datetime (e.g. 2024-01-01 or 2024-01-01T12:00Z)"
-        ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    from crawler.when import parse_since as parse
+
+    return parse(str(value), label="-a since=")
 
 
 @dataclass(frozen=True)
