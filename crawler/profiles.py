@@ -131,6 +131,7 @@ class SiteProfile:
     recrawl_minutes: float = 15.0
     min_body_chars: int = 200
     render: RenderRule = field(default_factory=RenderRule)
+    check: Mapping[str, str] = field(default_factory=dict)  # page type -> URL `scrapy check` fetches
 
     def with_base_url(self, base_url: str) -> SiteProfile:
         """The same profile with every URL re-rooted on ``base_url`` (the demo site's port)."""
@@ -147,6 +148,7 @@ class SiteProfile:
             sections=tuple((name, move(url)) for name, url in self.sections),
             feeds=tuple(move(u) for u in self.feeds),
             sitemaps=tuple(move(u) for u in self.sitemaps),
+            check={kind: move(url) for kind, url in self.check.items()},
         )
 
     def is_article_url(self, url: str) -> bool:
@@ -374,6 +376,24 @@ def _news_feed(top: _Reader) -> dict[str, str]:
     return news_feed
 
 
+CHECK_PAGE_TYPES = frozenset({"article", "listing"})
+
+
+def _check_pages(top: _Reader, base_url: str) -> dict[str, str]:
+    """``[check]``: an article and/or listing URL (or path) that ``scrapy check SITE`` fetches."""
+    check = top.table("check")
+    urls = {}
+    for kind in sorted(CHECK_PAGE_TYPES):
+        url = check.get(kind, str)
+        if url is not None:
+            full = urljoin(base_url, url)
+            if urlsplit(full).scheme not in ("http", "https"):
+                raise check.fail(kind, f"must be an http(s) URL or a path, got {url!r}")
+            urls[kind] = full
+    check.check_unknown()
+    return urls
+
+
 def _locale(top: _Reader) -> str | None:
     locale = top.get("locale", str)
     if locale and not re.fullmatch(r"[a-z]{2,3}([-_][A-Za-z]{2})?", locale):
@@ -404,6 +424,7 @@ def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
     locale = problems.attempt(lambda: _locale(top), None)
     problems.attempt(lambda: top.get("description", str), None)
     render = problems.attempt(lambda: _render_rule(top), RenderRule())
+    check = problems.attempt(lambda: _check_pages(top, base_url), {})
     for key in top.unknown_keys():
         problems.errors.append(top.fail(key, "unknown key (typo?)"))
     problems.raise_any()
@@ -413,7 +434,7 @@ def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
         article_allow=allow, article_deny=deny, pagination=pagination,
         selectors=selectors, news_feed=news_feed, timezone=tz, language=language, locale=locale,
         download_delay=delay, concurrency=concurrency, recrawl_minutes=interval,
-        min_body_chars=min_body, render=render,
+        min_body_chars=min_body, render=render, check=check,
     )
 
 

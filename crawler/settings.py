@@ -36,6 +36,11 @@ DOWNLOADER_MIDDLEWARES = {
     # After Scrapy's own header middlewares, so conditional headers are the last word.
     "crawler.incremental.IncrementalCrawl": 950,
 }
+# `scrapy check SITE`: contracts on NewsSpider's callbacks, URLs from the profile's [check] table.
+SPIDER_CONTRACTS = {
+    "crawler.contracts.ProfileUrlContract": 10,
+    "crawler.contracts.ArticleContract": 20,
+}
 EXTENSIONS = {
     "crawler.runs.CrawlRunRecorder": 500,
     "crawler.progress.ProgressReporter": 600,

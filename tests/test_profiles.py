@@ -77,6 +77,8 @@ def test_good_profile_relative_urls_resolved(tmp_path: Path) -> None:
         (lambda t: t.replace('sections = { world = "/world/" }\nfeeds = ["/rss"]', ""), "start",
          "at least one of"),
         (lambda t: t.replace('name = "ex"', 'name = "Ex Site"'), "name", "lowercase"),
+        (lambda t: t + '[check]\nartcle = "/x/"\n', "check.artcle", "unknown key"),
+        (lambda t: t + '[check]\narticle = "ftp://x/"\n', "check.article", "http(s) URL or a path"),
     ],
 )
 def test_bad_profile_names_file_key_and_problem(tmp_path: Path, change, key: str, problem: str) -> None:
