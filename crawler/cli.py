@@ -93,13 +93,12 @@ def _store_for_site(settings: Any, site: str | None, collection: str) -> Any:
     ``S`` must name a profile, or a site with documents in ``collection`` (a removed profile's
     data); else one line says it is unknown (or broken) and exit status 2.
     """
-    if site is not None and site not in _profiles(settings) and not _has_data(settings, say=False):
-        _site_profile(settings, site)  # raises: broken or unknown
-    store = _existing_store(settings)
-    if store is None or site is None or site in _profiles(settings):
-        return store
-    if next(iter(store.find(collection, {"site": site}, limit=1)), None) is None:
-        store.close()
+    if site is None or site in _profiles(settings):
+        return _existing_store(settings)
+    store = _existing_store(settings, say=False)
+    if store is None or next(iter(store.find(collection, {"site": site}, limit=1)), None) is None:
+        if store is not None:
+            store.close()
         _site_profile(settings, site)  # raises: broken or unknown
     return store
 

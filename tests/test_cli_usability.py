@@ -187,14 +187,14 @@ def test_status_uses_the_interval_the_scheduler_runs_with(embedded) -> None:
     scheduler.start(paused=True)
     scheduler.add_job("crawler.scheduler:run_scheduled_crawl", IntervalTrigger(seconds=120, timezone=UTC),
                       id="crawl:demo", kwargs={"site": "demo", "run_timeout": 60, "stop_grace": 5},
-                      next_run_time=now + timedelta(minutes=1))
+                      next_run_time=now + timedelta(minutes=10))
     scheduler.shutdown(wait=False)
     result = run_newsmon(["status", "--json"], _env(embedded), timeout=60)
     assert result.returncode == 0, result.stderr
     rows = {r["site"]: r for r in map(json.loads, result.stdout.splitlines())}
     assert rows["demo"]["interval_seconds"] == 120 and rows["demo"]["interval_from"] == "schedule"
     due = datetime.fromisoformat(rows["demo"]["next_due"])
-    assert abs((due - (now + timedelta(minutes=1))).total_seconds()) < 2
+    assert abs((due - (now + timedelta(minutes=10))).total_seconds()) < 2
     assert rows["kyivindependent"]["interval_seconds"] == 15 * 60  # not scheduled: its profile's
     table = _rows(run_newsmon(["status"], _env(embedded), timeout=60).stdout)
     assert table["demo"][1] == "2m" and table["demo"][4].startswith("in ")
@@ -224,3 +224,56 @@ def test_messages_use_the_right_plural(embedded, tmp_path) -> None:
     result = run_newsmon(["topics", "test", str(lines)], _env(embedded), timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "matched 2 of 5 lines"
+
+
+# --- the README's command table is the --help of every command --------------------------------------
+
+
+def _readme_commands() -> dict[str, set[str]]:
+    """Options named per command in the README's command table (first column)."""
+    import re
+
+    from tests.conftest import ROOT
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("| command | what it does |", 1)[1].split("\n\n", 1)[0]
+    named: dict[str, set[str]] = {}
+    for row in table.splitlines()[2:]:
+        first = row.split(" | ", 1)[0]
+        for span in re.findall(r"`(newsmon[^`]*)`", first):
+            words = span.split()
+            path = ["newsmon"] + [w for w in words[1:3] if re.fullmatch(r"[a-z][a-z-]+", w)]
+            if len(path) == 3 and path[1] != "topics":
+                path = path[:2]
+            options = set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", span))
+            named.setdefault(" ".join(path), set()).update(options)
+    return named
+
+
+def _click_commands() -> dict[str, set[str]]:
+    import click
+
+    from crawler.cli import cli
+
+    found: dict[str, set[str]] = {}
+
+    def walk(command: click.Command, path: list[str]) -> None:
+        options = {o for p in command.params for o in p.opts if o.startswith("-")}
+        if isinstance(command, click.Group):
+            found.setdefault(" ".join(path), set()).update(options)
+            for name, sub in command.commands.items():
+                walk(sub, [*path, name])
+        else:
+            found[" ".join(path)] = options
+
+    walk(cli, ["newsmon"])
+    return found
+
+
+def test_readme_command_table_matches_help() -> None:
+    readme, actual = _readme_commands(), _click_commands()
+    readme["newsmon"].discard("--help")  # `newsmon COMMAND --help`: every command has it
+    actual.pop("newsmon topics")  # a group without options of its own
+    assert readme.keys() == actual.keys()
+    for command, options in actual.items():
+        assert readme[command] == options, command
