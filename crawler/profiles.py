@@ -272,12 +272,17 @@ class _Problems:
     def __init__(self) -> None:
         self.errors: list[ProfileError] = []
 
-    def attempt(self, step: Callable[[], T], fallback: T) -> T:
+    def attempt(self, step: Callable[[], T], fallback: Any) -> T:
+        """``step()``, or ``fallback`` (a stand-in, never used in a profile) with its error kept."""
         try:
             return step()
         except ProfileError as exc:
             self.errors.append(exc)
-            return fallback
+            return fallback  # type: ignore[no-any-return]
+
+    def add(self, error: Exception) -> None:
+        assert isinstance(error, ProfileError)
+        self.errors.append(error)
 
     def raise_any(self) -> None:
         if self.errors:
@@ -323,7 +328,7 @@ def _start(top: _Reader, base_url: str, problems: _Problems) -> tuple[list[tuple
     sitemaps = problems.attempt(lambda: _absolute(start, "sitemaps", base_url), [])
     problems.attempt(start.check_unknown, None)
     if not (sections or feeds or sitemaps) and len(problems.errors) == before:
-        problems.errors.append(top.fail("start", "needs at least one of sections, feeds or sitemaps"))
+        problems.add(top.fail("start", "needs at least one of sections, feeds or sitemaps"))
     return sections, feeds, sitemaps
 
 
@@ -426,7 +431,7 @@ def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
     render = problems.attempt(lambda: _render_rule(top), RenderRule())
     check = problems.attempt(lambda: _check_pages(top, base_url), {})
     for key in top.unknown_keys():
-        problems.errors.append(top.fail(key, "unknown key (typo?)"))
+        problems.add(top.fail(key, "unknown key (typo?)"))
     problems.raise_any()
     return SiteProfile(
         name=name, path=path, base_url=base_url, allowed_domains=tuple(domains),

@@ -225,6 +225,13 @@ def test_messages_use_the_right_plural(embedded, tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "matched 2 of 5 lines"
 
+    from pipelines.history import format_history
+
+    for seen, text in ((1, "fetched 1 time"), (3, "fetched 3 times")):
+        shown = format_history({"article": {"title": "T", "url": "u", "site": "demo", "revision": 1,
+                                            "times_seen": seen}, "revisions": []})
+        assert shown.splitlines()[2].endswith(text)
+
 
 # --- the README's command table is the --help of every command --------------------------------------
 
