@@ -52,12 +52,14 @@ class ProfileSpiderLoader:
 
     def __init__(self, settings: BaseSettings) -> None:
         self._spiders: dict[str, type[Spider]] = {}
+        self.broken: dict[str, ProfileError] = {}  # profile files left out, by name
         try:
             dirs = profile_dirs(settings.get("NEWSMON_SITES_DIR"))
         except ProfileError as exc:
             print(f"newsmon: {exc}", file=sys.stderr)
             dirs = [SHIPPED_SITES_DIR]
         found = read_profiles(dirs)
+        self.broken = found.broken
         for exc in found.broken.values():
             print(f"newsmon: skipping site profile: {exc}", file=sys.stderr)
         for profile in found.profiles.values():

@@ -65,8 +65,9 @@ def test_parse_an_article_url_with_the_default_callback(embedded, demo_site, dem
 
 
 def test_parse_a_listing_url_gives_its_article_requests(embedded, demo_site, demo_server) -> None:
-    result = scrapy(["parse", f"{demo_server.base_url}/news/", "--spider", "demo", "--nolog"], embedded)
+    result = scrapy(["parse", f"{demo_server.base_url}/news/", "--spider", "demo"], embedded)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "Deprecation" not in result.stderr and "Traceback" not in result.stderr
     requests = result.stdout.split("# Requests")[1]
     listed = [a for a in demo_site.articles if f"{demo_server.base_url}{a.path}" in requests]
     assert len(listed) >= 5
@@ -104,3 +105,16 @@ def test_check_kyivindependent_against_the_saved_page(embedded, kyiv_fixture_sit
     result = scrapy(["check", "kyivindependent", "-a", f"base_url={kyiv_fixture_site}"], embedded)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert "Ran 1 contract" in result.stderr and result.stderr.rstrip().endswith("OK")
+
+
+def test_scrapy_crawl_of_a_broken_profile_says_why(embedded, tmp_path) -> None:
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "broken.toml").write_text('name = "broken"\nbase_url = \n', encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "broken"], cwd=ROOT,
+                            env=embedded.env() | {"NEWSMON_SITES_DIR": str(sites)},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "site 'broken' cannot be used: its profile is broken: " in result.stderr
+    assert "broken.toml: line 2, column 12: is not valid TOML" in result.stderr
+    assert "Traceback" not in result.stderr
