@@ -174,29 +174,40 @@ def test_bad_options_are_refused_before_anything_runs(embedded, args, message) -
         store.close()
 
 
-def test_status_uses_the_interval_the_scheduler_runs_with(embedded) -> None:
+def _job_store(tier: StoreTier):
+    """The job store `newsmon schedule` uses with this tier's store."""
+    if tier.mongo_uri:
+        from apscheduler.jobstores.mongodb import MongoDBJobStore
+        from pymongo import MongoClient
+
+        return MongoDBJobStore(database=tier.database, collection="scheduler_jobs",
+                               client=MongoClient(tier.mongo_uri, serverSelectionTimeoutMS=5000))
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    return SQLAlchemyJobStore(url=f"sqlite:///{tier.data_dir / 'scheduler.sqlite3'}")
+
+
+def test_status_uses_the_interval_the_scheduler_runs_with(store_tier) -> None:
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.interval import IntervalTrigger
 
     now = datetime.now(UTC)
-    _add_run(embedded, "demo", now - timedelta(minutes=1))
+    _add_run(store_tier, "demo", now - timedelta(minutes=1))
     # What `newsmon schedule demo --interval 120` leaves in its job store.
-    scheduler = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(
-        url=f"sqlite:///{embedded.data_dir / 'scheduler.sqlite3'}")}, timezone=UTC)
+    scheduler = BackgroundScheduler(jobstores={"default": _job_store(store_tier)}, timezone=UTC)
     scheduler.start(paused=True)
     scheduler.add_job("crawler.scheduler:run_scheduled_crawl", IntervalTrigger(seconds=120, timezone=UTC),
                       id="crawl:demo", kwargs={"site": "demo", "run_timeout": 60, "stop_grace": 5},
                       next_run_time=now + timedelta(minutes=10))
     scheduler.shutdown(wait=False)
-    result = run_newsmon(["status", "--json"], _env(embedded), timeout=60)
+    result = run_newsmon(["status", "--json"], _env(store_tier), timeout=60)
     assert result.returncode == 0, result.stderr
     rows = {r["site"]: r for r in map(json.loads, result.stdout.splitlines())}
     assert rows["demo"]["interval_seconds"] == 120 and rows["demo"]["interval_from"] == "schedule"
     due = datetime.fromisoformat(rows["demo"]["next_due"])
     assert abs((due - (now + timedelta(minutes=10))).total_seconds()) < 2
     assert rows["kyivindependent"]["interval_seconds"] == 15 * 60  # not scheduled: its profile's
-    table = _rows(run_newsmon(["status"], _env(embedded), timeout=60).stdout)
+    table = _rows(run_newsmon(["status"], _env(store_tier), timeout=60).stdout)
     assert table["demo"][1] == "2m" and table["demo"][4].startswith("in ")
 
 
