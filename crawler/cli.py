@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -21,6 +21,12 @@ from rich.table import Table
 
 from crawler.errors import ConfigError, NewsmonError
 from crawler.when import ago, duration, plural
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from crawler.profiles import ProfileSet, SiteProfile
+    from pipelines.storage.base import Store
 
 __all__ = ["main"]
 
@@ -65,7 +71,7 @@ def _key_values(pairs: tuple[str, ...], flag: str) -> dict[str, str]:
     return result
 
 
-def _profile_set(settings: Any) -> Any:
+def _profile_set(settings: Any) -> ProfileSet:
     """Every profile file: the ones that load and the broken ones (each broken one only takes
     itself out)."""
     from crawler.profiles import profile_dirs, read_profiles
@@ -73,11 +79,11 @@ def _profile_set(settings: Any) -> Any:
     return read_profiles(profile_dirs(settings.get("NEWSMON_SITES_DIR")))
 
 
-def _profiles(settings: Any) -> dict[str, Any]:
+def _profiles(settings: Any) -> dict[str, SiteProfile]:
     return _profile_set(settings).profiles
 
 
-def _site_profile(settings: Any, site: str) -> Any:
+def _site_profile(settings: Any, site: str) -> SiteProfile:
     """The profile of ``site``; one line naming the problem when it is unknown or broken."""
     found = _profile_set(settings)
     if site in found.broken:
@@ -87,7 +93,7 @@ def _site_profile(settings: Any, site: str) -> Any:
     return found.profiles[site]
 
 
-def _store_for_site(settings: Any, site: str | None, collection: str) -> Any:
+def _store_for_site(settings: Any, site: str | None, collection: str) -> Store | None:
     """The opened store for a read-only command with ``--site S`` (None: no data yet).
 
     ``S`` must name a profile, or a site with documents in ``collection`` (a removed profile's
@@ -103,7 +109,7 @@ def _store_for_site(settings: Any, site: str | None, collection: str) -> Any:
     return store
 
 
-def _embedded_file(settings: Any) -> Any:
+def _embedded_file(settings: Any) -> Path | None:
     """The embedded store's file when it is the configured store, else None (MongoDB)."""
     from pipelines.storage import SQLITE_FILENAME
     from pipelines.storage.config import StoreConfig
@@ -124,7 +130,7 @@ def _has_data(settings: Any, say: bool = True) -> bool:
     return False
 
 
-def _existing_store(settings: Any, say: bool = True) -> Any:
+def _existing_store(settings: Any, say: bool = True) -> Store | None:
     """The configured store, opened; None when there is none yet (saying so unless ``say`` is off)."""
     from pipelines.storage.config import StoreConfig
 
@@ -218,7 +224,7 @@ def sites(wide: bool, as_json: bool) -> None:
         click.echo(f"broken: {exc}")
 
 
-def _profile_json(profile: Any) -> dict[str, Any]:
+def _profile_json(profile: SiteProfile) -> dict[str, Any]:
     return {"site": profile.name, "base_url": profile.base_url, "domains": list(profile.allowed_domains),
             "sections": dict(profile.sections), "feeds": list(profile.feeds),
             "sitemaps": list(profile.sitemaps), "recrawl_minutes": profile.recrawl_minutes,
@@ -596,7 +602,7 @@ def runs(site: str | None, last: int, wide: bool, as_json: bool, setting_pairs: 
         click.echo("no runs recorded" + (f" for {site}" if site else ""), err=True)
 
 
-def _status_rows(settings: Any, store: Any) -> list[dict[str, Any]]:
+def _status_rows(settings: Any, store: Store | None) -> list[dict[str, Any]]:
     """Per site: interval (the service's job if it has one, else the profile's), last run, next due."""
     from datetime import timedelta
 
