@@ -118,3 +118,13 @@ def test_scrapy_crawl_of_a_broken_profile_says_why(embedded, tmp_path) -> None:
     assert "site 'broken' cannot be used: its profile is broken: " in result.stderr
     assert "broken.toml: line 2, column 12: is not valid TOML" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_parse_routes_feeds_and_sitemaps(embedded, demo_site, demo_server) -> None:
+    base = demo_server.base_url
+    feed = scrapy(["parse", f"{base}/feed/", "--spider", "demo", "--nolog"], embedded)
+    assert feed.returncode == 0, feed.stderr[-3000:]
+    assert f"{base}{demo_site.articles[0].path}" in feed.stdout.split("# Requests")[1]
+    sitemap = scrapy(["parse", f"{base}/sitemap.xml", "--spider", "demo", "--nolog"], embedded)
+    assert sitemap.returncode == 0, sitemap.stderr[-3000:]
+    assert f"{base}/sitemap" in sitemap.stdout.split("# Requests")[1]  # the index's child sitemaps

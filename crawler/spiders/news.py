@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import scrapy
 from dateutil import parser as dateparser
 from scrapy.exceptions import CloseSpider
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
@@ -151,7 +151,8 @@ class NewsSpider(scrapy.Spider):
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         """Route a page to the callback its URL and content call for: feed, sitemap, article or
         listing (Scrapy's default callback; the crawl itself always names one)."""
-        head = response.body[:2048].lstrip().lower()
+        # An XML document's root says what it is; an HTML page is never a feed or a sitemap.
+        head = b"" if isinstance(response, HtmlResponse) else response.body[:2048].lower()
         path = urlsplit(response.url).path
         if self._matches(path, self.profile.sitemaps) or b"<urlset" in head or b"<sitemapindex" in head:
             return self.parse_sitemap(response)
