@@ -95,8 +95,9 @@ def test_schedule_names_the_broken_profile_at_start(embedded, broken_dir) -> Non
     now = datetime.now(UTC)
     for site in ("demo", "kyivindependent"):
         _add_run(embedded, site, now)  # both just ran: --once has nothing due
-    result = run_newsmon(["schedule", "--once"], _env(embedded, NEWSMON_SITES_DIR=str(broken_dir)),
-                         timeout=60)
+    # -a since=7d: a duration passes the same check `newsmon crawl` makes.
+    result = run_newsmon(["schedule", "--once", "-a", "since=7d"],
+                         _env(embedded, NEWSMON_SITES_DIR=str(broken_dir)), timeout=60)
     assert result.returncode == 0, result.stderr
     assert "not scheduling a broken site profile" in result.stderr and "broken.toml: line 2" in result.stderr
     assert "demo: not_due" in result.stdout and "kyivindependent: not_due" in result.stdout
