@@ -10,16 +10,23 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from crawler.errors import ConfigError, NewsmonError
+from crawler.when import ago, duration, plural
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from crawler.profiles import ProfileSet, SiteProfile
+    from pipelines.storage.base import Store
 
 __all__ = ["main"]
 
@@ -64,10 +71,99 @@ def _key_values(pairs: tuple[str, ...], flag: str) -> dict[str, str]:
     return result
 
 
-def _profiles(settings: Any) -> dict[str, Any]:
-    from crawler.profiles import load_profiles, profile_dirs
+def _profile_set(settings: Any) -> ProfileSet:
+    """Every profile file: the ones that load and the broken ones (each broken one only takes
+    itself out)."""
+    from crawler.profiles import profile_dirs, read_profiles
 
-    return load_profiles(profile_dirs(settings.get("NEWSMON_SITES_DIR")))
+    return read_profiles(profile_dirs(settings.get("NEWSMON_SITES_DIR")))
+
+
+def _profiles(settings: Any) -> dict[str, SiteProfile]:
+    return _profile_set(settings).profiles
+
+
+def _site_profile(settings: Any, site: str) -> SiteProfile:
+    """The profile of ``site``; one line naming the problem when it is unknown or broken."""
+    found = _profile_set(settings)
+    if site in found.broken:
+        raise ConfigError(f"site {site!r} cannot be used: its profile is broken: {found.broken[site]}")
+    if site not in found.profiles:
+        raise ConfigError(f"unknown site {site!r}; known: {', '.join(sorted(found.profiles)) or 'none'}")
+    return found.profiles[site]
+
+
+def _store_for_site(settings: Any, site: str | None, collection: str) -> Store | None:
+    """The opened store for a read-only command with ``--site S`` (None: no data yet).
+
+    ``S`` must name a profile, or a site with documents in ``collection`` (a removed profile's
+    data); else one line says it is unknown (or broken) and exit status 2.
+    """
+    if site is None or site in _profiles(settings):
+        return _existing_store(settings)
+    store = _existing_store(settings, say=False)
+    if store is None or next(iter(store.find(collection, {"site": site}, limit=1)), None) is None:
+        if store is not None:
+            store.close()
+        _site_profile(settings, site)  # raises: broken or unknown
+    return store
+
+
+def _embedded_file(settings: Any) -> Path | None:
+    """The embedded store's file when it is the configured store, else None (MongoDB)."""
+    from pipelines.storage import SQLITE_FILENAME
+    from pipelines.storage.config import StoreConfig
+
+    config = StoreConfig.from_settings(settings)
+    return None if config.mongo_uri else config.data_dir / SQLITE_FILENAME
+
+
+def _has_data(settings: Any, say: bool = True) -> bool:
+    """False on a fresh machine: the embedded store's file does not exist yet. Read-only commands
+    ask this first and say "no data yet" (exit status 0), so looking never creates a store."""
+    path = _embedded_file(settings)
+    if path is None or path.is_file():
+        return True
+    if say:
+        click.echo(f"no data yet: {path} does not exist (`newsmon demo` or `newsmon crawl SITE` "
+                   "creates it)", err=True)
+    return False
+
+
+def _existing_store(settings: Any, say: bool = True) -> Store | None:
+    """The configured store, opened; None when there is none yet (saying so unless ``say`` is off)."""
+    from pipelines.storage.config import StoreConfig
+
+    if not _has_data(settings, say):
+        return None
+    store = StoreConfig.from_settings(settings).create()
+    store.open()
+    return store
+
+
+def _table(*headers: str) -> Table:
+    """A table whose cells are never cut: rows wrap instead, and callers keep them narrow."""
+    table = Table(*headers)
+    for column in table.columns:
+        column.overflow = "fold"
+    return table
+
+
+def _table_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--wide`` (every column, exact UTC times) and ``--json`` (JSON lines, all fields)."""
+    func = click.option("--json", "as_json", is_flag=True, help="JSON lines with every field.")(func)
+    return click.option("--wide", is_flag=True,
+                        help="Every column, exact UTC times (wider than 80 columns).")(func)
+
+
+def _print_table(table: Table, wide: bool) -> None:
+    """Print at the terminal's width; ``--wide`` tables are never squeezed (the terminal wraps)."""
+    (Console(width=1000) if wide else out).print(table)
+
+
+def _json_lines(rows: Any) -> None:
+    for row in rows:
+        sys.stdout.write(json.dumps(row, default=_iso, ensure_ascii=False) + "\n")
 
 
 def _check_store(settings: Any) -> str:
@@ -97,16 +193,42 @@ def cli() -> None:
 
 
 @cli.command()
+@_table_options
 @_friendly
-def sites() -> None:
-    """List the site profiles (shipped ones and those in NEWSMON_SITES_DIR)."""
-    settings = _settings()
-    table = Table("site", "domains", "sections", "feeds", "sitemaps", "every", "profile file")
-    for profile in _profiles(settings).values():
-        table.add_row(profile.name, ", ".join(profile.allowed_domains), str(len(profile.sections)),
-                      str(len(profile.feeds)), str(len(profile.sitemaps)),
-                      f"{profile.recrawl_minutes:g} min", profile.path)
-    out.print(table)
+def sites(wide: bool, as_json: bool) -> None:
+    """List the site profiles (shipped ones and those in NEWSMON_SITES_DIR); broken ones with
+    their problem."""
+    found = _profile_set(_settings())
+    if as_json:
+        _json_lines([_profile_json(p) for p in found.profiles.values()] +
+                    [{"site": name, "broken": str(exc), "profile": exc.path}
+                     for name, exc in found.broken.items()])
+        return
+    if wide:
+        table = _table("site", "domains", "sections", "feeds", "sitemaps", "every", "profile file")
+    else:
+        table = _table("site", "domain", "sections", "feeds", "sitemaps", "every")
+    for profile in found.profiles.values():
+        counts = (str(len(profile.sections)), str(len(profile.feeds)), str(len(profile.sitemaps)))
+        every = duration(profile.recrawl_minutes * 60)
+        if wide:
+            table.add_row(profile.name, ", ".join(profile.allowed_domains), *counts, every, profile.path)
+        else:
+            more = len(profile.allowed_domains) - 1
+            table.add_row(profile.name, profile.allowed_domains[0] + (f" +{more}" if more else ""),
+                          *counts, every)
+    for name, exc in found.broken.items():
+        table.add_row(name, "broken", "-", "-", "-", "-", *((exc.path,) if wide else ()))
+    _print_table(table, wide)
+    for exc in found.broken.values():
+        click.echo(f"broken: {exc}")
+
+
+def _profile_json(profile: SiteProfile) -> dict[str, Any]:
+    return {"site": profile.name, "base_url": profile.base_url, "domains": list(profile.allowed_domains),
+            "sections": dict(profile.sections), "feeds": list(profile.feeds),
+            "sitemaps": list(profile.sitemaps), "recrawl_minutes": profile.recrawl_minutes,
+            "profile": profile.path}
 
 
 def _run_crawl(site: str, spider_args: dict[str, str], settings: Any,
@@ -116,13 +238,11 @@ def _run_crawl(site: str, spider_args: dict[str, str], settings: Any,
 
     from crawler.spiders.news import check_spider_arguments
 
-    profiles = _profiles(settings)
-    if site not in profiles:
-        raise ConfigError(f"unknown site {site!r}; known: {', '.join(sorted(profiles)) or 'none'}")
+    profile = _site_profile(settings, site)
     check_spider_arguments(spider_args)
     from crawler.render import render_problem
 
-    problem = render_problem(profiles[site], settings)
+    problem = render_problem(profile, settings)
     if problem:
         raise ConfigError(problem)
     # The crawl opens the store itself, once (one client per process); an unreachable store is
@@ -271,14 +391,15 @@ def _serve_demo(serve_site: Callable[..., Any], site: Any, host: str, port: int)
 
 
 def _parse_when(value: str | None) -> datetime | None:
+    """``--since`` of every command: an ISO date/datetime or a duration before now (24h, 7d)."""
     if value is None:
         return None
-    from crawler.spiders.news import parse_since
+    from crawler.when import parse_since
 
-    try:
-        return parse_since(value)
-    except ConfigError:
-        raise ConfigError(f"--since {value!r}: not an ISO date or datetime (e.g. 2024-01-01)") from None
+    return parse_since(value)
+
+
+SINCE_HELP = "30m, 24h, 7d, 2w before now, or an ISO date/datetime (UTC)."
 
 
 def _iso(value: Any) -> Any:
@@ -291,8 +412,8 @@ def _iso(value: Any) -> Any:
 @cli.command()
 @click.argument("what", type=click.Choice(["articles", "snippets", "runs"]))
 @click.option("--site", default=None, help="Only this site.")
-@click.option("--since", default=None, metavar="DATE",
-              help="Only items published (runs: started) at or after this ISO date/datetime (UTC).")
+@click.option("--since", default=None, metavar="WHEN",
+              help="Only items published (runs: started) at or after this: " + SINCE_HELP)
 @click.option("--limit", default=0, type=click.IntRange(min=0), help="At most N documents (0 = all).")
 @click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting override.")
 @_friendly
@@ -300,7 +421,6 @@ def export(what: str, site: str | None, since: str | None, limit: int,
            setting_pairs: tuple[str, ...]) -> None:
     """Write stored documents as JSON lines on stdout (newest first, datetimes ISO 8601 UTC)."""
     from pipelines.identity import INTERNAL_FIELDS
-    from pipelines.storage.config import StoreConfig
 
     collection = {"articles": "articles", "snippets": "feed_snippets", "runs": "crawl_runs"}[what]
     time_field = "started_at" if what == "runs" else "published"
@@ -310,8 +430,10 @@ def export(what: str, site: str | None, since: str | None, limit: int,
     when = _parse_when(since)
     if when:
         query[time_field] = {"$gte": when}
-    store = StoreConfig.from_settings(_settings(setting_pairs)).create()
-    store.open()
+    settings = _settings(setting_pairs)
+    store = _store_for_site(settings, site, collection)
+    if store is None:
+        return
     count = 0
     try:
         for doc in store.find(collection, query, sort=[(time_field, -1)], limit=limit):
@@ -323,7 +445,8 @@ def export(what: str, site: str | None, since: str | None, limit: int,
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
         store.close()
-    click.echo(f"exported {count} {what} from {store.describe()}", err=True)
+    noun = {"articles": ("article", None), "snippets": ("snippet", None), "runs": ("run", None)}[what]
+    click.echo(f"exported {plural(count, *noun)} from {store.describe()}", err=True)
 
 
 @cli.command()
@@ -345,10 +468,11 @@ def extract(file: str, url: str, encoding: str | None) -> None:
 def history(url: str, setting_pairs: tuple[str, ...]) -> None:
     """Show an article's revisions: what changed in each edit (title, paragraphs)."""
     from pipelines.history import article_history, format_history
-    from pipelines.storage.config import StoreConfig
 
-    store = StoreConfig.from_settings(_settings(setting_pairs)).create()
-    store.open()
+    settings = _settings(setting_pairs)
+    store = _existing_store(settings)
+    if store is None:
+        return
     try:
         found = article_history(store, url)
     finally:
@@ -433,12 +557,13 @@ def _schedule_config(sites: tuple[str, ...], settings: Any, interval: float | No
     from crawler.scheduler import ScheduleConfig
     from pipelines.storage.config import StoreConfig
 
-    profiles = _profiles(settings)
-    for site in sites:
-        if site not in profiles:
-            raise ConfigError(f"unknown site {site!r}; known: {', '.join(sorted(profiles))}")
+    found = _profile_set(settings)
+    profiles = {site: _site_profile(settings, site) for site in sites} or found.profiles
+    if not sites:
+        for exc in found.broken.values():
+            click.echo(f"newsmon schedule: not scheduling a broken site profile: {exc}", err=True)
     chosen = sites or tuple(sorted(profiles))
-    intervals = {s: interval if interval else profiles[s].recrawl_minutes * 60 for s in chosen}
+    intervals = {s: interval if interval is not None else profiles[s].recrawl_minutes * 60 for s in chosen}
     return ScheduleConfig(sites=chosen, intervals=intervals, run_timeout=timeout, stop_grace=grace,
                           jitter=jitter, crawl_args=tuple(crawl_args),
                           store=StoreConfig.from_settings(settings))
@@ -447,13 +572,13 @@ def _schedule_config(sites: tuple[str, ...], settings: Any, interval: float | No
 @cli.command()
 @click.argument("sites", nargs=-1)
 @click.option("--once", is_flag=True, help="Crawl every due site once, then exit (for cron).")
-@click.option("--interval", type=float, default=None, metavar="SECONDS",
+@click.option("--interval", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
               help="Re-crawl interval for every site (default: each profile's recrawl_minutes).")
-@click.option("--timeout", type=float, default=3600, show_default=True, metavar="SECONDS",
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=3600, show_default=True, metavar="SECONDS",
               help="Wall-clock limit of one crawl; then SIGINT, and SIGKILL after --grace.")
-@click.option("--grace", type=float, default=30, show_default=True, metavar="SECONDS",
+@click.option("--grace", type=click.FloatRange(min=0), default=30, show_default=True, metavar="SECONDS",
               help="Time a stopped crawl gets to finish cleanly.")
-@click.option("--jitter", type=float, default=0, show_default=True, metavar="SECONDS",
+@click.option("--jitter", type=click.FloatRange(min=0), default=0, show_default=True, metavar="SECONDS",
               help="Random delay added to each scheduled run.")
 @click.option("-a", "spider_args", multiple=True, metavar="KEY=VALUE", help="Spider argument for every crawl.")
 @click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting for every crawl.")
@@ -466,10 +591,12 @@ def schedule(sites: tuple[str, ...], once: bool, interval: float | None, timeout
 
     from crawler.checks import check_settings
     from crawler.scheduler import run_due_once, serve
+    from crawler.spiders.news import check_spider_arguments
 
     settings = _settings(setting_pairs)
     check_settings(settings)
-    _key_values(spider_args, "-a")
+    # The check `newsmon crawl` makes, here: a bad value must not start a failing child per run.
+    check_spider_arguments(_key_values(spider_args, "-a"))
     crawl_args = [x for pair in spider_args for x in ("-a", pair)]
     crawl_args += [x for pair in setting_pairs for x in ("-s", pair)]
     config = _schedule_config(sites, settings, interval, timeout, grace, jitter, crawl_args)
@@ -488,66 +615,129 @@ def _when(value: Any) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else "-"
 
 
+def _word(outcome: Any) -> str:
+    """An outcome as a word for narrow tables (``timed_out`` -> ``timed out``)."""
+    return str(outcome or "-").replace("_", " ")
+
+
 @cli.command()
 @click.option("--site", default=None, help="Only this site.")
 @click.option("--last", default=20, show_default=True, type=click.IntRange(min=1), help="How many runs.")
+@_table_options
 @click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting override.")
 @_friendly
-def runs(site: str | None, last: int, setting_pairs: tuple[str, ...]) -> None:
-    """List recorded crawl runs, newest first (times in UTC)."""
-    from pipelines.storage.config import StoreConfig
-
+def runs(site: str | None, last: int, wide: bool, as_json: bool, setting_pairs: tuple[str, ...]) -> None:
+    """List recorded crawl runs, newest first (relative times; --wide: UTC, every count)."""
     from crawler.runs import reap_dead_runs
 
-    store = StoreConfig.from_settings(_settings(setting_pairs)).create()
-    store.open()
+    settings = _settings(setting_pairs)
+    store = _store_for_site(settings, site, "crawl_runs")
+    if store is None:
+        return
     try:
         reap_dead_runs(store, site)
         docs = list(store.find("crawl_runs", {"site": site} if site else {},
                                sort=[("started_at", -1)], limit=last))
     finally:
         store.close()
-    table = Table("started (UTC)", "site", "trigger", "outcome", "seconds", "pages", "articles new",
-                  "updated", "unchanged", "snippets new", "errors")
+    if as_json:
+        _json_lines(docs)
+        return
+    if wide:
+        table = _table("started (UTC)", "run id", "site", "trigger", "outcome", "seconds", "pages",
+                       "articles new", "updated", "unchanged", "snippets new", "errors")
+    else:
+        table = _table("started", "site", "outcome", "took", "pages", "new", "errors")
     for doc in docs:
         summary = doc.get("summary") or {}
         started, finished = doc.get("started_at"), doc.get("finished_at")
-        seconds = f"{(finished - started).total_seconds():.0f}" if started and finished else "-"
-        table.add_row(_when(started), doc.get("site", "-"), doc.get("trigger", "-"),
-                      doc.get("outcome", "-"), seconds,
-                      *(str(summary.get(k, "-")) for k in ("pages", "articles_new", "articles_updated",
-                                                           "articles_unchanged", "snippets_new", "errors")))
-    out.print(table)
+        seconds = (finished - started).total_seconds() if started and finished else None
+        if wide:
+            table.add_row(_when(started), str(doc.get("_id", "-")), doc.get("site", "-"),
+                          doc.get("trigger", "-"), doc.get("outcome", "-"),
+                          "-" if seconds is None else f"{seconds:.0f}",
+                          *(str(summary.get(k, "-")) for k in ("pages", "articles_new", "articles_updated",
+                                                               "articles_unchanged", "snippets_new", "errors")))
+        else:
+            table.add_row(ago(started), doc.get("site", "-"), _word(doc.get("outcome")),
+                          "-" if seconds is None else duration(seconds),
+                          *(str(summary.get(k, "-")) for k in ("pages", "articles_new", "errors")))
+    _print_table(table, wide)
+    if not docs:
+        click.echo("no runs recorded" + (f" for {site}" if site else ""), err=True)
+
+
+def _status_rows(settings: Any, store: Store | None) -> list[dict[str, Any]]:
+    """Per site: interval (the service's job if it has one, else the profile's), last run, next due."""
+    from datetime import timedelta
+
+    from crawler.scheduler import scheduled_jobs
+    from pipelines.storage.config import StoreConfig
+
+    jobs = scheduled_jobs(StoreConfig.from_settings(settings))
+    now = datetime.now(UTC)
+    rows = []
+    for profile in _profiles(settings).values():
+        last = None if store is None else next(iter(store.find(
+            "crawl_runs", {"site": profile.name}, sort=[("started_at", -1)], limit=1)), None)
+        job = jobs.get(profile.name)
+        every = job.interval if job else timedelta(minutes=profile.recrawl_minutes)
+        if job:
+            due = job.next_run
+        else:
+            due = now if last is None else max(last["started_at"] + every, now)
+        rows.append({"site": profile.name, "interval_seconds": every.total_seconds(),
+                     "interval_from": "schedule" if job else "profile",
+                     "last_started": last["started_at"] if last else None,
+                     "outcome": last.get("outcome") if last else None,
+                     "next_due": due, "paused": bool(job and job.next_run is None)})
+    return rows
 
 
 @cli.command()
+@_table_options
 @click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting override.")
 @_friendly
-def status(setting_pairs: tuple[str, ...]) -> None:
-    """Per site: the last run, its outcome, and when the next run is due."""
-    from datetime import timedelta
-
-    from pipelines.storage.config import StoreConfig
-
+def status(wide: bool, as_json: bool, setting_pairs: tuple[str, ...]) -> None:
+    """Per site: the last run, its outcome, and when the next run is due (with the interval the
+    scheduler runs with: its --interval when `newsmon schedule` has the site, else the profile's)."""
     settings = _settings(setting_pairs)
     from crawler.runs import reap_dead_runs
 
-    store = StoreConfig.from_settings(settings).create()
-    store.open()
-    table = Table("site", "every", "last run (UTC)", "outcome", "next due (UTC)")
+    store = _existing_store(settings, say=False)
     try:
-        reap_dead_runs(store)
-        for profile in _profiles(settings).values():
-            last = next(iter(store.find("crawl_runs", {"site": profile.name},
-                                        sort=[("started_at", -1)], limit=1)), None)
-            every = timedelta(minutes=profile.recrawl_minutes)
-            due = "now" if last is None else _when(max(last["started_at"] + every, datetime.now(UTC)))
-            table.add_row(profile.name, f"{profile.recrawl_minutes:g} min",
-                          _when(last["started_at"]) if last else "never",
-                          last.get("outcome", "-") if last else "-", due)
+        if store is not None:
+            reap_dead_runs(store)
+        rows = _status_rows(settings, store)
     finally:
-        store.close()
-    out.print(table)
+        if store is not None:
+            store.close()
+    broken = _profile_set(settings).broken
+    if as_json:
+        _json_lines(rows + [{"site": name, "broken": str(exc)} for name, exc in broken.items()])
+        return
+    now = datetime.now(UTC)
+    table = _table("site", "every", "last run (UTC)" if wide else "last run", "outcome",
+                   "next due (UTC)" if wide else "next due")
+    for row in rows:
+        due = row["next_due"]
+        if row["paused"]:
+            due_text = "paused"
+        elif wide:
+            due_text = _when(due)
+        else:
+            due_text = "now" if due is None or due <= now else ago(due, now)
+        every = duration(row["interval_seconds"]) + (" (schedule)" if wide and row["interval_from"] == "schedule" else "")
+        table.add_row(row["site"], every,
+                      (_when if wide else ago)(row["last_started"]) if row["last_started"] else "never",
+                      (str if wide else _word)(row["outcome"] or "-"), due_text)
+    for name in broken:
+        table.add_row(name, "-", "-", "broken", "-")
+    _print_table(table, wide)
+    for exc in broken.values():
+        click.echo(f"broken: {exc}")
+    if store is None:
+        _has_data(settings)  # says "no data yet"
 
 
 @cli.group()
@@ -556,18 +746,24 @@ def topics() -> None:
 
 
 @topics.command("list")
+@_table_options
 @click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE",
               help="Setting override, e.g. -s TOPICS_FILE=my-topics/.")
 @_friendly
-def topics_list(setting_pairs: tuple[str, ...]) -> None:
+def topics_list(wide: bool, as_json: bool, setting_pairs: tuple[str, ...]) -> None:
     """Show the configured topics (TOPICS_FILE, default: the shipped central-asia topic)."""
     from crawler.topics.cli import topics_list_rows
 
-    table = Table("slug", "name", "terms", "spellings", "min score", "fields", "file")
-    for row in topics_list_rows(_settings(setting_pairs)):
+    rows = topics_list_rows(_settings(setting_pairs))
+    if as_json:
+        _json_lines(rows)
+        return
+    table = _table("slug", "name", "terms", "spellings", "min score", *(("fields", "file") if wide else ()))
+    for row in rows:
         table.add_row(row["slug"], row["name"], str(row["terms"]), str(row["spellings"]),
-                      f"{row.get('min_score', '-')}", ", ".join(row.get("fields", [])), str(row.get("file", "")))
-    out.print(table)
+                      f"{row.get('min_score', '-')}",
+                      *((", ".join(row.get("fields", [])), str(row.get("file", ""))) if wide else ()))
+    _print_table(table, wide)
 
 
 @topics.command("test")
@@ -581,13 +777,14 @@ def topics_test_command(file: Any, topics_file: str | None, explain: bool) -> No
     from crawler.topics.cli import topics_test
 
     settings = _settings()
-    count = topics_test(file, sys.stdout, topics_file or settings.get("TOPICS_FILE"), explain=explain)
-    click.echo(f"matched {count} lines", err=True)
+    tally: dict[str, int] = {}
+    topics_test(file, sys.stdout, topics_file or settings.get("TOPICS_FILE"), explain=explain, tally=tally)
+    click.echo(f"matched {tally['matched']} of {plural(tally['lines'], 'line')}", err=True)
 
 
 @cli.command()
 @click.option("--topic", default=None, help="Only this topic slug (e.g. central-asia).")
-@click.option("--since", default=None, metavar="WHEN", help="30m, 24h, 7d, 2w or an ISO date (UTC).")
+@click.option("--since", default=None, metavar="WHEN", help="Only items flagged since: " + SINCE_HELP)
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0), help="0 = all.")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text.")
 @click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting override.")
@@ -595,11 +792,14 @@ def topics_test_command(file: Any, topics_file: str | None, explain: bool) -> No
 def flags(topic: str | None, since: str | None, limit: int, as_json: bool,
           setting_pairs: tuple[str, ...]) -> None:
     """List flagged items, newest first: title, site, time, score and matched terms."""
-    from crawler.topics.cli import flags_rows, format_flags, parse_since
+    from crawler.topics.cli import flags_rows, format_flags
     from pipelines.storage.config import StoreConfig
 
-    when = parse_since(since) if since else None
-    rows = flags_rows(StoreConfig.from_settings(_settings(setting_pairs)), topic, when, limit)
+    when = _parse_when(since)
+    settings = _settings(setting_pairs)
+    if not _has_data(settings):
+        return
+    rows = flags_rows(StoreConfig.from_settings(settings), topic, when, limit)
     if as_json:
         for row in rows:
             sys.stdout.write(json.dumps(row, default=_iso, ensure_ascii=False) + "\n")

@@ -25,9 +25,24 @@ class ConfigError(NewsmonError):
 class ProfileError(ConfigError):
     """A site profile failed validation."""
 
-    def __init__(self, path: str, key: str, problem: str) -> None:
+    def __init__(self, path: str, key: str, problem: str,
+                 more: tuple[tuple[str, str], ...] = ()) -> None:
         self.path, self.key, self.problem = path, key, problem
-        super().__init__(f"{path}: {key}: {problem}")
+        self.more = more  # further (key, problem) pairs found in the same file
+        text = "; ".join(f"{k}: {p}" for k, p in ((key, problem), *more))
+        super().__init__(f"{path}: {text}")
+
+    @property
+    def problems(self) -> list[tuple[str, str]]:
+        """Every (key, problem) of the file, the first one first."""
+        return [(self.key, self.problem), *self.more]
+
+    @classmethod
+    def combine(cls, errors: list[ProfileError]) -> ProfileError:
+        """One error (one line) carrying every problem of one file, in the order found."""
+        pairs = [pair for error in errors for pair in error.problems]
+        (key, problem), *more = pairs
+        return cls(errors[0].path, key, problem, tuple(more))
 
 
 class StorageError(NewsmonError):

@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,15 +27,19 @@ from crawler.tomltable import TomlTable
 
 __all__ = [
     "SHIPPED_SITES_DIR",
+    "ProfileSet",
     "RenderActions",
     "RenderRule",
     "SiteProfile",
     "load_profile",
     "load_profiles",
     "profile_dirs",
+    "read_profiles",
 ]
 
 SHIPPED_SITES_DIR = Path(__file__).with_name("sites")
+
+T = TypeVar("T")
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 SELECTOR_KEYS = frozenset(
@@ -127,6 +131,7 @@ class SiteProfile:
     recrawl_minutes: float = 15.0
     min_body_chars: int = 200
     render: RenderRule = field(default_factory=RenderRule)
+    check: Mapping[str, str] = field(default_factory=dict)  # page type -> URL `scrapy check` fetches
 
     def with_base_url(self, base_url: str) -> SiteProfile:
         """The same profile with every URL re-rooted on ``base_url`` (the demo site's port)."""
@@ -143,6 +148,7 @@ class SiteProfile:
             sections=tuple((name, move(url)) for name, url in self.sections),
             feeds=tuple(move(u) for u in self.feeds),
             sitemaps=tuple(move(u) for u in self.sitemaps),
+            check={kind: move(url) for kind, url in self.check.items()},
         )
 
     def is_article_url(self, url: str) -> bool:
@@ -260,42 +266,81 @@ def _render_rule(top: _Reader) -> RenderRule:
     return RenderRule(mode, frozenset(pages), urls, actions, by_page, frozenset(fallback_on))
 
 
-def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
-    """Validate one decoded TOML document into a SiteProfile."""
-    top = _Reader(path, data)
+class _Problems:
+    """Collects the problems of one file, so a user fixes them all in one go, not one per run."""
+
+    def __init__(self) -> None:
+        self.errors: list[ProfileError] = []
+
+    def attempt(self, step: Callable[[], T], fallback: Any) -> T:
+        """``step()``, or ``fallback`` (a stand-in, never used in a profile) with its error kept."""
+        try:
+            return step()
+        except ProfileError as exc:
+            self.errors.append(exc)
+            return fallback  # type: ignore[no-any-return]
+
+    def add(self, error: Exception) -> None:
+        assert isinstance(error, ProfileError)
+        self.errors.append(error)
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise ProfileError.combine(self.errors)
+
+
+def _name(top: _Reader) -> str:
     name = top.get("name", str, required=True)
     if not _NAME_RE.match(name):
         raise top.fail("name", "must be lowercase letters, digits, '-' or '_' (spider name)")
+    return name
+
+
+def _base_url(top: _Reader) -> str:
     base_url = top.get("base_url", str, required=True)
     if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
         raise top.fail("base_url", f"must be an absolute http(s) URL, got {base_url!r}")
-    if not base_url.endswith("/"):
-        base_url += "/"
-    domains = top.strings("allowed_domains") or [urlsplit(base_url).hostname or ""]
+    return base_url if base_url.endswith("/") else base_url + "/"
+
+
+def _timezone(top: _Reader) -> str:
     tz = top.get("timezone", str, "UTC")
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise top.fail("timezone", f"unknown time zone {tz!r} (use an IANA name such as Europe/Kyiv)") from exc
+    return tz
 
+
+def _start(top: _Reader, base_url: str, problems: _Problems) -> tuple[list[tuple[str, str]], list[str], list[str]]:
     start = top.table("start")
-    sections_table = start.get("sections", dict, {})
-    sections = []
-    for sec_name, url in sections_table.items():
-        if not isinstance(url, str):
-            raise start.fail(f"sections.{sec_name}", "must be a URL or path string")
-        sections.append((sec_name, urljoin(base_url, url)))
-    feeds = _absolute(start, "feeds", base_url)
-    sitemaps = _absolute(start, "sitemaps", base_url)
-    start.check_unknown()
-    if not (sections or feeds or sitemaps):
-        raise top.fail("start", "needs at least one of sections, feeds or sitemaps")
+    sections: list[tuple[str, str]] = []
+    before = len(problems.errors)
 
+    def read_sections() -> None:
+        for sec_name, url in start.get("sections", dict, {}).items():
+            if not isinstance(url, str):
+                raise start.fail(f"sections.{sec_name}", "must be a URL or path string")
+            sections.append((sec_name, urljoin(base_url, url)))
+
+    problems.attempt(read_sections, None)
+    feeds = problems.attempt(lambda: _absolute(start, "feeds", base_url), [])
+    sitemaps = problems.attempt(lambda: _absolute(start, "sitemaps", base_url), [])
+    problems.attempt(start.check_unknown, None)
+    if not (sections or feeds or sitemaps) and len(problems.errors) == before:
+        problems.add(top.fail("start", "needs at least one of sections, feeds or sitemaps"))
+    return sections, feeds, sitemaps
+
+
+def _articles(top: _Reader) -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...], int]:
     articles = top.table("articles")
     allow, deny = _patterns(articles, "allow"), _patterns(articles, "deny")
     min_body = articles.get("min_body_chars", int, 200)
     articles.check_unknown()
+    return allow, deny, min_body
 
+
+def _pagination(top: _Reader) -> Pagination:
     pag = top.table("pagination")
     next_sel = pag.get("next_selector", str)
     if next_sel:
@@ -307,7 +352,10 @@ def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
     if max_pages < 1:
         raise pag.fail("max_pages", "must be at least 1")
     pag.check_unknown()
+    return Pagination(next_sel, template, max_pages)
 
+
+def _politeness(top: _Reader) -> tuple[float, int]:
     polite = top.table("politeness")
     delay = float(polite.get("download_delay", (int, float), 0.0))
     concurrency = polite.get("concurrency", int, 8)
@@ -316,30 +364,94 @@ def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
     if concurrency < 1:
         raise polite.fail("concurrency", "must be >= 1")
     polite.check_unknown()
+    return delay, concurrency
 
+
+def _interval(top: _Reader) -> float:
     interval = float(top.get("recrawl_minutes", (int, float), 15))
     if interval <= 0:
         raise top.fail("recrawl_minutes", "must be > 0")
-    selectors = _selectors(top, "selectors", SELECTOR_KEYS)
+    return interval
+
+
+def _news_feed(top: _Reader) -> dict[str, str]:
     news_feed = _selectors(top, "news_feed", NEWS_FEED_KEYS)
     if news_feed and not {"item", "time"} <= news_feed.keys():
         raise top.fail("news_feed", "needs at least 'item' and 'time' selectors")
-    language = top.get("language", str)
+    return news_feed
+
+
+CHECK_PAGE_TYPES = frozenset({"article", "listing"})
+
+
+def _check_pages(top: _Reader, base_url: str) -> dict[str, str]:
+    """``[check]``: an article and/or listing URL (or path) that ``scrapy check SITE`` fetches."""
+    check = top.table("check")
+    urls = {}
+    for kind in sorted(CHECK_PAGE_TYPES):
+        url = check.get(kind, str)
+        if url is not None:
+            full = urljoin(base_url, url)
+            if urlsplit(full).scheme not in ("http", "https"):
+                raise check.fail(kind, f"must be an http(s) URL or a path, got {url!r}")
+            urls[kind] = full
+    check.check_unknown()
+    return urls
+
+
+def _locale(top: _Reader) -> str | None:
     locale = top.get("locale", str)
     if locale and not re.fullmatch(r"[a-z]{2,3}([-_][A-Za-z]{2})?", locale):
         raise top.fail("locale", f"must look like 'en-GB' or 'uk', got {locale!r}")
-    top.get("description", str)
-    render = _render_rule(top)
-    top.check_unknown()
+    return locale
+
+
+def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
+    """Validate one decoded TOML document into a SiteProfile.
+
+    Each part is checked even when an earlier one failed, and one ``ProfileError`` carries every
+    problem found (``file: key: problem; key: problem``).
+    """
+    top = _Reader(path, data)
+    problems = _Problems()
+    name = problems.attempt(lambda: _name(top), "")
+    base_url = problems.attempt(lambda: _base_url(top), "http://invalid.invalid/")
+    domains = problems.attempt(lambda: top.strings("allowed_domains"), []) or [urlsplit(base_url).hostname or ""]
+    tz = problems.attempt(lambda: _timezone(top), "UTC")
+    sections, feeds, sitemaps = _start(top, base_url, problems)
+    allow, deny, min_body = problems.attempt(lambda: _articles(top), ((), (), 200))
+    pagination = problems.attempt(lambda: _pagination(top), Pagination())
+    delay, concurrency = problems.attempt(lambda: _politeness(top), (0.0, 8))
+    interval = problems.attempt(lambda: _interval(top), 15.0)
+    selectors = problems.attempt(lambda: _selectors(top, "selectors", SELECTOR_KEYS), {})
+    news_feed = problems.attempt(lambda: _news_feed(top), {})
+    language = problems.attempt(lambda: top.get("language", str), None)
+    locale = problems.attempt(lambda: _locale(top), None)
+    problems.attempt(lambda: top.get("description", str), None)
+    render = problems.attempt(lambda: _render_rule(top), RenderRule())
+    check = problems.attempt(lambda: _check_pages(top, base_url), {})
+    for key in top.unknown_keys():
+        problems.add(top.fail(key, "unknown key (typo?)"))
+    problems.raise_any()
     return SiteProfile(
         name=name, path=path, base_url=base_url, allowed_domains=tuple(domains),
         sections=tuple(sections), feeds=tuple(feeds), sitemaps=tuple(sitemaps),
-        article_allow=allow, article_deny=deny,
-        pagination=Pagination(next_sel, template, max_pages),
+        article_allow=allow, article_deny=deny, pagination=pagination,
         selectors=selectors, news_feed=news_feed, timezone=tz, language=language, locale=locale,
         download_delay=delay, concurrency=concurrency, recrawl_minutes=interval,
-        min_body_chars=min_body, render=render,
+        min_body_chars=min_body, render=render, check=check,
     )
+
+
+_TOML_POSITION = re.compile(r"^(?P<msg>.*?)\s*\(at (?P<where>line \d+, column \d+|end of document)\)$")
+
+
+def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> ProfileError:
+    """``file: line 3, column 8: is not valid TOML: Invalid value`` (not the bare ``-``)."""
+    match = _TOML_POSITION.match(str(exc))
+    if not match:
+        return ProfileError(str(path), "-", f"is not valid TOML: {exc}")
+    return ProfileError(str(path), match["where"], f"is not valid TOML: {match['msg']}")
 
 
 def load_profile(path: Path) -> SiteProfile:
@@ -348,12 +460,24 @@ def load_profile(path: Path) -> SiteProfile:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ProfileError(str(path), "-", f"cannot be read: {exc.strerror}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ProfileError(str(path), "-", f"is not valid TOML: {exc}") from exc
-    profile = parse_profile(str(path), data)
+    except UnicodeDecodeError as exc:
+        raise ProfileError(str(path), f"byte {exc.start}", "is not UTF-8 text") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise _toml_error(path, exc) from exc
+    try:
+        profile = parse_profile(str(path), data)
+    except ProfileError as exc:
+        name = data.get("name")
+        if isinstance(name, str) and name != path.stem and _NAME_RE.match(name):
+            raise ProfileError.combine([exc, _name_mismatch(path)]) from None
+        raise
     if profile.name != path.stem:
-        raise ProfileError(str(path), "name", f"must match the file name ({path.stem!r})")
+        raise _name_mismatch(path)
     return profile
+
+
+def _name_mismatch(path: Path) -> ProfileError:
+    return ProfileError(str(path), "name", f"must match the file name ({path.stem!r})")
 
 
 def profile_dirs(extra: str | os.PathLike[str] | None = None) -> list[Path]:
@@ -368,11 +492,40 @@ def profile_dirs(extra: str | os.PathLike[str] | None = None) -> list[Path]:
     return dirs
 
 
-def load_profiles(dirs: Iterable[Path] | None = None) -> dict[str, SiteProfile]:
-    """All profiles by name; later directories override earlier ones."""
+@dataclass(frozen=True)
+class ProfileSet:
+    """The profiles that load, by name, and the files that do not, by name, with their error."""
+
+    profiles: dict[str, SiteProfile]
+    broken: dict[str, ProfileError]
+
+
+def read_profiles(dirs: Iterable[Path] | None = None) -> ProfileSet:
+    """Every profile file of ``dirs``: a broken one takes only itself out.
+
+    Later directories override earlier ones, also when the later file is broken (a user's broken
+    ``demo.toml`` is reported, not silently replaced by the shipped one). A broken file is known
+    by its file name.
+    """
     profiles: dict[str, SiteProfile] = {}
+    broken: dict[str, ProfileError] = {}
     for directory in dirs if dirs is not None else profile_dirs():
         for path in sorted(directory.glob("*.toml")):
-            profile = load_profile(path)
+            try:
+                profile = load_profile(path)
+            except ProfileError as exc:
+                profiles.pop(path.stem, None)
+                broken[path.stem] = exc
+                continue
+            broken.pop(profile.name, None)
             profiles[profile.name] = profile
-    return profiles
+    return ProfileSet(profiles, broken)
+
+
+def load_profiles(dirs: Iterable[Path] | None = None) -> dict[str, SiteProfile]:
+    """All profiles by name; later directories override earlier ones. The first broken file
+    raises its ``ProfileError`` (``read_profiles`` reports broken files instead)."""
+    found = read_profiles(dirs)
+    if found.broken:
+        raise next(iter(found.broken.values()))
+    return found.profiles

@@ -14,6 +14,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from crawler.checks import check_setting
+from crawler.when import plural
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -54,8 +55,8 @@ class ProgressReporter:
         errors = sum(v for k, v in stats.get_stats().items()
                      if k.startswith("newsmon/errors/") and isinstance(v, int))
         print(
-            f"[{spider.name}] {get('response_received_count')} pages, "
-            f"{get('newsmon/items/article')} articles, {get('newsmon/items/snippet')} snippets, "
-            f"{errors} errors",
+            f"[{spider.name}] {plural(get('response_received_count'), 'page')}, "
+            f"{plural(get('newsmon/items/article'), 'article')}, "
+            f"{plural(get('newsmon/items/snippet'), 'snippet')}, {plural(errors, 'error')}",
             file=sys.stderr, flush=True,
         )

@@ -35,7 +35,8 @@ from crawler.errors import ConfigError
 from pipelines.storage.config import StoreConfig
 from pipelines.identity import SCHEMA_VERSION
 
-__all__ = ["CrawlLauncher", "ScheduleConfig", "run_due_once", "run_scheduled_crawl", "serve"]
+__all__ = ["CrawlLauncher", "ScheduleConfig", "ScheduledJob", "run_due_once", "run_scheduled_crawl",
+           "scheduled_jobs", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -211,6 +212,55 @@ def _job_store(store: StoreConfig) -> Any:
 
     store.data_dir.mkdir(parents=True, exist_ok=True)
     return SQLAlchemyJobStore(url=f"sqlite:///{store.data_dir / 'scheduler.sqlite3'}")
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """What the service has on record for one site: its interval and next run (None = paused)."""
+
+    interval: timedelta
+    next_run: datetime | None
+
+
+def scheduled_jobs(store: StoreConfig) -> dict[str, ScheduledJob]:
+    """The service's jobs by site, read from its job store without creating or changing it.
+
+    ``newsmon status`` reads them so "next due" is the time and interval the service runs with
+    (``--interval`` or the profile's ``recrawl_minutes``); no job store yet gives ``{}``.
+    """
+    import pickle
+
+    rows: list[tuple[str, float | None, bytes]] = []
+    if store.mongo_uri:
+        from pymongo import MongoClient
+        from pymongo.errors import PyMongoError
+
+        try:
+            with MongoClient(store.mongo_uri, serverSelectionTimeoutMS=5000) as client:
+                for doc in client[store.mongo_database]["scheduler_jobs"].find():
+                    rows.append((doc["_id"], doc.get("next_run_time"), doc["job_state"]))
+        except PyMongoError:
+            return {}
+    else:
+        import sqlite3
+
+        path = store.data_dir / "scheduler.sqlite3"
+        if not path.exists():
+            return {}
+        try:
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+                rows = db.execute("SELECT id, next_run_time, job_state FROM apscheduler_jobs").fetchall()
+        except sqlite3.Error:
+            return {}
+    jobs = {}
+    for job_id, next_run, state in rows:
+        if not job_id.startswith("crawl:"):
+            continue
+        interval = getattr(pickle.loads(state).get("trigger"), "interval", None)
+        if isinstance(interval, timedelta):
+            jobs[job_id.removeprefix("crawl:")] = ScheduledJob(
+                interval, datetime.fromtimestamp(next_run, UTC) if next_run is not None else None)
+    return jobs
 
 
 def serve(config: ScheduleConfig, stop: threading.Event | None = None,

@@ -42,6 +42,11 @@ DOWNLOADER_MIDDLEWARES = {
 }
 # Checks every newsmon setting (crawler/checks.py) when a crawler is built, before any component.
 ADDONS = {"crawler.addons.SettingsCheck": 0}
+# `scrapy check SITE`: contracts on NewsSpider's callbacks, URLs from the profile's [check] table.
+SPIDER_CONTRACTS = {
+    "crawler.contracts.ProfileUrlContract": 10,
+    "crawler.contracts.ArticleContract": 20,
+}
 EXTENSIONS = {
     "crawler.runs.CrawlRunRecorder": 500,
     "crawler.progress.ProgressReporter": 600,

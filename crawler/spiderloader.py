@@ -11,9 +11,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-
 from crawler.errors import ProfileError
-from crawler.profiles import SHIPPED_SITES_DIR, SiteProfile, load_profile, profile_dirs
+from crawler.profiles import SHIPPED_SITES_DIR, SiteProfile, profile_dirs, read_profiles
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -53,19 +52,18 @@ class ProfileSpiderLoader:
 
     def __init__(self, settings: BaseSettings) -> None:
         self._spiders: dict[str, type[Spider]] = {}
+        self.broken: dict[str, ProfileError] = {}  # profile files left out, by name
         try:
             dirs = profile_dirs(settings.get("NEWSMON_SITES_DIR"))
         except ProfileError as exc:
             print(f"newsmon: {exc}", file=sys.stderr)
             dirs = [SHIPPED_SITES_DIR]
-        for directory in dirs:
-            for path in sorted(directory.glob("*.toml")):
-                try:
-                    profile = load_profile(path)
-                except ProfileError as exc:
-                    print(f"newsmon: skipping site profile: {exc}", file=sys.stderr)
-                    continue
-                self._spiders[profile.name] = spider_class_for(profile)
+        found = read_profiles(dirs)
+        self.broken = found.broken
+        for exc in found.broken.values():
+            print(f"newsmon: skipping site profile: {exc}", file=sys.stderr)
+        for profile in found.profiles.values():
+            self._spiders[profile.name] = spider_class_for(profile)
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ProfileSpiderLoader:

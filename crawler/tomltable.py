@@ -69,7 +69,12 @@ class TomlTable:
             readers.append(type(self)(self.path, item, f"{self.prefix}{key}[{i}]."))
         return readers
 
+    def unknown_keys(self) -> list[str]:
+        """Keys of this table that no ``get`` asked for, sorted."""
+        return sorted(set(self.data) - self.seen)
+
     def check_unknown(self) -> None:
-        unknown = sorted(set(self.data) - self.seen)
+        unknown = self.unknown_keys()
         if unknown:
-            raise self.fail(unknown[0], "unknown key (typo?)")
+            also = f"; also unknown: {', '.join(unknown[1:])}" if unknown[1:] else ""
+            raise self.fail(unknown[0], f"unknown key (typo?){also}")

@@ -70,7 +70,8 @@ def format_history(history: dict[str, Any]) -> str:
         f"{doc.get('title')}",
         f"  {doc.get('url')}  ({doc.get('site')})",
         f"  revision {doc.get('revision')}, first seen {_when(doc.get('first_seen'))}, "
-        f"last seen {_when(doc.get('last_seen'))}, fetched {doc.get('times_seen') or 0} times",
+        f"last seen {_when(doc.get('last_seen'))}, fetched {doc.get('times_seen') or 0} time"
+        f"{'' if doc.get('times_seen') == 1 else 's'}",
     ]
     for alias in doc.get("aliases") or []:
         lines.append(f"  also at {alias.get('url')} ({alias.get('site')}, {alias.get('kind')}, "

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from crawler.errors import ProfileError
-from crawler.profiles import load_profile, load_profiles, profile_dirs
+from crawler.profiles import load_profile, load_profiles, profile_dirs, read_profiles
 
 GOOD = """
 name = "{name}"
@@ -77,6 +77,8 @@ def test_good_profile_relative_urls_resolved(tmp_path: Path) -> None:
         (lambda t: t.replace('sections = { world = "/world/" }\nfeeds = ["/rss"]', ""), "start",
          "at least one of"),
         (lambda t: t.replace('name = "ex"', 'name = "Ex Site"'), "name", "lowercase"),
+        (lambda t: t + '[check]\nartcle = "/x/"\n', "check.artcle", "unknown key"),
+        (lambda t: t + '[check]\narticle = "ftp://x/"\n', "check.article", "http(s) URL or a path"),
     ],
 )
 def test_bad_profile_names_file_key_and_problem(tmp_path: Path, change, key: str, problem: str) -> None:
@@ -89,8 +91,9 @@ def test_bad_profile_names_file_key_and_problem(tmp_path: Path, change, key: str
 
 
 def test_invalid_toml_and_name_mismatch(tmp_path: Path) -> None:
-    with pytest.raises(ProfileError, match="not valid TOML"):
-        load_profile(write(tmp_path, "broken", "name = \n"))
+    with pytest.raises(ProfileError) as info:
+        load_profile(write(tmp_path, "broken", 'name = "broken"\nbase_url = \n'))
+    assert str(info.value) == f"{tmp_path}/broken.toml: line 2, column 12: is not valid TOML: Invalid value"
     with pytest.raises(ProfileError, match="match the file name"):
         load_profile(write(tmp_path, "other", GOOD.format(name="ex")))
 
@@ -117,3 +120,27 @@ def test_scrapy_list_skips_a_bad_profile_with_one_line(tmp_path: Path) -> None:
     assert result.stdout.split() == ["demo", "ex", "kyivindependent"]
     assert "bad.toml: pagination.max_pages: must be at least 1" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_every_problem_of_one_file_is_reported(tmp_path: Path) -> None:
+    text = GOOD.format(name="ex").replace('timezone = "Europe/Kyiv"', 'timezone = "Mars/Olympus"\ncolour = 1')
+    text = text.replace("max_pages = 2", "max_pages = 0").replace('"https://example.org"', '"example.org"')
+    with pytest.raises(ProfileError) as info:
+        load_profile(write(tmp_path, "ex", text))
+    keys = [key for key, _ in info.value.problems]
+    assert keys == ["base_url", "timezone", "pagination.max_pages", "colour"]
+    assert len(str(info.value).splitlines()) == 1
+    assert str(info.value).startswith(f"{tmp_path}/ex.toml: base_url: must be an absolute")
+
+
+def test_a_broken_profile_only_takes_itself_out(tmp_path: Path) -> None:
+    write(tmp_path, "ex", GOOD.format(name="ex"))
+    write(tmp_path, "broken", "name = \n")
+    write(tmp_path, "demo", GOOD.format(name="demo").replace("max_pages = 2", "max_pages = 0"))
+    found = read_profiles(profile_dirs(tmp_path))
+    assert sorted(found.profiles) == ["ex", "kyivindependent"]
+    # A broken replacement of a shipped profile is reported, not silently swapped for the shipped one.
+    assert sorted(found.broken) == ["broken", "demo"]
+    assert found.broken["demo"].key == "pagination.max_pages"
+    with pytest.raises(ProfileError):
+        load_profiles(profile_dirs(tmp_path))

@@ -31,7 +31,12 @@ class Command(ScrapyCrawlCommand):
             from crawler.checks import check_settings
             from crawler.spiders.news import check_spider_arguments
 
-            known = self.crawler_process.spider_loader.list()
+            loader = self.crawler_process.spider_loader
+            broken = getattr(loader, "broken", {}).get(args[0])
+            if broken is not None:
+                raise UsageError(f"site {args[0]!r} cannot be used: its profile is broken: {broken}",
+                                 print_help=False)
+            known = loader.list()
             if args[0] not in known:
                 raise UsageError(f"unknown site {args[0]!r}; known: {', '.join(known)}", print_help=False)
             try:

@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from functools import cached_property
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import scrapy
 from dateutil import parser as dateparser
 from scrapy.exceptions import CloseSpider
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
@@ -48,16 +49,12 @@ def _positive_int(name: str, value: Any) -> int | None:
 
 
 def parse_since(value: Any) -> datetime | None:
-    """A date or datetime argument as aware UTC (dates and naive times are taken as UTC)."""
+    """``-a since=``: an ISO date/datetime (naive = UTC) or a duration before now (``7d``), aware UTC."""
     if value in (None, ""):
         return None
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(
-            f"-a since={value!r}: not an ISO date or datetime (e.g. 2024-01-01 or 2024-01-01T12:00Z)"
-        ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    from crawler.when import parse_since as parse
+
+    return parse(str(value), label="-a since=")
 
 
 @dataclass(frozen=True)
@@ -149,11 +146,37 @@ class NewsSpider(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error,
                                  meta={KIND_META: "sitemap", ALWAYS_FETCH_META: True}, priority=100)
 
+    # --- a page fetched without a callback (`scrapy parse URL`) ------------------------------------
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        """Route a page to the callback its URL and content call for: feed, sitemap, article or
+        listing (Scrapy's default callback; the crawl itself always names one)."""
+        # An XML document's root says what it is; an HTML page is never a feed or a sitemap.
+        head = b"" if isinstance(response, HtmlResponse) else response.body[:2048].lower()
+        path = urlsplit(response.url).path
+        if self._matches(path, self.profile.sitemaps) or b"<urlset" in head or b"<sitemapindex" in head:
+            return self.parse_sitemap(response)
+        if self._matches(path, self.profile.feeds) or b"<rss" in head or b"<feed" in head:
+            return self.parse_feed(response)
+        if self.profile.is_article_url(response.url):
+            return self.parse_article(response)
+        section = next((name for name, url in self.profile.sections if urlsplit(url).path == path), None)
+        return self.parse_listing(response, section=section)
+
+    @staticmethod
+    def _matches(path: str, urls: tuple[str, ...]) -> bool:
+        return any(urlsplit(url).path == path for url in urls)
+
     # --- listings, feeds, sitemaps ---------------------------------------------------------------
 
-    def parse_listing(self, response: Response, section: str, page: int,
-                      listing_url: str) -> Iterator[Any]:
-        """A section or tag listing: article links, then the next page within the page limit."""
+    def parse_listing(self, response: Response, section: str | None = None, page: int = 1,
+                      listing_url: str | None = None) -> Iterator[Any]:
+        """A section or tag listing: article links, then the next page within the page limit.
+
+        @profile_url listing
+        @returns requests 1
+        """
+        listing_url = listing_url or response.url
         self._count("pages/listing")
         if response.status == 304:
             return  # unchanged since the last run: its older pages are unchanged too
@@ -312,8 +335,12 @@ class NewsSpider(scrapy.Spider):
         self.on_error(failure)
         yield from self._article_done(stored=False)
 
-    def parse_article(self, response: Response, section: str | None) -> Iterator[Any]:
-        """An article candidate: an Article item if it is one, and its News Feed snippets."""
+    def parse_article(self, response: Response, section: str | None = None) -> Iterator[Any]:
+        """An article candidate: an Article item if it is one, and its News Feed snippets.
+
+        @profile_url article
+        @article url title body published
+        """
         stored = retried = False
         for output in self._parse_article(response, section):
             stored = stored or isinstance(output, Article)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from crawler.errors import ConfigError
@@ -17,22 +16,11 @@ if TYPE_CHECKING:
 
 __all__ = ["flags_rows", "format_flags", "parse_since", "topics_list_rows", "topics_test"]
 
-_RELATIVE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.I)
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
 def parse_since(value: str, now: datetime | None = None) -> datetime:
     """``30m``/``24h``/``7d``/``2w`` before now, or an ISO date/datetime (naive = UTC)."""
-    now = now or datetime.now(UTC)
-    m = _RELATIVE.match(value)
-    if m:
-        return now - timedelta(**{_UNITS[m.group(2).lower()]: int(m.group(1))})
-    try:
-        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(f"--since {value!r}: use a duration such as 24h, 7d, 30m, 2w or an ISO date "
-                          "such as 2024-11-26 or 2024-11-26T09:00Z") from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    from crawler.when import parse_since as parse
+
+    return parse(value, now=now)
 
 
 def topics_list_rows(settings: Any) -> list[dict[str, Any]]:
@@ -55,13 +43,14 @@ def _json_default(value: Any) -> Any:
 
 
 def topics_test(in_stream: IO[str], out_stream: IO[str], topics_file: str | None,
-                explain: bool = False) -> int:
+                explain: bool = False, tally: dict[str, int] | None = None) -> int:
     """Read JSON lines, write each back with ``topics: [{slug, score, terms}]``; return the count.
 
     Each line is a JSON object with ``title`` (or ``headline``) and ``text``; ``summary``/``lead``
     and ``body`` are read too (see ``item_fields``), other fields are kept. The matcher and
     thresholds are the pipeline's. With ``explain``, ``terms`` lists {term, count, field, context,
-    matched, weight} objects instead of names.
+    matched, weight} objects instead of names. ``tally``, when given, receives ``lines`` and
+    ``matched`` (lines with at least one topic).
     """
     matcher = TopicMatcher(load_topics(topics_file))
     count = 0
@@ -81,8 +70,13 @@ def topics_test(in_stream: IO[str], out_stream: IO[str], topics_file: str | None
                 entry["terms"] = [h.as_dict() for h in m.hits]
             topics.append(entry)
         record["topics"] = topics
+        if tally is not None:
+            tally["matched"] = tally.get("matched", 0) + bool(topics)
         out_stream.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
         count += 1
+    if tally is not None:
+        tally["lines"] = count
+        tally.setdefault("matched", 0)
     return count
 
 
@@ -111,12 +105,19 @@ def _term_list(terms: Iterable[dict[str, Any]]) -> str:
 
 
 def format_flags(rows: list[dict[str, Any]]) -> str:
-    """A plain-text listing of ``flags_rows`` (two lines per flag), or a note when empty."""
+    """A plain-text listing of ``flags_rows``, or a note when empty.
+
+    Three lines per flag, so an 80-column terminal shows it whole: when, topic, score, site and
+    kind; the title; the matched terms and the URL.
+    """
     if not rows:
         return "No flagged items."
     out = []
     for r in rows:
         when = r["flagged_at"].strftime("%Y-%m-%d %H:%M") if isinstance(r["flagged_at"], datetime) else "?"
-        out.append(f"{when}  {r['topic']:<14} {r['score']:>6.1f}  {r['site']:<12} {r['kind']:<7} {r['title']}")
-        out.append(f"{'':18}terms: {_term_list(r['terms'])}" + (f"  {r['url']}" if r.get("url") else ""))
+        out.append(f"{when}  {r['topic']}  score {r['score']:.1f}  {r['site']}  {r['kind']}")
+        out.append(f"  {r['title']}")
+        out.append(f"  terms: {_term_list(r['terms'])}")
+        if r.get("url"):
+            out.append(f"  {r['url']}")
     return "\n".join(out)
