@@ -94,6 +94,8 @@ def extract_news_feed(html: str | bytes, url: str, *, selectors: Mapping[str, st
     base = base_url(root, url)
     rows: list[dict] = []
     for node in select_elements(root, item_css):
+        for hidden in node.xpath(".//script | .//style | .//noscript | .//template"):
+            hidden.drop_tree()  # never part of a headline or text (the tail text stays)
         shown = " ".join(select_texts(node, selectors["time"])) if selectors.get("time") else ""
         head_text, head_el = _item_text(node, selectors.get("headline"))
         body_text, body_el = _item_text(node, selectors.get("text"))
