@@ -127,6 +127,7 @@ class SiteProfile:
     recrawl_minutes: float = 15.0
     min_body_chars: int = 200
     render: RenderRule = field(default_factory=RenderRule)
+    download_maxsize: int | None = None  # bytes per response for this site; None = DOWNLOAD_MAXSIZE
 
     def with_base_url(self, base_url: str) -> SiteProfile:
         """The same profile with every URL re-rooted on ``base_url`` (the demo site's port)."""
@@ -330,6 +331,9 @@ def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
         raise top.fail("locale", f"must look like 'en-GB' or 'uk', got {locale!r}")
     top.get("description", str)
     render = _render_rule(top)
+    maxsize = top.get("download_maxsize", int)
+    if maxsize is not None and maxsize < 1024:
+        raise top.fail("download_maxsize", f"must be at least 1024 bytes, got {maxsize}")
     top.check_unknown()
     return SiteProfile(
         name=name, path=path, base_url=base_url, allowed_domains=tuple(domains),
@@ -339,6 +343,7 @@ def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
         selectors=selectors, news_feed=news_feed, timezone=tz, language=language, locale=locale,
         download_delay=delay, concurrency=concurrency, recrawl_minutes=interval,
         min_body_chars=min_body, render=render,
+        download_maxsize=maxsize,
     )
 
 
