@@ -1,0 +1,129 @@
+"""Retries that listen to the server: ``Retry-After`` on 429/503, exponential backoff otherwise.
+
+:class:`RetryAfterMiddleware` replaces Scrapy's ``RetryMiddleware`` (same place, 550) and keeps
+its rules (``RETRY_TIMES``, ``RETRY_HTTP_CODES``, ``RETRY_EXCEPTIONS``, ``dont_retry``) and stats
+(``retry/...``). What it adds is *when* the retry goes out:
+
+- a 429 or 503 with ``Retry-After`` (seconds or an HTTP date) is retried after that long, if it is
+  at most ``RETRY_AFTER_MAX`` seconds; a longer one is not retried in this crawl (the page is
+  fetched again by the next one) and counted as ``newsmon/retry/retry_after_too_long``;
+- every other retry waits ``RETRY_BACKOFF_BASE`` × 2^(attempt − 1) seconds, at most
+  ``RETRY_BACKOFF_MAX``.
+
+The wait is an ``await`` of :func:`scrapy.utils.asyncio.sleep` inside the (async)
+``process_response`` / ``process_exception``, which Scrapy ≥ 2.13 awaits: the reactor keeps
+serving every other request meanwhile. Nothing blocks; the waiting request keeps one of the
+``CONCURRENT_REQUESTS`` places while it waits. (The downloader slot's ``delay`` was the other
+option; it is per site and would slow every request of the site, not just the retried one.)
+
+Counted: ``newsmon/retry/retry_after/<status>`` and ``newsmon/retry/backoff`` (retries scheduled by
+either rule) and ``newsmon/retry/delay_seconds`` (the total waited).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.utils.asyncio import sleep
+from scrapy.utils.response import response_status_message
+
+from crawler.errors import ConfigError
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+__all__ = ["RetryAfterMiddleware", "parse_retry_after"]
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+
+def parse_retry_after(value: bytes | str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date), or None."""
+    if not value:
+        return None
+    text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
+    if text.isdigit():
+        return float(int(text))
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    """Scrapy's retry rules; the retry is delayed by Retry-After or exponential backoff."""
+
+    def __init__(self, settings, *, retry_after_max: float, backoff_base: float,  # type: ignore[no-untyped-def]
+                 backoff_max: float) -> None:
+        super().__init__(settings)
+        self.retry_after_max = retry_after_max
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        settings = crawler.settings
+        values = {name: settings.getfloat(name) for name in
+                  ("RETRY_AFTER_MAX", "RETRY_BACKOFF_BASE", "RETRY_BACKOFF_MAX")}
+        bad = [f"{name}={value}" for name, value in values.items() if value < 0]
+        if bad:
+            raise ConfigError(f"{', '.join(bad)}: retry delays must be >= 0 seconds")
+        mw = cls(settings, retry_after_max=values["RETRY_AFTER_MAX"],
+                 backoff_base=values["RETRY_BACKOFF_BASE"], backoff_max=values["RETRY_BACKOFF_MAX"])
+        mw.crawler = crawler
+        return mw
+
+    def backoff(self, retry_times: int) -> float:
+        """Seconds before retry number ``retry_times`` (1-based) when the server named no time."""
+        return min(self.backoff_max, self.backoff_base * 2 ** max(0, retry_times - 1))
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        stats = self.crawler.stats
+        after = parse_retry_after(response.headers.get("Retry-After")) \
+            if response.status in RETRY_AFTER_STATUSES else None
+        if after is not None and after > self.retry_after_max:
+            stats.inc_value("newsmon/retry/retry_after_too_long")
+            logger.info("Not retrying %s in this crawl: HTTP %s asks to wait %.0f s (RETRY_AFTER_MAX %.0f s)",
+                        request.url, response.status, after, self.retry_after_max)
+            return response
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        if after is not None:
+            stats.inc_value(f"newsmon/retry/retry_after/{response.status}")
+            delay = after
+        else:
+            stats.inc_value("newsmon/retry/backoff")
+            delay = self.backoff(retry.meta["retry_times"])
+        await self._wait(delay, request, f"HTTP {response.status}")
+        return retry
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
+        if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
+            return None
+        retry = self._retry(request, exception)
+        if retry is None:
+            return None
+        self.crawler.stats.inc_value("newsmon/retry/backoff")
+        await self._wait(self.backoff(retry.meta["retry_times"]), request, type(exception).__name__)
+        return retry
+
+    async def _wait(self, delay: float, request: Request, why: str) -> None:
+        if delay <= 0:
+            return
+        self.crawler.stats.inc_value("newsmon/retry/delay_seconds", round(delay, 3), start=0)
+        logger.debug("Retrying %s in %.1f s (%s)", request.url, delay, why)
+        await sleep(delay)
