@@ -31,7 +31,7 @@ timezone = "Europe/Kyiv"
 language = "en"
 
 [start]
-sections = {{ news = "/news/", links = "/links/" }}
+sections = {{ news = "/news/", links = "/links/", bad-links = "/bad-links/" }}
 feeds = ["/feed.xml"]
 sitemaps = ["/sitemap.xml"]
 
@@ -266,6 +266,8 @@ class FaultSite:
         if path == "/links/":
             links = "".join(f'<a href="/tag/t{i}/">t{i}</a>' for i in range(10000))
             return 200, f"<html><body>{links}<a href='/a/ok/'>ok</a></body></html>".encode(), "text/html"
+        if path == "/bad-links/":  # one malformed URL among good ones
+            return 200, b"<html><body><a href='/a/ok/'>ok</a><a href='http://[bad/'>bad</a></body></html>", "text/html"
         if path == "/feed.xml":
             items = "".join(f"<item><title>{n} & <b>co</title><link>{self.base_url}/a/{n}/</link>"
                             f"<pubDate>not a date {n}</pubDate></item>" for n in CASES[:5])

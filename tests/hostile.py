@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-__all__ = ["BAD_CHARS", "PROPERTY", "ZONES", "extreme_dates", "fragments", "pages", "words"]
+__all__ = ["BAD_CHARS", "PROPERTY", "ZONES", "extreme_dates", "fragments", "hostile_urls", "pages", "words"]
 
 PROPERTY = settings(database=None, deadline=None, max_examples=60,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -48,6 +48,18 @@ def _attr(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;")
 
 
+hostile_urls = st.sampled_from(["http://[bad/", "http://[::1", "http://x:99999/", "//[", "javascript:alert(1)",
+                                "http://%zz/", "http://exa mple.test/", "data:text/html,<b>", "\x00", ""]) | words
+# Elements whose URL attribute extraction resolves ({u}: a hostile URL).
+_URL_TEMPLATES = (
+    '<link rel="canonical" href="{u}">',
+    '<meta property="og:url" content="{u}">',
+    '<meta property="og:image" content="{u}">',
+    '<base href="{u}">',
+    '<a href="{u}">link</a>',
+    '<img src="{u}" alt="x">',
+    '<figure><img src="{u}"><figcaption>Caption</figcaption></figure>',
+)
 # Fragments that are a template around one piece of hostile text ({t}).
 _TEMPLATES = {
     "text": "{t}",
@@ -63,10 +75,12 @@ _TEMPLATES = {
 @st.composite
 def fragments(draw: st.DrawFn) -> str:
     """One piece of a hostile page: markup around hostile text, JSON-LD, dates, deep nesting."""
-    kind = draw(st.sampled_from([*_TEMPLATES, "meta", "ld", "time", "deep", "entity", "byline"]))
+    kind = draw(st.sampled_from([*_TEMPLATES, "meta", "ld", "time", "deep", "entity", "byline", "url"]))
     text = draw(words)
     if kind in _TEMPLATES:
         return _TEMPLATES[kind].format(t=text)
+    if kind == "url":
+        return draw(st.sampled_from(_URL_TEMPLATES)).format(u=_attr(draw(hostile_urls)))
     if kind == "meta":
         prop = draw(st.sampled_from(["og:title", "og:description", "article:published_time", "author"]))
         return f'<meta property="{prop}" name="{prop}" content="{_attr(text)}">'

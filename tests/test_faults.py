@@ -221,7 +221,15 @@ def test_redirects_empty_pages_feeds_and_sitemaps(crawl: Crawl) -> None:
     assert stats["newsmon/pages/not_article/empty"] == 4
     assert stats["newsmon/pages/feed"] == 1 and stats["newsmon/pages/sitemap"] == 1
     assert "newsmon/errors/bad_feed" not in stats  # the malformed feed is recovered
-    assert stats["newsmon/pages/listing"] == 2  # /news/ and the 10,000-link /links/
+    assert stats["newsmon/pages/listing"] == 3  # /news/, the 10,000-link /links/, /bad-links/
+
+
+def test_an_exception_in_a_callback_is_a_counted_drop(crawl: Crawl) -> None:
+    # /bad-links/ has an href "http://[bad/": the spider's response.urljoin raises ValueError
+    # (Invalid IPv6 URL) in parse_listing. The page is dropped, counted and logged in one line.
+    assert crawl.stats["newsmon/drop/page_error/ValueError"] == 1
+    lines = [line for line in crawl.log.splitlines() if "Dropped page" in line]
+    assert len(lines) == 1 and "/bad-links/: ValueError: Invalid IPv6 URL" in lines[0]
 
 
 def test_failed_webhook_leaks_no_secret(crawl: Crawl) -> None:

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crawler.extraction import extract_article, extract_news_feed, parse_datetime
-from tests.hostile import PROPERTY, ZONES, extreme_dates, pages, words
+from tests.hostile import PROPERTY, ZONES, extreme_dates, hostile_urls, pages, words
 
 # --- properties ----------------------------------------------------------------------------------
 
@@ -29,16 +29,16 @@ def test_extract_article_never_raises(page: str | bytes, zone: str, charset: str
 
 
 @PROPERTY
-@given(items=st.lists(st.tuples(words, words, words, st.sampled_from(["10:15", "25:99", "9.05 p.m.", ""])),
-                      max_size=8),
+@given(items=st.lists(st.tuples(words, words, words, st.sampled_from(["10:15", "25:99", "9.05 p.m.", ""]),
+                                hostile_urls.map(lambda u: u.replace("'", "&#39;"))), max_size=8),
        zone=st.sampled_from(ZONES))
 def test_news_feed_reader_never_raises(items: list[tuple[str, str, str, str]], zone: str) -> None:
-    lis = "".join(f"<li><time>{t}</time><h3><script>{s}</script>{h}</h3><p><b>{h}</b>{x}</p></li>"
-                  for h, x, s, t in items)
+    lis = "".join(f"<li><time>{t}</time><h3><script>{s}</script>{h}</h3><p><b>{h}</b>{x}</p>"
+                  f"<a href='{u}'>more</a></li>" for h, x, s, t, u in items)
     html = f"<html><body><aside class='feed'><ul>{lis}</ul></aside></body></html>"
     rows = extract_news_feed(html, "http://example.test/", timezone=zone, page_time=datetime.now(UTC),
                              selectors={"item": "aside.feed li", "time": "time::text", "headline": "h3",
-                                        "text": "p"})
+                                        "text": "p", "link": "a::attr(href)"})
     assert isinstance(rows, list)
 
 

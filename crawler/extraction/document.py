@@ -10,7 +10,7 @@ from lxml.html import HtmlElement, HTMLParser, document_fromstring
 
 from .encoding import decode_html
 
-__all__ = ["base_url", "parse_html"]
+__all__ = ["base_url", "join_url", "parse_html"]
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 # Characters lxml refuses in a text node it is given later ("All strings must be XML compatible"):
@@ -39,10 +39,18 @@ def parse_html(html: str | bytes, headers_encoding: str | None = None) -> HtmlEl
     return root
 
 
+def join_url(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base``; None for a link that is not a URL ("http://[bad/")."""
+    try:
+        return urljoin(base, href)
+    except ValueError:  # urllib refuses malformed hosts and ports
+        return None
+
+
 def base_url(root: HtmlElement, url: str) -> str:
-    """``url`` resolved against the page's ``<base href>``, if any."""
+    """``url`` resolved against the page's ``<base href>``, if any (and if it is a URL)."""
     for base in root.iter("base"):
         href = base.get("href")
         if href:
-            return urljoin(url, href.strip())
+            return join_url(url, href.strip()) or url
     return url
