@@ -50,7 +50,8 @@ _DECODER_ERRORS = _decoder_errors()
 class NamedHttpCompressionMiddleware(HttpCompressionMiddleware):
     """Decompression bounded by DOWNLOAD_MAXSIZE; oversize and corrupt bodies raise named errors."""
 
-    def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+    def process_response(  # type: ignore[override]  # without the deprecated spider argument
+            self, request: Request, response: Response) -> Request | Response:
         try:
             return super().process_response(request, response)
         except IgnoreRequest as exc:  # the only IgnoreRequest the parent raises: over DOWNLOAD_MAXSIZE

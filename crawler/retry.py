@@ -17,7 +17,7 @@ serving every other request meanwhile. Nothing blocks; the waiting request keeps
 option; it is per site and would slow every request of the site, not just the retried one.)
 
 Counted: ``newsmon/retry/retry_after/<status>`` and ``newsmon/retry/backoff`` (retries scheduled by
-either rule) and ``newsmon/retry/delay_seconds`` (the total waited).
+either rule) and ``newsmon/retry/delay_ms`` (the total waited, in milliseconds).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.settings import BaseSettings
 
 __all__ = ["RetryAfterMiddleware", "parse_retry_after"]
 
@@ -64,7 +65,7 @@ def parse_retry_after(value: bytes | str | None, now: datetime | None = None) ->
 class RetryAfterMiddleware(RetryMiddleware):
     """Scrapy's retry rules; the retry is delayed by Retry-After or exponential backoff."""
 
-    def __init__(self, settings, *, retry_after_max: float, backoff_base: float,  # type: ignore[no-untyped-def]
+    def __init__(self, settings: BaseSettings, *, retry_after_max: float, backoff_base: float,
                  backoff_max: float) -> None:
         super().__init__(settings)
         self.retry_after_max = retry_after_max
@@ -88,7 +89,9 @@ class RetryAfterMiddleware(RetryMiddleware):
         """Seconds before retry number ``retry_times`` (1-based) when the server named no time."""
         return min(self.backoff_max, self.backoff_base * 2 ** max(0, retry_times - 1))
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+    # Async overrides without the deprecated spider argument: Scrapy awaits them (hence the ignores).
+    async def process_response(  # type: ignore[override]
+            self, request: Request, response: Response) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
         stats = self.crawler.stats
@@ -111,7 +114,8 @@ class RetryAfterMiddleware(RetryMiddleware):
         await self._wait(delay, request, f"HTTP {response.status}")
         return retry
 
-    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
+    async def process_exception(  # type: ignore[override]
+            self, request: Request, exception: Exception) -> Request | Response | None:
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
             return None
         retry = self._retry(request, exception)
@@ -124,6 +128,6 @@ class RetryAfterMiddleware(RetryMiddleware):
     async def _wait(self, delay: float, request: Request, why: str) -> None:
         if delay <= 0:
             return
-        self.crawler.stats.inc_value("newsmon/retry/delay_seconds", round(delay, 3), start=0)
+        self.crawler.stats.inc_value("newsmon/retry/delay_ms", round(delay * 1000))
         logger.debug("Retrying %s in %.1f s (%s)", request.url, delay, why)
         await sleep(delay)

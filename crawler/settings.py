@@ -62,7 +62,7 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024  # bytes per response above which a warning 
 SNIFF_ENABLED = True  # binary bytes served as text are skipped (newsmon/drop/not_text, crawler/sniff.py)
 SNIFF_MAX_CONTROL_RATIO = 0.05  # share of control bytes in the first 4 KB that makes a page binary
 DROP_EXCEPTIONS_ENABLED = True  # a callback's exception is a counted drop (newsmon/drop/page_error/<Type>)
-RETRY_AFTER_MAX = 120.0  # seconds; a longer Retry-After (429/503) is not retried in this crawl
+RETRY_AFTER_MAX = 60.0  # seconds; a longer Retry-After (429/503) is not retried in this crawl
 RETRY_BACKOFF_BASE = 1.0  # seconds before the first retry without Retry-After, doubled for each next one
 RETRY_BACKOFF_MAX = 30.0  # seconds, the longest backoff between two retries
 

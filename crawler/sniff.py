@@ -110,6 +110,6 @@ class ContentSniffMiddleware:
         stats.inc_value("newsmon/drop/not_text")
         stats.inc_value(f"newsmon/sniff/{kind}")
         logger.info("Skipped %s: %s bytes served as %s", response.url, kind,
-                    response.headers.get("Content-Type", b"?").decode("latin-1"))
+                    (response.headers.get("Content-Type") or b"?").decode("latin-1"))
         # The same response as plain bytes (TextResponse-only arguments such as encoding dropped).
         return Response(**{name: getattr(response, name) for name in Response.attributes})

@@ -45,7 +45,8 @@ Counter = Callable[[str, str, int], None]  # (sink, "sent" | "failed", n)
 def mask_url(url: str | None) -> str:
     """``url`` safe to log: userinfo and every query value replaced by ``***``, fragment dropped.
 
-    ``https://user:pw@hooks.example/x?token=abc&team=1`` → ``https://***@hooks.example/x?token=***&team=***``.
+    ``https://user:pw@hooks.example/x?token=abc&team=1``
+    → ``https://***@hooks.example/x?token=***&team=***``.
     """
     if not url:
         return ""

@@ -41,13 +41,18 @@ logger = logging.getLogger(__name__)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
-# C0/C1 controls except tab and newlines, and lone surrogates (JSON-LD "\\ud800" decodes to one).
+# C0/C1 controls except tab and newlines, and lone surrogates (JSON-LD "\ud800" decodes to one).
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff]")
 # Something that looks like markup: a start/end tag, a comment or CDATA. "a < b" is not.
-_MARKUP = re.compile(r"""<(?:/?[A-Za-z][A-Za-z0-9:_.-]*(?:\s(?:[^<>"']|"[^"]*"|'[^']*')*)?/?>|!--|!\[CDATA\[)""")
+_MARKUP = re.compile(r"""<(?:/?[A-Za-z][A-Za-z0-9:_.-]*(?:\s(?:[^<>"']|"[^"]*"|'[^']*')*)?/?>"""
+                     r"|!--|!\[CDATA\[)")
 _HIDDEN = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math",
            "head", "select", "textarea")
-_BLOCK = frozenset(["address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul"])
+_BLOCK = frozenset({
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure",
+    "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre",
+    "section", "table", "td", "th", "tr", "ul",
+})
 
 
 def strip_controls(text: str) -> str:
@@ -63,7 +68,7 @@ def _strip_markup(text: str) -> str:
         root = fragment_fromstring(text, create_parent="div")
     except (etree.ParserError, ValueError):
         return _MARKUP.sub(" ", text)
-    for el in [el for el in root.iter(*_HIDDEN)]:
+    for el in list(root.iter(*_HIDDEN)):
         el.drop_tree()  # its tail text stays
     for el in root.iter():
         if isinstance(el.tag, str) and el.tag in _BLOCK:

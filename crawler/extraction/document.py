@@ -17,8 +17,9 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 # control characters but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF. Removed before parsing.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Tags that only lay a page out; removed when a page nests too deeply for the parser.
-_WRAPPERS = re.compile(r"</?(?:div|span|section|font|center|table|tbody|thead|tr|td|th|ul|ol|li|dl|dd|dt|"
-                       r"b|i|u|em|strong|small|big|header|footer|nav|aside|form|label)\b[^>]*>", re.IGNORECASE)
+_WRAPPERS = re.compile(r"</?(?:div|span|section|font|center|table|tbody|thead|tr|td|th|ul|ol|li|dl|dd|"
+                       r"dt|b|i|u|em|strong|small|big|header|footer|nav|aside|form|label)\b[^>]*>",
+                       re.IGNORECASE)
 _PARSER = HTMLParser(remove_comments=False, remove_pis=True, default_doctype=False)
 
 
