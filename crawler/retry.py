@@ -23,6 +23,7 @@ either rule) and ``newsmon/retry/delay_ms`` (the total waited, in milliseconds).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from scrapy.settings import BaseSettings
 
-__all__ = ["RetryAfterMiddleware", "parse_retry_after"]
+__all__ = ["RetryAfterMiddleware", "RetryDelays", "parse_retry_after"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,26 +63,41 @@ def parse_retry_after(value: bytes | str | None, now: datetime | None = None) ->
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+@dataclass(frozen=True)
+class RetryDelays:
+    """``RETRY_AFTER_MAX``, ``RETRY_BACKOFF_BASE``, ``RETRY_BACKOFF_MAX``: read once, validated."""
+
+    retry_after_max: float = 60.0
+    backoff_base: float = 1.0
+    backoff_max: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> RetryDelays:
+        """The delays; ``ConfigError`` naming the setting for a value that is not seconds >= 0."""
+        values = []
+        for name in ("RETRY_AFTER_MAX", "RETRY_BACKOFF_BASE", "RETRY_BACKOFF_MAX"):
+            try:
+                value = settings.getfloat(name)
+            except ValueError:
+                value = -1.0
+            if not value >= 0:  # negative or NaN
+                raise ConfigError(f"{name}={settings.get(name)!r}: must be a number of seconds >= 0")
+            values.append(value)
+        return cls(*values)
+
+
 class RetryAfterMiddleware(RetryMiddleware):
     """Scrapy's retry rules; the retry is delayed by Retry-After or exponential backoff."""
 
-    def __init__(self, settings: BaseSettings, *, retry_after_max: float, backoff_base: float,
-                 backoff_max: float) -> None:
+    def __init__(self, settings: BaseSettings, delays: RetryDelays) -> None:
         super().__init__(settings)
-        self.retry_after_max = retry_after_max
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
+        self.retry_after_max = delays.retry_after_max
+        self.backoff_base = delays.backoff_base
+        self.backoff_max = delays.backoff_max
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
-        settings = crawler.settings
-        values = {name: settings.getfloat(name) for name in
-                  ("RETRY_AFTER_MAX", "RETRY_BACKOFF_BASE", "RETRY_BACKOFF_MAX")}
-        bad = [f"{name}={value}" for name, value in values.items() if value < 0]
-        if bad:
-            raise ConfigError(f"{', '.join(bad)}: retry delays must be >= 0 seconds")
-        mw = cls(settings, retry_after_max=values["RETRY_AFTER_MAX"],
-                 backoff_base=values["RETRY_BACKOFF_BASE"], backoff_max=values["RETRY_BACKOFF_MAX"])
+        mw = cls(crawler.settings, RetryDelays.from_settings(crawler.settings))
         mw.crawler = crawler
         return mw
 

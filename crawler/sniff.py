@@ -21,11 +21,14 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response, TextResponse
 
+from crawler.errors import ConfigError
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
-__all__ = ["ContentSniffMiddleware", "sniff_binary"]
+__all__ = ["ContentSniffMiddleware", "control_ratio", "sniff_binary"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +83,18 @@ def sniff_binary(data: bytes, max_control_ratio: float = 0.05) -> str | None:
     return None
 
 
+def control_ratio(settings: BaseSettings) -> float:
+    """``SNIFF_MAX_CONTROL_RATIO``, validated: ``ConfigError`` unless a number between 0 and 1."""
+    try:
+        ratio = settings.getfloat("SNIFF_MAX_CONTROL_RATIO")
+    except ValueError:
+        ratio = -1.0
+    if not 0 < ratio < 1:
+        raise ConfigError(f"SNIFF_MAX_CONTROL_RATIO={settings.get('SNIFF_MAX_CONTROL_RATIO')!r}: "
+                          "must be a number between 0 and 1")
+    return ratio
+
+
 class ContentSniffMiddleware:
     """Downloader middleware: a text response whose bytes are binary becomes a non-text Response."""
 
@@ -92,12 +107,7 @@ class ContentSniffMiddleware:
         settings = crawler.settings
         if not settings.getbool("SNIFF_ENABLED"):
             raise NotConfigured("SNIFF_ENABLED is off")
-        ratio = settings.getfloat("SNIFF_MAX_CONTROL_RATIO")
-        if not 0 < ratio < 1:
-            from crawler.errors import ConfigError
-
-            raise ConfigError(f"SNIFF_MAX_CONTROL_RATIO must be between 0 and 1, got {ratio}")
-        return cls(crawler, ratio)
+        return cls(crawler, control_ratio(settings))
 
     def process_response(self, request: Request, response: Response) -> Response:
         """Pass text through; turn binary bytes declared as text into a plain ``Response``."""

@@ -34,7 +34,7 @@ from pipelines.urls import canonical_url
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-__all__ = ["CleanPipeline", "clean_text", "plain_text", "strip_controls", "to_utc"]
+__all__ = ["CleanPipeline", "clean_text", "max_body_chars", "plain_text", "strip_controls", "to_utc"]
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +108,18 @@ def to_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def max_body_chars(settings: Any) -> int:
+    """``CLEAN_MAX_BODY_CHARS``, validated: ``ConfigError`` unless a whole number >= 0."""
+    try:
+        value = settings.getint("CLEAN_MAX_BODY_CHARS")
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"CLEAN_MAX_BODY_CHARS={settings.get('CLEAN_MAX_BODY_CHARS')!r}: "
+                          "must be a whole number >= 0 (0 = no cap)")
+    return value
+
+
 class CleanPipeline:
     """Normalize item fields and drop what cannot be a useful document."""
 
@@ -121,10 +133,8 @@ class CleanPipeline:
         if not crawler.settings.getbool("CLEAN_ENABLED", True):
             raise NotConfigured("CLEAN_ENABLED is off")
         override = crawler.settings.get("CLEAN_MIN_BODY_CHARS")
-        max_body = crawler.settings.getint("CLEAN_MAX_BODY_CHARS")
-        if max_body < 0:
-            raise ConfigError(f"CLEAN_MAX_BODY_CHARS must be >= 0 (0 = no cap), got {max_body}")
-        return cls(crawler, int(override) if override not in (None, "") else None, max_body)
+        return cls(crawler, int(override) if override not in (None, "") else None,
+                   max_body_chars(crawler.settings))
 
     def process_item(self, item: Any) -> Any:
         try:

@@ -55,10 +55,25 @@ def test_sniff_middleware_turns_binary_html_into_a_counted_non_text_response() -
     assert crawler.stats.get_value("newsmon/sniff/png") == 1
 
 
-def test_sniff_ratio_is_validated() -> None:
-    with pytest.raises(ConfigError, match="SNIFF_MAX_CONTROL_RATIO"):
-        build_from_crawler(ContentSniffMiddleware, get_crawler(settings_dict={"SNIFF_ENABLED": True,
-                                                                             "SNIFF_MAX_CONTROL_RATIO": 2}))
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"SNIFF_MAX_CONTROL_RATIO": 2}, "SNIFF_MAX_CONTROL_RATIO=2: must be a number between 0 and 1"),
+    ({"RETRY_AFTER_MAX": -1}, "RETRY_AFTER_MAX=-1: must be a number of seconds >= 0"),
+    ({"RETRY_BACKOFF_BASE": "soon"}, "RETRY_BACKOFF_BASE='soon': must be a number of seconds >= 0"),
+    ({"CLEAN_MAX_BODY_CHARS": "lots"}, "CLEAN_MAX_BODY_CHARS='lots': must be a whole number >= 0"),
+])
+def test_bad_settings_are_one_line_errors_naming_the_setting(settings: dict, message: str) -> None:
+    from pipelines.clean import CleanPipeline
+
+    import crawler.settings as project
+
+    defaults = {name: getattr(project, name) for name in
+                ("SNIFF_ENABLED", "SNIFF_MAX_CONTROL_RATIO", "RETRY_AFTER_MAX", "RETRY_BACKOFF_BASE",
+                 "RETRY_BACKOFF_MAX", "CLEAN_ENABLED", "CLEAN_MAX_BODY_CHARS")}
+    crawler = get_crawler(settings_dict={**defaults, **settings})
+    with pytest.raises(ConfigError) as caught:
+        for component in (ContentSniffMiddleware, RetryAfterMiddleware, CleanPipeline):
+            build_from_crawler(component, crawler)
+    assert str(caught.value).startswith(message)
 
 
 def test_parse_retry_after() -> None:
@@ -70,13 +85,11 @@ def test_parse_retry_after() -> None:
         assert parse_retry_after(junk, now) is None
 
 
-def test_retry_backoff_and_settings() -> None:
+def test_retry_backoff_doubles_up_to_its_bound() -> None:
     crawler = get_crawler(settings_dict={"RETRY_BACKOFF_BASE": 0.5, "RETRY_BACKOFF_MAX": 3,
                                          "RETRY_AFTER_MAX": 60})
     mw = RetryAfterMiddleware.from_crawler(crawler)
     assert [mw.backoff(n) for n in (1, 2, 3, 4, 5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
-    with pytest.raises(ConfigError, match="RETRY_AFTER_MAX=-1"):
-        RetryAfterMiddleware.from_crawler(get_crawler(settings_dict={"RETRY_AFTER_MAX": -1}))
 
 
 def test_drop_middleware_counts_and_logs_one_line(caplog: pytest.LogCaptureFixture) -> None:
