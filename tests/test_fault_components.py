@@ -62,9 +62,8 @@ def test_sniff_middleware_turns_binary_html_into_a_counted_non_text_response() -
     ({"CLEAN_MAX_BODY_CHARS": "lots"}, "CLEAN_MAX_BODY_CHARS='lots': must be a whole number >= 0"),
 ])
 def test_bad_settings_are_one_line_errors_naming_the_setting(settings: dict, message: str) -> None:
-    from pipelines.clean import CleanPipeline
-
     import crawler.settings as project
+    from pipelines.clean import CleanPipeline
 
     defaults = {name: getattr(project, name) for name in
                 ("SNIFF_ENABLED", "SNIFF_MAX_CONTROL_RATIO", "RETRY_AFTER_MAX", "RETRY_BACKOFF_BASE",
@@ -148,3 +147,25 @@ def test_profile_download_maxsize_becomes_the_spiders_setting() -> None:
     assert spider_class_for(profile).custom_settings["DOWNLOAD_MAXSIZE"] == 32 * 2**20
     with pytest.raises(ProfileError, match="download_maxsize: must be at least 1024 bytes"):
         parse_profile("p.toml", {**data, "download_maxsize": 10})
+
+
+def test_decompression_failures_have_names() -> None:
+    import gzip
+
+    from crawler.compression import CorruptEncoding, DecompressedTooLarge, NamedHttpCompressionMiddleware
+
+    crawler = get_crawler(settings_dict={"COMPRESSION_ENABLED": True, "DOWNLOAD_MAXSIZE": 1 << 20,
+                                         "DOWNLOAD_WARNSIZE": 1 << 19})
+    mw = NamedHttpCompressionMiddleware.from_crawler(crawler)
+    request = Request("http://example.test/a/")
+
+    def gzipped(body: bytes) -> Response:
+        return HtmlResponse(request.url, body=body, request=request,
+                            headers={"Content-Encoding": "gzip", "Content-Type": "text/html"})
+
+    page = mw.process_response(request, gzipped(gzip.compress(b"<p>fine</p>")))
+    assert page.body == b"<p>fine</p>"
+    with pytest.raises(DecompressedTooLarge, match="DOWNLOAD_MAXSIZE"):
+        mw.process_response(request, gzipped(gzip.compress(bytes(2 << 20))))
+    with pytest.raises(CorruptEncoding, match="body is not valid gzip"):
+        mw.process_response(request, gzipped(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff\x07" + bytes(100)))
