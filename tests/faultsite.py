@@ -136,6 +136,13 @@ def _cases() -> dict[str, Callable[[BaseHTTPRequestHandler, FaultSite], None]]:
     controls = "".join(ch + ("\x01\x02\x1b\x7f"[i % 4] if i % 60 == 0 else "")
                        for i, ch in enumerate(_article("Control characters inside")))
     links = _page("Many links", extra="<nav>" + "".join(f'<a href="/tag/t{i}/">t{i}</a>' for i in range(10000)) + "</nav>")
+    huge_word = _page("A one-megabyte word", body=_body("huge-word") + "<p>" + "w" * (1 << 20) + "</p>")
+    cjk = _page("基辅电网修复工作继续进行", body="".join(
+        f"<p>{i}、工程师们在袭击后恢复了该地区的电力供应，官员们表示修复工作将持续整个冬天。"
+        f"変電所の修理は続いており、作業員は夜通し働いている。전력망 복구 작업이 계속되고 있다。</p>"
+        for i in range(12)))
+    offsite_base = _page("Off-site base element", head='<base href="http://elsewhere.invalid/">',
+                         extra='<a href="/a/ok/">relative link, resolved off-site</a>')
     retry_pages = {"rate-limited": (429, "2"), "unavailable": (503, "1"), "unavailable-long": (503, "86400")}
 
     def send(status: int, body: bytes, ctype: str = "text/html; charset=utf-8",
@@ -220,6 +227,9 @@ def _cases() -> dict[str, Callable[[BaseHTTPRequestHandler, FaultSite], None]]:
         "empty": send(200, b""),
         "whitespace": send(200, b" \n\t " * 1000),
         "many-links": send(200, links),
+        "huge-word": send(200, huge_word),
+        "cjk": send(200, cjk),
+        "offsite-base": send(200, offsite_base),
         "reset": reset,
         "short-body": short,
         "slow-drip": drip,

@@ -124,7 +124,7 @@ def test_size_bounds(crawl: Crawl) -> None:
     assert stats["newsmon/errors/DecompressedTooLarge"] == 1
     assert stats.get("httpcompression/response_bytes", 0) < 11 * 2**20
     # 400,000 characters of text, under the size limit: stored, capped at CLEAN_MAX_BODY_CHARS
-    assert stats["newsmon/clean/body_truncated"] == 1
+    assert stats["newsmon/clean/body_truncated"] == 2  # long-body, huge-word
     assert 0.9 * MAX_BODY_CHARS < len(crawl.articles["long-body"]["body"]) <= MAX_BODY_CHARS
     assert max(len(doc["body"]) for doc in crawl.articles.values()) <= MAX_BODY_CHARS
 
@@ -146,10 +146,15 @@ def test_broken_encodings_are_counted_by_name(crawl: Crawl) -> None:
 def test_hard_pages_are_still_extracted(crawl: Crawl) -> None:
     got = crawl.articles
     for case in ("ok", "deep", "bad-jsonld", "date-9999", "date-garbage", "markup", "nul",
-                 "control-chars", "wrong-charset", "undeclared-charset", "many-links", "long-body"):
+                 "control-chars", "wrong-charset", "undeclared-charset", "many-links", "long-body",
+                 "huge-word", "cjk", "offsite-base"):
         assert case in got, f"{case}: not stored; stored: {sorted(got)}"
     assert got["deep"]["title"] == "Deep nesting still extracts"
     assert got["bad-jsonld"]["title"] == "Bad JSON-LD still extracts"
+    assert got["cjk"]["title"] == "基辅电网修复工作继续进行" and "変電所" in got["cjk"]["body"]
+    assert len(got["huge-word"]["body"]) <= MAX_BODY_CHARS
+    # an off-site <base> moves neither the article's URL nor the crawl off the site
+    assert got["offsite-base"]["url"].startswith(crawl.site.base_url)
     for case in ("wrong-charset", "undeclared-charset"):
         assert "Енергетики відновили живлення" in got[case]["body"], got[case]["body"][:200]
         assert "\ufffd" not in got[case]["body"]
