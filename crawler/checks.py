@@ -76,6 +76,14 @@ RULES: dict[str, Rule] = {
     "NEWSMON_REPLAY_ONLY": Rule(boolean, "bool"),
     # cleaning
     "CLEAN_ENABLED": Rule(boolean, "bool"),
+    "CLEAN_MAX_BODY_CHARS": Rule(integer(0), "int >= 0 (0 = no cap)"),
+    # hostile input and network faults
+    "SNIFF_ENABLED": Rule(boolean, "bool"),
+    "SNIFF_MAX_CONTROL_RATIO": Rule(number(0, 1, above=True), "float in (0, 1]"),
+    "DROP_EXCEPTIONS_ENABLED": Rule(boolean, "bool"),
+    "RETRY_AFTER_MAX": Rule(number(0), "float >= 0"),
+    "RETRY_BACKOFF_BASE": Rule(number(0), "float >= 0"),
+    "RETRY_BACKOFF_MAX": Rule(number(0), "float >= 0"),
     "CLEAN_MIN_BODY_CHARS": Rule(optional(integer(0)), "int >= 0 or unset"),
     # incremental re-crawls
     "INCREMENTAL_ENABLED": Rule(boolean, "bool"),

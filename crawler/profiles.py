@@ -132,6 +132,7 @@ class SiteProfile:
     min_body_chars: int = 200
     render: RenderRule = field(default_factory=RenderRule)
     check: Mapping[str, str] = field(default_factory=dict)  # page type -> URL `scrapy check` fetches
+    download_maxsize: int | None = None  # bytes per response for this site; None = DOWNLOAD_MAXSIZE
 
     def with_base_url(self, base_url: str) -> SiteProfile:
         """The same profile with every URL re-rooted on ``base_url`` (the demo site's port)."""
@@ -399,6 +400,13 @@ def _check_pages(top: _Reader, base_url: str) -> dict[str, str]:
     return urls
 
 
+def _download_maxsize(top: _Reader) -> int | None:
+    maxsize = top.get("download_maxsize", int)
+    if maxsize is not None and maxsize < 1024:
+        raise top.fail("download_maxsize", f"must be at least 1024 bytes, got {maxsize}")
+    return maxsize
+
+
 def _locale(top: _Reader) -> str | None:
     locale = top.get("locale", str)
     if locale and not re.fullmatch(r"[a-z]{2,3}([-_][A-Za-z]{2})?", locale):
@@ -430,6 +438,7 @@ def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
     problems.attempt(lambda: top.get("description", str), None)
     render = problems.attempt(lambda: _render_rule(top), RenderRule())
     check = problems.attempt(lambda: _check_pages(top, base_url), {})
+    maxsize = problems.attempt(lambda: _download_maxsize(top), None)
     for key in top.unknown_keys():
         problems.add(top.fail(key, "unknown key (typo?)"))
     problems.raise_any()
@@ -439,7 +448,7 @@ def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
         article_allow=allow, article_deny=deny, pagination=pagination,
         selectors=selectors, news_feed=news_feed, timezone=tz, language=language, locale=locale,
         download_delay=delay, concurrency=concurrency, recrawl_minutes=interval,
-        min_body_chars=min_body, render=render, check=check,
+        min_body_chars=min_body, render=render, check=check, download_maxsize=maxsize,
     )
 
 

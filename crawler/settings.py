@@ -39,6 +39,17 @@ SPIDER_MIDDLEWARES = {
 DOWNLOADER_MIDDLEWARES = {
     # After Scrapy's own header middlewares, so conditional headers are the last word.
     "crawler.incremental.IncrementalCrawl": 950,
+    # Hostile input and network faults (README "Failure modes"): named replacements of Scrapy's
+    # retry and decompression middlewares, in their places, and the sniffer right after
+    # decompression (process_response runs from high to low numbers).
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.retry.RetryAfterMiddleware": 550,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.compression.NamedHttpCompressionMiddleware": 590,
+    "crawler.sniff.ContentSniffMiddleware": 585,
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.drops.DropExceptionsMiddleware": 950,  # next to the spider: sees callback errors first
 }
 # Checks every newsmon setting (crawler/checks.py) when a crawler is built, before any component.
 ADDONS = {"crawler.addons.SettingsCheck": 0}
@@ -52,6 +63,19 @@ EXTENSIONS = {
     "crawler.progress.ProgressReporter": 600,
 }
 NEWSMON_PROGRESS_INTERVAL = 0  # seconds between progress lines on stderr; 0 = off (the CLI sets 2)
+
+# --- hostile input and network faults (README "Failure modes") ---------------------------------
+# A news page is 50 KB to 2 MB of HTML; a bigger one is a mistake or an attack. DOWNLOAD_MAXSIZE
+# also bounds the decompressed size (a gzip bomb stops there). Per site: the profile's
+# `download_maxsize` (bytes).
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # bytes per response, raw or decompressed; over it: cancelled, counted
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024  # bytes per response above which a warning is logged
+SNIFF_ENABLED = True  # binary bytes served as text are skipped (newsmon/drop/not_text, crawler/sniff.py)
+SNIFF_MAX_CONTROL_RATIO = 0.05  # share of control bytes in the first 4 KB that makes a page binary
+DROP_EXCEPTIONS_ENABLED = True  # a callback's exception is a counted drop (newsmon/drop/page_error/<Type>)
+RETRY_AFTER_MAX = 60.0  # seconds; a longer Retry-After (429/503) is not retried in this crawl
+RETRY_BACKOFF_BASE = 1.0  # seconds before the first retry without Retry-After, doubled for each next one
+RETRY_BACKOFF_MAX = 30.0  # seconds, the longest backoff between two retries
 
 # --- storage -------------------------------------------------------------------------------------
 MONGO_URI = None  # e.g. "mongodb://user:pass@host:27017/"; env NEWSMON_MONGO_URI overrides
@@ -67,6 +91,7 @@ SQLITE_BUSY_TIMEOUT = 30.0  # embedded store: seconds a write waits for another 
 # --- cleaning / validation -----------------------------------------------------------------------
 CLEAN_ENABLED = True
 CLEAN_MIN_BODY_CHARS = None  # overrides every profile's articles.min_body_chars when set
+CLEAN_MAX_BODY_CHARS = 300_000  # stored body text is cut (at a paragraph) to this many characters; 0 = no cap
 
 # --- incremental re-crawls (crawler/incremental.py) ---------------------------------------------
 INCREMENTAL_ENABLED = True  # conditional GETs and skipping known, unchanged article pages

@@ -33,6 +33,8 @@ def spider_class_for(profile: SiteProfile) -> type[Spider]:
         "DOWNLOAD_DELAY": profile.download_delay,
         "CONCURRENT_REQUESTS_PER_DOMAIN": profile.concurrency,
     }
+    if profile.download_maxsize is not None:
+        custom_settings["DOWNLOAD_MAXSIZE"] = profile.download_maxsize
     if profile.render.enabled:
         # A string, not crawler.render itself: Playwright is imported only when a crawl of this
         # site builds its handlers, never by `scrapy list`.

@@ -11,7 +11,9 @@
   (``ALERT_WEBHOOK_BACKOFF`` × 2^n seconds); at most ``ALERT_WEBHOOK_CONCURRENCY`` in flight.
 
 Every outcome is counted as ``newsmon/alerts/<sink>/sent`` or ``.../failed`` and failures are
-logged; nothing a sink does raises into the crawl. At spider close the pending webhook posts are
+logged; nothing a sink does raises into the crawl. The webhook URL is never logged as it is:
+:func:`mask_url` replaces its userinfo and query values by ``***``, and :func:`redact` takes them
+out of error messages that quote it. At spider close the pending webhook posts are
 awaited, at most for one alert's worst-case retry time; what is still pending then is cancelled
 and counted as failed (the flags stay in ``topic_flags`` for consumers that poll).
 """
@@ -27,16 +29,58 @@ from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from crawler.errors import ConfigError
 
-__all__ = ["AlertConfig", "AlertSink", "JsonlSink", "LogSink", "WebhookSink", "alert_payload", "build_sinks"]
+__all__ = ["AlertConfig", "AlertSink", "JsonlSink", "LogSink", "WebhookSink", "alert_payload", "build_sinks",
+           "mask_url", "redact"]
 
 logger = logging.getLogger(__name__)
 
 SINKS = ("log", "jsonl", "webhook")
 Counter = Callable[[str, str, int], None]  # (sink, "sent" | "failed", n)
+
+
+def mask_url(url: str | None) -> str:
+    """``url`` safe to log: userinfo and every query value replaced by ``***``, fragment dropped.
+
+    ``https://user:pw@hooks.example/x?token=abc&team=1``
+    → ``https://***@hooks.example/x?token=***&team=***``.
+    """
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            netloc = "***@" + netloc.rsplit("@", 1)[1]
+        query = "&".join(f"{pair.split('=', 1)[0]}=***" if pair else "" for pair in parts.query.split("&")) \
+            if parts.query else ""
+        return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    except ValueError:  # not even parseable: show nothing of it
+        return "***"
+
+
+def redact(text: str, url: str | None) -> str:
+    """``text`` (an error message, say) with the secret parts of ``url`` replaced by ``***``.
+
+    Third-party errors quote what they were given ("invalid hostname: user:pw@host"), so every
+    message that may contain the webhook URL goes through this before it is logged or counted.
+    """
+    if not url or not text:
+        return text
+    text = text.replace(url, mask_url(url))
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return text
+    secrets = [parts.netloc.rsplit("@", 1)[0]] if "@" in parts.netloc else []
+    secrets += [p for p in (parts.username, parts.password) if p]
+    secrets += [pair.split("=", 1)[1] for pair in parts.query.split("&") if "=" in pair]
+    for secret in sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def _iso(value: Any) -> Any:
@@ -77,7 +121,7 @@ class AlertConfig:
                 raise ConfigError("ALERT_SINKS has 'webhook' but ALERT_WEBHOOK_URL is not set")
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise ConfigError(f"ALERT_WEBHOOK_URL {url!r}: must be an http:// or https:// URL")
+                raise ConfigError(f"ALERT_WEBHOOK_URL {mask_url(url)!r}: must be an http:// or https:// URL")
         timeout = settings.getfloat("ALERT_WEBHOOK_TIMEOUT", 5.0)
         retries = settings.getint("ALERT_WEBHOOK_RETRIES", 3)
         backoff = settings.getfloat("ALERT_WEBHOOK_BACKOFF", 0.5)
@@ -204,8 +248,8 @@ class WebhookSink(AlertSink):
         if result is True:
             self._count(self.name, "sent", 1)
             return
-        reason = getattr(result, "value", result)
-        logger.warning("Webhook alert %s not delivered to %s: %s", key, self.url, reason)
+        reason = redact(str(getattr(result, "value", result)), self.url)
+        logger.warning("Webhook alert %s not delivered to %s: %s", key, mask_url(self.url), reason)
         self._count(self.name, "failed", 1)
 
     async def _deliver(self, body: bytes) -> bool | str:
@@ -229,7 +273,7 @@ class WebhookSink(AlertSink):
                 drained.addTimeout(self.timeout, reactor)
                 await drained
             except Exception as exc:  # any network failure (Twisted raises many types): retry
-                reason = f"{type(exc).__name__}: {exc}"
+                reason = redact(f"{type(exc).__name__}: {exc}", self.url)
                 logger.debug("Webhook attempt %d failed: %s", attempt + 1, reason)
                 continue
             if 200 <= response.code < 300:

@@ -13,7 +13,7 @@ from copy import deepcopy
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -29,7 +29,7 @@ from .body import (
 )
 from .dates import BYLINE_DATE_RE, dayfirst_for, get_zone, parse_datetime, parse_relative
 from .dates import parse_datetime as _parse_datetime
-from .document import base_url, parse_html
+from .document import base_url, join_url, parse_html
 from .language import detect_language
 from .mainbody import Block, blocks_of, find_container, find_standfirst, iter_after, text_key, update_stream
 from .selectors import select, select_elements, select_texts
@@ -446,7 +446,7 @@ def _image(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
         (lambda: sd.first("twitter:image", "twitter:image:src"), 0.85),
         (sel, SELECTOR), (generic, 0.5),
     ])
-    return (urljoin(base, value) if value else None), conf
+    return (join_url(base, value) if value else None), conf
 
 
 def _basename(src: str | None) -> str:
@@ -727,7 +727,7 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
         (lambda: _ld_url(art.get("url") or art.get("mainEntityOfPage")), 0.85),
         (lambda: url, 0.5),
     ])
-    result["canonical_url"] = urljoin(base, canonical) if canonical else None
+    result["canonical_url"] = join_url(base, canonical) if canonical else None
 
     # --- metadata
     result["authors"], conf["authors"] = _authors(root, sd, sel, region)

@@ -41,4 +41,9 @@ def extract_command(path: str, url: str, encoding: str | None = None, *,
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read page file {path!r}: {exc.strerror or exc}") from exc
+    from crawler.sniff import sniff_binary
+
+    kind = sniff_binary(data)
+    if kind is not None:
+        raise ConfigError(f"{path}: not a text page ({kind} bytes); nothing to extract")
     return to_json(extract_article(data, url, headers_encoding=encoding, timezone=timezone))

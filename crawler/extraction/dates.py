@@ -110,7 +110,10 @@ def parse_datetime(value: str | None, tz: str = "UTC", *, dayfirst: bool = False
             return None
     if parsed.year < 1990:
         return None
-    return localize(parsed, tz)
+    try:
+        return localize(parsed, tz)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-14:00 is past datetime.max in UTC
+        return None
 
 
 def parse_clock(text: str | None) -> time | None:

@@ -10,29 +10,48 @@ from lxml.html import HtmlElement, HTMLParser, document_fromstring
 
 from .encoding import decode_html
 
-__all__ = ["base_url", "parse_html"]
+__all__ = ["base_url", "join_url", "parse_html"]
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+# Characters lxml refuses in a text node it is given later ("All strings must be XML compatible"):
+# control characters but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF. Removed before parsing.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Tags that only lay a page out; removed when a page nests too deeply for the parser.
+_WRAPPERS = re.compile(r"</?(?:div|span|section|font|center|table|tbody|thead|tr|td|th|ul|ol|li|dl|dd|"
+                       r"dt|b|i|u|em|strong|small|big|header|footer|nav|aside|form|label)\b[^>]*>",
+                       re.IGNORECASE)
 _PARSER = HTMLParser(remove_comments=False, remove_pis=True, default_doctype=False)
 
 
 def parse_html(html: str | bytes, headers_encoding: str | None = None) -> HtmlElement | None:
     """The document's root element, or None for an empty or unparseable page."""
     text = decode_html(html, headers_encoding)
-    text = _XML_DECL.sub("", text, count=1).replace("\x00", "")
+    text = _NOT_XML.sub("", _XML_DECL.sub("", text, count=1))
     if not text.strip():
         return None
     try:
         root = document_fromstring(text, parser=_PARSER)
+        if any(e.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for e in _PARSER.error_log):
+            # libxml2 stops at 256 levels of nesting and drops everything deeper (5,000 nested
+            # <div>s lose the whole article): parse again without the layout wrappers.
+            root = document_fromstring(_WRAPPERS.sub("", text), parser=_PARSER)
     except (etree.ParserError, ValueError):
         return None
     return root
 
 
+def join_url(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base``; None for a link that is not a URL ("http://[bad/")."""
+    try:
+        return urljoin(base, href)
+    except ValueError:  # urllib refuses malformed hosts and ports
+        return None
+
+
 def base_url(root: HtmlElement, url: str) -> str:
-    """``url`` resolved against the page's ``<base href>``, if any."""
+    """``url`` resolved against the page's ``<base href>``, if any (and if it is a URL)."""
     for base in root.iter("base"):
         href = base.get("href")
         if href:
-            return urljoin(url, href.strip())
+            return join_url(url, href.strip()) or url
     return url

@@ -41,7 +41,8 @@ def decode_html(html: str | bytes, headers_encoding: str | None = None) -> str:
     """Return ``html`` as text; bytes are decoded by header charset, BOM, ``<meta>`` or detection.
 
     A Latin-1/Windows-1252/ASCII header on bytes that are valid, non-ASCII UTF-8 is taken to be
-    wrong and ignored (the page's own declaration or detection decide)."""
+    wrong and ignored (the page's own declaration or detection decide). A declared charset under
+    which most non-ASCII characters come out as U+FFFD is wrong too: the bytes are re-detected."""
     if isinstance(html, str):
         return html
     content_type = None
@@ -53,5 +54,22 @@ def decode_html(html: str | bytes, headers_encoding: str | None = None) -> str:
         else:
             if not _header_is_wrong(headers_encoding, bytes(html)):
                 content_type = f"text/html; charset={headers_encoding}"
-    _, text = html_to_unicode(content_type, bytes(html), auto_detect_fun=_detect)
+    data = bytes(html)
+    _, text = html_to_unicode(content_type, data, auto_detect_fun=_detect)
+    if _mostly_replaced(text):
+        # The declared charset (header or <meta>) is wrong: most non-ASCII bytes did not decode.
+        best = from_bytes(data[:65536]).best()
+        if best is not None and best.encoding:
+            redetected = data.decode(best.encoding, errors="replace")
+            if redetected.count("\ufffd") < text.count("\ufffd"):
+                return redetected
     return text
+
+
+def _mostly_replaced(text: str) -> bool:
+    """Whether U+FFFD (undecodable bytes) makes up most of the text's non-ASCII characters."""
+    replaced = text.count("\ufffd")
+    if replaced < 8:
+        return False
+    non_ascii = sum(1 for ch in text if ord(ch) > 127)
+    return replaced > non_ascii / 2

@@ -7,13 +7,12 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
 
 from lxml import etree
 from lxml.html import HtmlElement
 
 from .dates import parse_clock, resolve_feed_dates
-from .document import base_url, parse_html
+from .document import base_url, join_url, parse_html
 from .selectors import select, select_elements, select_texts
 from .text import clean_text, hash_normalize
 
@@ -94,6 +93,8 @@ def extract_news_feed(html: str | bytes, url: str, *, selectors: Mapping[str, st
     base = base_url(root, url)
     rows: list[dict] = []
     for node in select_elements(root, item_css):
+        for hidden in node.xpath(".//script | .//style | .//noscript | .//template"):
+            hidden.drop_tree()  # never part of a headline or text (the tail text stays)
         shown = " ".join(select_texts(node, selectors["time"])) if selectors.get("time") else ""
         head_text, head_el = _item_text(node, selectors.get("headline"))
         body_text, body_el = _item_text(node, selectors.get("text"))
@@ -121,7 +122,7 @@ def extract_news_feed(html: str | bytes, url: str, *, selectors: Mapping[str, st
             "headline": headline,
             "text": body_text,
             "time_shown": clean_text(shown),
-            "url": urljoin(base, href) if href and not href.startswith(("javascript:", "#")) else None,
+            "url": join_url(base, href) if href and not href.startswith(("javascript:", "#")) else None,
         })
     published = resolve_feed_dates([parse_clock(r["time_shown"]) for r in rows], timezone, page_time)
     for row, when in zip(rows, published, strict=True):
