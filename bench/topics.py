@@ -153,8 +153,11 @@ def _baseline(ref: str, args: argparse.Namespace) -> None:
                                  capture_output=True).stdout
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tmp, filter="data")
-        print(f"=== baseline: {ref} ({subprocess.run(['git', '-C', str(ROOT), 'rev-parse', '--short', ref], capture_output=True, text=True).stdout.strip()}) ===", flush=True)
-        cmd = [sys.executable, __file__, "--code", tmp, "--docs", str(args.docs), "--sets", "dev,regression"]
+        rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", ref], check=True,
+                             capture_output=True, text=True).stdout.strip()
+        print(f"=== baseline: {ref} ({rev}) ===", flush=True)
+        sets = ",".join(s for s in args.sets.split(",") if s in ("dev", "regression"))
+        cmd = [sys.executable, __file__, "--code", tmp, "--docs", str(args.docs), "--sets", sets]
         subprocess.run(cmd + (["--errors"] if args.errors else []), check=True, env={**os.environ, "PYTHONPATH": tmp})
 
 
@@ -169,7 +172,7 @@ def main() -> None:
     if args.baseline:
         _baseline(args.baseline, args)
         print(f"\n=== this tree ({ROOT}) ===", flush=True)
-    for name in args.sets.split(","):
+    for name in filter(None, args.sets.split(",")):
         topics_file = str(BLACK_SEA) if name == "black-sea" else None
         quality(args.code, name, topics_file, args.errors)
     throughput(args.code, args.docs)

@@ -47,8 +47,8 @@ from crawler.topics.matcher import form_words
 __all__ = ["BuildReport", "build_topic", "word_forms"]
 
 _CYR = re.compile(r"[\u0400-\u04ff]")
-_UK_ONLY = re.compile(r"[іїєґ]", re.I)
-_RU_ONLY = re.compile(r"[ыэъё]", re.I)
+_UK_ONLY = re.compile(r"[іїєґ]", re.IGNORECASE)
+_RU_ONLY = re.compile(r"[ыэъё]", re.IGNORECASE)
 _OTHER_CYR = re.compile(r"[қғұүөңһәӘҚҒҰҮӨҢҺҷҳӣӯҶҲӢӮ]")  # Kazakh, Kyrgyz, Tajik letters: no ru/uk morphology
 _LATIN_NAME = re.compile(r"^[A-Z][A-Za-z'\u2019\u02bc\u02bb.\- ]+$")
 _CYR_NAME = re.compile(r"^[\u0400-\u04ff][\u0400-\u04ff'\u2019\u02bc.\- ]+$")
@@ -226,9 +226,7 @@ def uk_spellings(name: str) -> set[str]:
     plain = name.translate(_RU_TO_UK)  # Нарын → Нарин: ы → и, э → е
     mixed = name.translate(_RU_TO_UK_I)  # Бишкек → Бішкек: also и → і
     out = {plain, mixed}
-    for v in list(out):
-        if v.endswith("ск"):
-            out.add(v[:-2] + "ськ")
+    out |= {v[:-2] + "ськ" for v in out if v.endswith("ск")}
     return {v for v in out if v != name}
 
 
