@@ -159,3 +159,23 @@ def test_build_regenerates_the_committed_compiled_file(tmp_path: Path) -> None:
         built = json.loads((work / "compiled" / shipped.name).read_text(encoding="utf-8"))
         want = json.loads(shipped.read_text(encoding="utf-8"))
         assert built["terms"] == want["terms"], f"{shipped.name} is stale: run `newsmon topics build`"
+
+
+# --- a second topic built from a description with the same tooling ------------------------------
+
+BLACK_SEA = TOPICS_DIR / "black-sea-shipping.toml"
+
+
+@pytest.mark.parametrize("title, flagged", [
+    ("Tanker damaged by sea mine off Odesa coast", True),
+    ("Танкер підірвався на морській міні біля Одеси", True),
+    ("У Новоросійську зупинили відвантаження нафти з танкерів", True),
+    ("Терминал Шесхарис остановил отгрузку", True),
+    ("Odesa hit by drones: apartment block damaged", False),  # a port city, not its port
+    ("Rotterdam port posts record container volumes", False),  # shipping, not the Black Sea
+    ("Black Sea Fleet landing ship struck near Sevastopol", False),  # the navy
+    ("New airport terminal opens in Trabzon", False),
+])
+def test_black_sea_shipping(title: str, flagged: bool) -> None:
+    (m,) = TopicMatcher([load_topic(BLACK_SEA)]).match({"title": title})
+    assert m.flagged is flagged, (title, m.hits, m.cancelled)

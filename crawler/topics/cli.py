@@ -49,7 +49,7 @@ def topics_list_rows(settings: Any) -> list[dict[str, Any]]:
     for t in load_topics(settings.get("TOPICS_FILE")):
         rows.append({
             "slug": t.slug, "name": t.name, "description": t.description,
-            "terms": len(t.terms), "spellings": sum(len(x.spellings) for x in t.terms),
+            "terms": len(t.terms), "spellings": sum(len(x.forms) or len(x.spellings) for x in t.terms),
             "exclusions": len(t.exclusions), "min_score": t.min_score, "fields": list(t.fields),
             "field_weights": dict(t.field_weights), "file": t.path,
         })
