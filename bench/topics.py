@@ -37,7 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / "data"
-SETS = {"dev": "topics_dev.jsonl", "regression": "topics_labeled.jsonl", "black-sea": "topics_black_sea.jsonl"}
+SETS = {"dev": "topics_dev.jsonl", "fresh": "topics_fresh.jsonl", "regression": "topics_labeled.jsonl",
+        "black-sea": "topics_black_sea.jsonl"}
 BLACK_SEA = ROOT / "crawler" / "topics" / "black-sea-shipping.toml"
 
 
