@@ -179,3 +179,14 @@ BLACK_SEA = TOPICS_DIR / "black-sea-shipping.toml"
 def test_black_sea_shipping(title: str, flagged: bool) -> None:
     (m,) = TopicMatcher([load_topic(BLACK_SEA)]).match({"title": title})
     assert m.flagged is flagged, (title, m.hits, m.cancelled)
+
+
+def test_build_rejects_an_unknown_key(tmp_path: Path) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text('slug = "t"\ncompiled = "c.json"\n[[terms]]\nterm = "a"\nweight = 1\n'
+                    '[build.gazetteer]\ncountries = ["KZ"]\nmin_populaton = 5\n', encoding="utf-8")
+    from crawler.topics.build import build_topic
+
+    with pytest.raises(TopicFileError) as info:
+        build_topic(path)
+    assert info.value.key == "build.gazetteer.min_populaton"

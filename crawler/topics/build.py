@@ -190,7 +190,7 @@ def _adjectives(name: str) -> set[str]:
     for lang in _langs(low):
         morph = _morph(lang)
         sk, insk = ("ський", "инський") if lang == "uk" else ("ский", "инский")
-        cands = [low + ("ий" if lang == "uk" else "ий")] if low.endswith(("ськ", "ск")) else [low + sk]
+        cands = [low + "ий"] if low.endswith(("ськ", "ск")) else [low + sk]  # Новоросійськ → новоросійський
         if low[-1] in "аяеєиіїыоуюь":
             cands.append(low[:-1] + insk)
             if low[-1] in "ая":
@@ -363,6 +363,11 @@ def build_topic(topic_path: Path) -> BuildReport:
     spec = raw.get("build")
     if not compiled or not isinstance(spec, dict):
         raise TopicFileError(str(topic_path), "build", "the topic has no `compiled` file or [build] table")
+    _check_keys(topic_path, "build", spec, {"entities", "gazetteer"})
+    if "gazetteer" in spec:
+        _check_keys(topic_path, "build.gazetteer", spec["gazetteer"], _GAZETTEER_KEYS)
+        if not (spec["gazetteer"].get("countries") or spec["gazetteer"].get("cities")):
+            raise TopicFileError(str(topic_path), "build.gazetteer", "needs `countries` or `cities`")
     out_path = topic_path.parent / compiled
     # The hand-written terms: their spellings are not generated again (one owner per spelling).
     hand = dict(raw)
@@ -398,7 +403,8 @@ def build_topic(topic_path: Path) -> BuildReport:
             forms: set[str] = set()
             for n in names:
                 forms |= forms_of(n, prefer, adjectives=e["kind"] == "place")
-            src = f"{e['kind']}: {e.get('role', '')} ({e.get('country', '')}{', ' + e['years'] if e.get('years') else ''}); {e['source']}"
+            years = f", {e['years']}" if e.get("years") else ""
+            src = f"{e['kind']}: {e.get('role', '')} ({e.get('country', '')}{years}); {e['source']}"
             add(e["name"], float(e.get("weight", 3)), bool(e.get("support", False)), forms, src, "entities")
 
     gaz = spec.get("gazetteer")
@@ -408,21 +414,21 @@ def build_topic(topic_path: Path) -> BuildReport:
         strong = int(gaz.get("strong_population", 50000))
         places, elsewhere = _gazetteer_places(gaz)
         for place in sorted(places, key=lambda p: -p.population):
-            names = {n for n in place.latin | place.cyrillic if n.casefold() not in stop}
-            if not names:
+            spellings = {n for n in place.latin | place.cyrillic if n.casefold() not in stop}
+            if not spellings:
                 report.dropped.append((place.name, "stop list"))
                 continue
             core = _region_core(place.name)
             if core:
-                names.add(core + " region")
+                spellings.add(core + " region")
             weight = float(gaz["weight"]) if "weight" in gaz else 3.0 if place.population >= strong else 2.0
             support, why = False, ""
             if place.name.casefold() in support_names:
                 support, why = True, "reviewed support list"
             elif elsewhere.get(place.name.casefold(), 0) >= max(20000, place.population // 2):
                 support, why = True, f"a city elsewhere has this name (pop {elsewhere[place.name.casefold()]})"
-            forms: set[str] = set()
-            for n in sorted(names):
+            place_forms: set[str] = set()
+            for n in sorted(spellings):
                 if n.casefold() in support_names or (
                         n != place.name and elsewhere.get(n.casefold(), 0) >= max(20000, place.population // 2)):
                     report.dropped.append((f"{place.name}: {n}", "ambiguous alternate name"))
@@ -433,10 +439,10 @@ def build_topic(topic_path: Path) -> BuildReport:
                 if _CYR.search(n) and " " not in n and _ambiguous_cyrillic(n):
                     report.dropped.append((f"{place.name}: {n}", "a surname, first name or common word"))
                     continue
-                forms |= forms_of(n, ("Geox",), adjectives=True)
+                place_forms |= forms_of(n, ("Geox",), adjectives=True)
             if support:
                 report.demoted.append((place.name, why))
-            add(place.name, 1.0 if support else weight, support, forms, place.source, "gazetteer")
+            add(place.name, 1.0 if support else weight, support, place_forms, place.source, "gazetteer")
 
     terms.sort(key=lambda t: (t["source"].split(":")[0], t["term"]))
     report.terms = len(terms)
@@ -447,6 +453,18 @@ def build_topic(topic_path: Path) -> BuildReport:
                         encoding="utf-8")
     load_topic(topic_path)  # the result must load
     return report
+
+
+_GAZETTEER_KEYS = {"countries", "cities", "min_population", "strong_population", "alternate_min_population",
+                   "subdivisions", "stop", "support", "weight"}
+
+
+def _check_keys(path: Path, prefix: str, table: Any, known: set[str]) -> None:
+    if not isinstance(table, dict):
+        raise TopicFileError(str(path), prefix, "must be a table")
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise TopicFileError(str(path), f"{prefix}.{unknown[0]}", "unknown key (typo?)")
 
 
 def _ambiguous_cyrillic(name: str) -> bool:
