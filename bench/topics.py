@@ -89,6 +89,9 @@ def quality(code: Path, name: str, topics_file: str | None, show_errors: bool) -
             stats.items(), key=lambda kv: (kv[0][0], ":" in kv[0][1], order.get(kv[0][1].split(":")[0], 5), kv[0][1])):
         p = tp / (tp + fp) if tp + fp else 1.0
         r = tp / (tp + fn) if tp + fn else 1.0
+        if ":" in key and tp + fn == 0:  # a class of negatives: precision and recall say nothing there
+            print(f"{slug:<18} {key:<22} {n:>5} {0:>4} {tp:>4} {fp:>3} {fn:>3}   false alarms {fp}/{n}")
+            continue
         print(f"{slug:<18} {key:<22} {n:>5} {tp + fn:>4} {tp:>4} {fp:>3} {fn:>3} {p:>9.3f} {r:>7.3f}")
     if show_errors:
         for e in errors:
