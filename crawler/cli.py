@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crawler.errors import ConfigError, NewsmonError
+from crawler.topics.cli import COMMANDS as _TOPIC_COMMANDS
 from crawler.when import ago, duration, plural
 
 if TYPE_CHECKING:
@@ -742,7 +743,12 @@ def status(wide: bool, as_json: bool, setting_pairs: tuple[str, ...]) -> None:
 
 @cli.group()
 def topics() -> None:
-    """Topics of interest: list them, or test a topic file on your own JSON lines."""
+    """Topics of interest: list, test, build their compiled terms, explain a match."""
+
+
+for _command in _TOPIC_COMMANDS:  # `topics build` and `topics explain`, defined in crawler/topics/cli.py
+    _command.callback = _friendly(_command.callback)  # type: ignore[arg-type]
+    topics.add_command(_command)
 
 
 @topics.command("list")

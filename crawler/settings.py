@@ -33,9 +33,6 @@ ITEM_PIPELINES = {
     "pipelines.topics.TopicsPipeline": 600,  # new and revised items only; flags the decided document
     "pipelines.store.StorePipeline": 900,  # documents, then their flags; alerts; journal on failure
 }
-SPIDER_MIDDLEWARES = {
-    "crawler.replay.JournalReplay": 50,  # journaled items of the last crawls go through the path first
-}
 DOWNLOADER_MIDDLEWARES = {
     # After Scrapy's own header middlewares, so conditional headers are the last word.
     "crawler.incremental.IncrementalCrawl": 950,
@@ -49,6 +46,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.sniff.ContentSniffMiddleware": 585,
 }
 SPIDER_MIDDLEWARES = {
+    "crawler.replay.JournalReplay": 50,  # journaled items of the last crawls go through the path first
     "crawler.drops.DropExceptionsMiddleware": 950,  # next to the spider: sees callback errors first
 }
 # Checks every newsmon setting (crawler/checks.py) when a crawler is built, before any component.

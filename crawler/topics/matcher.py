@@ -18,6 +18,13 @@ Score of a topic = sum over (term, field) of ``weight × field_weight × min(cou
 ``support`` terms count only when a primary term survived. A term occurrence inside an exclusion
 phrase, or right after/before an exclusion context, is cancelled; an ``item``-scope exclusion
 phrase cancels the topic for the whole item.
+
+Compiled terms (``Term.forms``, written by ``newsmon topics build`` from a gazetteer and a
+reviewed entity file, every case form and derived adjective already generated) go to a second,
+exact structure: a dict from a form's first word to the forms that start with it. A text is split
+into lowercase words once; one set test finds whether any word starts a form at all, and only
+those words are looked up. That is one pass too, and a dict lookup costs the same with 300 terms
+or 30,000, so the gazetteer does not slow the scan down.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from typing import Any
 
 from crawler.topics.config import FIELDS, Topic
 
-__all__ = ["TermHit", "TopicMatch", "TopicMatcher", "item_fields"]
+__all__ = ["Cancelled", "TermHit", "TopicMatch", "TopicMatcher", "form_words", "item_fields"]
 
 # Ukrainian and Russian noun endings (singular cases, nominative/genitive plural, instrumental).
 # Deliberately without -ин/-ич/-енко etc., so a stem never grows into a surname (Бухара/Бухарин).
@@ -49,6 +56,26 @@ _APOS_CHARS = "\u2019\u02bc\u2018"
 _GAP = "[\\s\\-\u2010\u2011,:\"'\u00ab\u00bb\u201c\u201d\u201e\u2019]*"
 _KEY_LEN = 3  # spellings are bucketed by up to this many leading literal characters
 _CONTEXT = 60  # characters of context kept on each side of a hit
+_WORD = re.compile(r"\w+")
+# Apostrophes split words (Kazakhstan's = kazakhstan + s, Oʻzbekiston = o + zbekiston); ё reads as е.
+_LEX_REPLACE = (("\u2019", "'"), ("\u02bc", "'"), ("\u02bb", "'"), ("\u2018", "'"), ("ё", "е"))
+_JOIN = frozenset(" \t\n\r-\u2010\u2011\u00a0")  # what may stand between the words of one form
+
+
+def _lex_lower(text: str) -> str:
+    """Lowercase ``text`` for the lexicon, keeping every character at its position."""
+    low = text.lower()
+    if len(low) != len(text):  # a character whose lowercase is longer ('İ'): keep it as it is
+        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    for old, new in _LEX_REPLACE:  # str.replace: a C scan each, far cheaper than str.translate
+        if old in low:
+            low = low.replace(old, new)
+    return low
+
+
+def form_words(text: str) -> tuple[str, ...]:
+    """The lexicon's words of a form or a phrase: ``"Ust-Kamenogorsk's"`` → ``("ust", "kamenogorsk", "s")``."""
+    return tuple(_WORD.findall(_lex_lower(text)))
 
 
 # --- compiling spellings ------------------------------------------------------------------------
@@ -156,10 +183,22 @@ class TermHit:
     weight: float
     context: str
     matched: str  # the first surface form found, e.g. "Токаєва"
+    source: str = ""  # compiled terms: where the entry came from
 
     def as_dict(self) -> dict[str, Any]:
         return {"term": self.term, "count": self.count, "field": self.field, "context": self.context,
                 "matched": self.matched, "weight": self.weight}
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """A term occurrence that a context rule cancelled, and the rule."""
+
+    term: str
+    field: str
+    matched: str
+    rule: str
+    context: str
 
 
 @dataclass
@@ -171,6 +210,7 @@ class TopicMatch:
     threshold: float
     hits: list[TermHit] = field(default_factory=list)
     excluded_by: str | None = None  # the item-scope exclusion phrase that cancelled the topic
+    cancelled: list[Cancelled] = field(default_factory=list)  # mentions cancelled by a context rule
 
     @property
     def flagged(self) -> bool:
@@ -200,7 +240,8 @@ class _Entry:
     weight: float
     support: bool
     scope: str  # exclusions: "mention" or "item"
-    regex: re.Pattern[str]
+    regex: re.Pattern[str] | None  # None for a compiled (lexicon) form
+    source: str = ""
 
 
 class TopicMatcher:
@@ -210,25 +251,36 @@ class TopicMatcher:
         self.topics = list(topics)
         sequences: list[list[str]] = []
         self._buckets: dict[str, list[_Entry]] = defaultdict(list)
-        self._before: list[re.Pattern[str] | None] = []
-        self._after: list[re.Pattern[str] | None] = []
+        self._rules: list[list[tuple[re.Pattern[str] | None, re.Pattern[str] | None, str]]] = []
+        self._lexicon: dict[str, list[tuple[tuple[str, ...], _Entry]]] = defaultdict(list)
         for index, topic in enumerate(self.topics):
             for term in topic.terms:
+                if term.forms:
+                    entry = _Entry(index, "term", term.term, term.weight, term.support, "", None, term.source)
+                    for form in term.forms:
+                        self._add_form(form, entry)
+                    continue
                 for spelling in term.spellings:
                     self._add(sequences, spelling, term.inflect,
                               index, "term", term.term, term.weight, term.support, "")
-            before: list[str] = []
-            after: list[str] = []
+            rules: list[tuple[re.Pattern[str] | None, re.Pattern[str] | None, str]] = []
             for ex in topic.exclusions:
                 for phrase in ex.phrases:
                     self._add(sequences, phrase, True, index, "exclude", phrase, 0.0, False, ex.scope)
-                before += [_spelling_regex(_with_suffix(_tokens(p), True)) for p in ex.before]
-                after += [_spelling_regex(_with_suffix(_tokens(p), True)) for p in ex.after]
-            self._before.append(re.compile(r"(?<!\w)(?:" + "|".join(before) + ")" + _GAP + r"\Z",
-                                           re.IGNORECASE) if before else None)
-            self._after.append(re.compile(_GAP + "(?:" + "|".join(after) + ")",
-                                          re.IGNORECASE) if after else None)
-        self.spelling_count = len(sequences)
+                before = [_spelling_regex(_with_suffix(_tokens(p), True)) for p in ex.before]
+                after = [_spelling_regex(_with_suffix(_tokens(p), True)) for p in ex.after]
+                if before or after:
+                    rules.append((
+                        re.compile(r"(?<!\w)(?:" + "|".join(before) + ")" + _GAP + r"\Z", re.IGNORECASE)
+                        if before else None,
+                        re.compile(_GAP + "(?:" + "|".join(after) + r")(?!\w)", re.IGNORECASE) if after else None,
+                        ex.note or ", ".join([*ex.before, *ex.after])[:60]))
+            self._rules.append(rules)
+        for bucket in self._lexicon.values():
+            bucket.sort(key=lambda fe: -len(fe[0]))
+        self._first_words = frozenset(self._lexicon)
+        self.form_count = sum(len(b) for b in self._lexicon.values())
+        self.spelling_count = len(sequences) + self.form_count
         # Zero-width: every word start where some spelling matches, overlapping ones included.
         self._scan = re.compile(r"(?<!\w)(?=" + _trie_regex(sequences) + ")", re.IGNORECASE) \
             if sequences else None
@@ -242,22 +294,53 @@ class TopicMatcher:
         self._buckets[_literal_prefix(tokens)].append(
             _Entry(topic, kind, name, weight, support, scope, regex))
 
+    def _add_form(self, form: str, entry: _Entry) -> None:
+        # Compiled forms are already lexicon words joined by single spaces (the builder writes
+        # them with form_words); splitting is what keeps loading 45,000 forms cheap.
+        words = tuple(form.split(" ")) if form.islower() and "  " not in form else form_words(form)
+        if words:
+            self._lexicon[words[0]].append((words, entry))
+
     # --- scanning -------------------------------------------------------------------------------
 
     def hits(self, text: str) -> list[tuple[int, int, _Entry]]:
-        """Every (start, end, entry) of every spelling in ``text``, overlapping ones included."""
-        if not text or self._scan is None:
+        """Every (start, end, entry) of every spelling in ``text``, overlapping ones included.
+
+        Hand-written spellings come first, so at an equal span a topic file's own term is the one
+        that counts (and that ``explain`` shows), not a generated homonym."""
+        if not text:
             return []
         found = []
-        buckets = self._buckets
-        for m in self._scan.finditer(text):
-            start = m.start()
-            head = _key(text[start:start + _KEY_LEN])
-            for n in range(1, len(head) + 1):
-                for entry in buckets.get(head[:n], ()):
-                    hit = entry.regex.match(text, start)
-                    if hit:
-                        found.append((start, hit.end(), entry))
+        if self._scan is not None:
+            buckets = self._buckets
+            for m in self._scan.finditer(text):
+                start = m.start()
+                head = _key(text[start:start + _KEY_LEN])
+                for n in range(1, len(head) + 1):
+                    for entry in buckets.get(head[:n], ()):
+                        hit = entry.regex.match(text, start)  # type: ignore[union-attr]
+                        if hit:
+                            found.append((start, hit.end(), entry))
+        if self._first_words:
+            found.extend(self._lexicon_hits(text))
+        return found
+
+    def _lexicon_hits(self, text: str) -> list[tuple[int, int, _Entry]]:
+        low = _lex_lower(text)
+        if self._first_words.isdisjoint(_WORD.findall(low)):
+            return []
+        spans = [(m.start(), m.end()) for m in _WORD.finditer(low)]
+        words = [low[a:b] for a, b in spans]
+        found = []
+        lexicon = self._lexicon
+        for i, word in enumerate(words):
+            for seq, entry in lexicon.get(word, ()):
+                n = len(seq)
+                if n > 1:
+                    if tuple(words[i:i + n]) != seq or any(
+                            not _JOIN.issuperset(low[spans[j][1]:spans[j + 1][0]]) for j in range(i, i + n - 1)):
+                        continue
+                found.append((spans[i][0], spans[i + n - 1][1], entry))
         return found
 
     def match(self, fields: Mapping[str, str | None]) -> list[TopicMatch]:
@@ -287,19 +370,23 @@ class TopicMatcher:
             if not found:
                 continue
             text = fields.get(name) or ""
-            excluded = [(s, e) for s, e, en in found if en.kind == "exclude"]
+            excluded = [(s, e, en.name) for s, e, en in found if en.kind == "exclude"]
             for s, e, en in found:
                 if en.kind == "exclude" and en.scope == "item":
                     result.excluded_by = en.name
                     return result
             kept: list[tuple[int, int, _Entry]] = []
+            cancelled_at: set[tuple[int, int]] = set()
             # Longest first at each start, so "Kassym-Jomart Tokayev" absorbs the "Tokayev" inside it.
             for s, e, en in sorted((h for h in found if h[2].kind == "term"), key=lambda h: (h[0], -h[1])):
-                if any(xs <= s and e <= xe or xs < e and s < xe for xs, xe in excluded):
-                    continue
                 if kept and s < kept[-1][1]:
                     continue
-                if self._in_context(index, text, s, e):
+                phrase = next((p for xs, xe, p in excluded if xs < e and s < xe), None)
+                rule = f"inside {phrase!r}" if phrase else self._in_context(index, text, s, e)
+                if rule:
+                    if (s, e) not in cancelled_at:  # one line per span, not per homonym
+                        cancelled_at.add((s, e))
+                        result.cancelled.append(Cancelled(en.name, name, text[s:e], rule, _context(text, s, e)))
                     continue
                 kept.append((s, e, en))
             for s, e, en in kept:
@@ -315,16 +402,21 @@ class TopicMatcher:
             weight = en.weight * topic.field_weights[name] * min(count, topic.max_count)
             score += weight
             text = fields.get(name) or ""
-            result.hits.append(TermHit(term, name, count, round(weight, 3), _context(text, s, e), text[s:e]))
+            result.hits.append(TermHit(term, name, count, round(weight, 3), _context(text, s, e), text[s:e],
+                                       en.source))
         result.score = round(score, 3)
         result.hits.sort(key=lambda h: (FIELDS.index(h.field), -h.weight, h.term))
         return result
 
-    def _in_context(self, index: int, text: str, start: int, end: int) -> bool:
-        before, after = self._before[index], self._after[index]
-        if before is not None and before.search(text[max(0, start - 80):start]):
-            return True
-        return after is not None and after.match(text, end) is not None
+    def _in_context(self, index: int, text: str, start: int, end: int) -> str:
+        """The note of the first before/after rule that cancels this occurrence, or ""."""
+        window = text[max(0, start - 80):start]
+        for before, after, note in self._rules[index]:
+            if before is not None and before.search(window):
+                return note
+            if after is not None and after.match(text, end) is not None:
+                return note
+        return ""
 
 
 def _context(text: str, start: int, end: int) -> str:
