@@ -115,6 +115,8 @@ RULES: dict[str, Rule] = {
     "ALERT_WEBHOOK_RETRIES": Rule(integer(0), "int >= 0"),
     "ALERT_WEBHOOK_BACKOFF": Rule(number(0), "float >= 0"),
     "ALERT_WEBHOOK_CONCURRENCY": Rule(integer(1), "int >= 1"),
+    "ALERT_OUTBOX_BACKOFF": Rule(number(0), "float >= 0"),
+    "ALERT_OUTBOX_EXPIRE_HOURS": Rule(number(0, above=True), "float > 0"),
     # rendering
     "RENDER_BROWSER": Rule(optional(text()), "executable path or name", "NEWSMON_BROWSER"),
     "RENDER_TIMEOUT": Rule(number(0, above=True), "float > 0"),

@@ -289,6 +289,7 @@ def _print_summary(site: str, stats: dict[str, Any]) -> None:
         ("store write failures", summary["store_failed"]),
         ("journaled (written at the next crawl)", summary["journaled"]),
         ("replayed from the journal", summary["replayed"]),
+        ("alerts not delivered yet (sent again next crawl)", summary["alerts_pending"]),
     ]
     if summary["lost"]:
         rows.append(("LOST (journal refused them too)", summary["lost"]))
@@ -481,6 +482,44 @@ def history(url: str, setting_pairs: tuple[str, ...]) -> None:
     if found is None:
         raise ConfigError(f"no stored article has the URL {url}")
     click.echo(format_history(found))
+
+
+@cli.command()
+@click.option("--status", "status_", default="pending", show_default=True,
+              type=click.Choice(["pending", "sent", "expired", "all"]), help="Which alerts.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0), help="At most N (0 = all).")
+@_table_options
+@click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting override.")
+@_friendly
+def alerts(status_: str, limit: int, wide: bool, as_json: bool, setting_pairs: tuple[str, ...]) -> None:
+    """The alert outbox: alerts a sink has not confirmed yet (pending; sent again at the next
+    crawl), delivered ones (sent) and those given up after ALERT_OUTBOX_EXPIRE_HOURS (expired)."""
+    from pipelines.outbox import COLLECTION
+
+    store = _existing_store(_settings(setting_pairs))
+    if store is None:
+        return
+    try:
+        query = {} if status_ == "all" else {"status": status_}
+        docs = list(store.find(COLLECTION, query, sort=[("created_at", -1)], limit=limit))
+    finally:
+        store.close()
+    if as_json:
+        _json_lines(docs)
+        return
+    table = _table("flagged", "sink", "status", "tries", "title") if not wide else _table(
+        "created (UTC)", "id", "sink", "status", "tries", "next try (UTC)", "last error", "title")
+    for doc in docs:
+        title = str((doc.get("payload") or {}).get("title") or "-")
+        if wide:
+            table.add_row(_when(doc.get("created_at")), doc["_id"], doc.get("sink", "-"), doc.get("status", "-"),
+                          str(doc.get("attempts", 0)), _when(doc.get("next_attempt_at")),
+                          str(doc.get("last_error") or "-"), title)
+        else:
+            table.add_row(ago(doc.get("created_at")), doc.get("sink", "-"), doc.get("status", "-"),
+                          str(doc.get("attempts", 0)), title[:40])
+    _print_table(table, wide)
+    click.echo(f"{plural(len(docs), 'alert')} {status_ if status_ != 'all' else ''}".rstrip(), err=True)
 
 
 @cli.command("import-spool")

@@ -10,7 +10,8 @@ document, it is journaled and written at the next crawl of the site.
 Outcomes (``outcome_of``), so that a run never reports success while it lost something:
 
 - ``finished``: everything the crawl produced reached the store;
-- ``degraded``: it finished, but something was journaled, failed to store or was lost;
+- ``degraded``: it finished, but something was journaled, failed to store or was lost, or an
+  alert could not be delivered (it stays in the outbox, ``pipelines.outbox``);
 - ``failed``: nothing could be fetched (unreachable site, robots.txt), the store was never
   usable, or the crawl stopped on an error;
 - ``timed_out`` / ``killed``: stopped by a time limit / a signal; a ``running`` run whose process
@@ -114,6 +115,8 @@ def summarize(stats: dict[str, Any]) -> dict[str, int]:
         "journaled": _sum(stats, "newsmon/journal/") - _sum(stats, "newsmon/journal/replayed/")
         - get("newsmon/journal/lost") - get("newsmon/journal/unreadable"),
         "replayed": _sum(stats, "newsmon/journal/replayed/"),
+        "alerts_pending": get("newsmon/alerts/outbox/retry"),
+        "alerts_expired": get("newsmon/alerts/outbox/expired"),
         "lost": get("newsmon/journal/lost") + get("newsmon/journal/unreadable"),
         "dropped": _sum(stats, "newsmon/drop/"),
         "not_articles": _sum(stats, "newsmon/pages/not_article/"),
@@ -134,6 +137,8 @@ def outcome_of(reason: str, stats: dict[str, Any], store_usable: bool, replay_on
         return "failed"  # nothing fetched: unreachable site, DNS, robots.txt
     if summary["journaled"] or summary["store_failed"] or summary["lost"]:
         return "degraded"
+    if summary["alerts_pending"] or summary["alerts_expired"]:
+        return "degraded"  # an alert nobody received yet (sent again next crawl) or given up
     return "finished"
 
 

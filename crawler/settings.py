@@ -124,6 +124,8 @@ ALERT_WEBHOOK_TIMEOUT = 5.0  # seconds per webhook attempt (connect + response)
 ALERT_WEBHOOK_RETRIES = 3  # extra attempts after a network error, timeout, 408/429 or 5xx
 ALERT_WEBHOOK_BACKOFF = 0.5  # seconds before the first retry, doubled for each next one
 ALERT_WEBHOOK_CONCURRENCY = 4  # webhook POSTs in flight at once
+ALERT_OUTBOX_BACKOFF = 60.0  # seconds before an undelivered alert is tried again (next crawl), doubled per attempt
+ALERT_OUTBOX_EXPIRE_HOURS = 72.0  # an alert not delivered within this is given up (status expired)
 
 # --- JavaScript rendering (crawler/render.py) ----------------------------------------------------
 # Only sites whose profile sets `render` use the browser (their spider gets scrapy-playwright's

@@ -13,9 +13,11 @@
 Every outcome is counted as ``newsmon/alerts/<sink>/sent`` or ``.../failed`` and failures are
 logged; nothing a sink does raises into the crawl. The webhook URL is never logged as it is:
 :func:`mask_url` replaces its userinfo and query values by ``***``, and :func:`redact` takes them
-out of error messages that quote it. At spider close the pending webhook posts are
-awaited, at most for one alert's worst-case retry time; what is still pending then is cancelled
-and counted as failed (the flags stay in ``topic_flags`` for consumers that poll).
+out of error messages that quote it. Each sink tells ``on_result`` the fate of every alert, which
+the alert outbox (``pipelines.outbox``) records: an alert not confirmed is sent again at the next
+crawl, until it is delivered or expires. At spider close the pending webhook posts are awaited,
+at most for one alert's worst-case retry time; what is still pending then is cancelled, counted
+as failed, and stays pending in the outbox.
 """
 
 from __future__ import annotations
@@ -136,12 +138,23 @@ class AlertConfig:
 
 
 class AlertSink:
-    """One alert channel. ``send`` never raises; ``close`` waits (boundedly) for pending work."""
+    """One alert channel. ``send`` never raises; ``close`` waits (boundedly) for pending work.
+
+    ``on_result(sink, alert _id, delivered, reason)`` is told the fate of every alert, so the
+    outbox (``pipelines.outbox``) knows which are confirmed and which to send again.
+    """
 
     name = "sink"
 
     def __init__(self, count: Counter) -> None:
         self._count = count
+        self.on_result: Callable[[str, str, bool, str | None], None] | None = None
+
+    def _report(self, alerts: Sequence[dict[str, Any]], delivered: bool, reason: str | None = None) -> None:
+        if self.on_result is not None:
+            for alert in alerts:
+                if alert.get("_id"):
+                    self.on_result(self.name, alert["_id"], delivered, reason)
 
     def open(self) -> None:
         """Acquire what the sink holds while the spider runs."""
@@ -164,6 +177,7 @@ class LogSink(AlertSink):
             logger.info("Topic %s: %s %r on %s (score %.1f: %s) %s", a["topic"], a.get("kind"),
                         a.get("title"), a.get("site"), a["score"], terms, a.get("url") or "")
         self._count(self.name, "sent", len(alerts))
+        self._report(alerts, True)
 
 
 class JsonlSink(AlertSink):
@@ -184,14 +198,16 @@ class JsonlSink(AlertSink):
         d = deferToThread(self._write, lines)
         self._pending.add(d)
 
-        def done(result: Any, n: int = len(alerts)) -> None:
+        def done(result: Any, n: int = len(alerts), batch: Sequence[dict[str, Any]] = alerts) -> None:
             self._pending.discard(d)
             if isinstance(result, Exception) or hasattr(result, "value"):
-                logger.error("Could not append %d alerts to %s: %s", n, self.path,
-                             getattr(result, "value", result))
+                reason = str(getattr(result, "value", result))
+                logger.error("Could not append %d alerts to %s: %s", n, self.path, reason)
                 self._count(self.name, "failed", n)
+                self._report(batch, False, reason)
             else:
                 self._count(self.name, "sent", n)
+                self._report(batch, True)
 
         d.addBoth(done)
 
@@ -247,10 +263,12 @@ class WebhookSink(AlertSink):
         self._pending.discard(d)
         if result is True:
             self._count(self.name, "sent", 1)
+            self._report([{"_id": key}], True)
             return
         reason = redact(str(getattr(result, "value", result)), self.url)
         logger.warning("Webhook alert %s not delivered to %s: %s", key, mask_url(self.url), reason)
         self._count(self.name, "failed", 1)
+        self._report([{"_id": key}], False, reason)
 
     async def _deliver(self, body: bytes) -> bool | str:
         """True once the endpoint answered 2xx; otherwise the reason after the last attempt."""

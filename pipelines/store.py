@@ -25,6 +25,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import NotConfigured
@@ -45,6 +46,7 @@ from pipelines.identity import (
     snippet_document,
     ticket_of,
 )
+from pipelines.outbox import due_alerts, mark_results, outbox_id, record_pending
 from pipelines.storage.fetchstate import FIELDS as FETCH_FIELDS
 from pipelines.storage.flags import record_flags
 from pipelines.storage.service import StoreService
@@ -91,18 +93,26 @@ async def journal_items(crawler: Crawler, service: StoreService, collection: str
     await journal_records(crawler, service, kind, [item_record(i)[1] for i in items])
 
 
-def _write_batch(store: Store, batch: Batch) -> tuple[WriteSummary, set[str], list[dict[str, Any]],
-                                                      list[dict[str, Any]]]:
-    """On the store thread: the batch's documents, then the flags of those that landed.
-    Returns (summary, failed document ids, new flags, flags the store refused)."""
+def _write_batch(store: Store, batch: Batch, sinks: Sequence[str]) -> tuple[
+        WriteSummary, set[str], list[dict[str, Any]], list[dict[str, Any]]]:
+    """On the store thread: the batch's documents, then the flags of those that landed, then an
+    outbox entry per new flag and sink. Returns (summary, failed document ids, new flags, flags
+    the store refused)."""
     summary = apply_plan(store, batch.collection, batch.plan)
     failed = {doc_id for doc_id, _ in summary.errors}
     flags = [f for t in batch.tickets if t.doc_id not in failed for f in t.flags]
     try:
-        return summary, failed, record_flags(store, flags), []
+        return summary, failed, _record_flags_and_outbox(store, flags, sinks), []
     except StorageError as exc:
         logger.error("Could not record %d topic flags: %s", len(flags), exc)
         return summary, failed, [], flags
+
+
+def _record_flags_and_outbox(store: Store, flags: Sequence[dict[str, Any]], sinks: Sequence[str]) -> list[
+        dict[str, Any]]:
+    new = record_flags(store, flags)
+    record_pending(store, new, sinks)
+    return new
 
 
 class StorePipeline:
@@ -122,6 +132,9 @@ class StorePipeline:
         self._locks = {"articles": asyncio.Lock(), "feed_snippets": asyncio.Lock()}
         self._journaled: dict[str, bool] = {"articles": False, "feed_snippets": False}
         self._timer: task.LoopingCall | None = None
+        self._deliveries: list[tuple[str, bool, str | None]] = []  # (outbox _id, delivered, reason)
+        self.outbox_backoff = 60.0
+        self.outbox_expire = timedelta(hours=72)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -130,8 +143,11 @@ class StorePipeline:
             raise NotConfigured("STORE_ENABLED is off")
         service = StoreService.of(crawler)
         alert_config = AlertConfig.from_settings(settings, service.config.data_dir)
-        return cls(crawler, service, check_setting(settings, "STORE_BATCH_SIZE"),
-                   check_setting(settings, "STORE_FLUSH_SECONDS"), alert_config)
+        pipeline = cls(crawler, service, check_setting(settings, "STORE_BATCH_SIZE"),
+                       check_setting(settings, "STORE_FLUSH_SECONDS"), alert_config)
+        pipeline.outbox_backoff = check_setting(settings, "ALERT_OUTBOX_BACKOFF")
+        pipeline.outbox_expire = timedelta(hours=check_setting(settings, "ALERT_OUTBOX_EXPIRE_HOURS"))
+        return pipeline
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -140,9 +156,11 @@ class StorePipeline:
 
         self.sinks = build_sinks(self.alert_config, self._count_alert)
         for sink in self.sinks:
+            sink.on_result = self._delivered
             sink.open()
         self.service.take_replay(self.crawler.spider.name)
         await self._replay_records()
+        await self._retry_outbox()
         try:
             await self.service.call(lambda store: None)  # open now: the log says where items go
             logger.info("Storing items in %s", self.service.describe())
@@ -161,6 +179,7 @@ class StorePipeline:
         finally:
             for sink in self.sinks:
                 await sink.close()
+            await self._record_deliveries()
 
     async def _replay_records(self) -> None:
         """Write the journal's flags, fetch state and run records (items replay through the path)."""
@@ -173,7 +192,7 @@ class StorePipeline:
         for kind, group in by_kind.items():
             try:
                 if kind == "flags":
-                    new = await self.service.call(record_flags, group)
+                    new = await self.service.call(_record_flags_and_outbox, group, self._sink_names)
                     self._announce(new)
                 elif kind == "fetch_state":
                     docs = [{"_id": r["_id"], **{k: r.get(k) for k in FETCH_FIELDS}} for r in group]
@@ -209,11 +228,59 @@ class StorePipeline:
     def _flush_aged(self) -> Any:
         now = time.monotonic()
         due = [c for c, n in self._waiting.items() if n and now - self._oldest.get(c, now) >= self.flush_seconds]
-        if not due:
+        work = [deferred_from_coro(self._write_ready(c)) for c in due]
+        if self._deliveries:
+            work.append(deferred_from_coro(self._record_deliveries()))
+        if not work:
             return None
         from twisted.internet.defer import DeferredList
 
-        return DeferredList([deferred_from_coro(self._write_ready(c)) for c in due])
+        return DeferredList(work)
+
+    # --- the alert outbox ------------------------------------------------------------------------
+
+    @property
+    def _sink_names(self) -> list[str]:
+        return [sink.name for sink in self.sinks]
+
+    def _delivered(self, sink: str, flag_id: str, delivered: bool, reason: str | None) -> None:
+        self._deliveries.append((outbox_id(flag_id, sink), delivered, reason))
+
+    async def _record_deliveries(self) -> None:
+        """What the sinks confirmed (or not) since the last call, into the outbox."""
+        results, self._deliveries = self._deliveries, []
+        if not results:
+            return
+        try:
+            counts = await self.service.call(mark_results, results, self.outbox_backoff, self.outbox_expire)
+        except StorageError as exc:  # they stay pending: sent again at the next crawl
+            logger.error("Could not record %d alert deliveries: %s", len(results), exc)
+            return
+        for outcome, n in counts.items():
+            self._inc(f"alerts/outbox/{outcome}", n)
+
+    async def _retry_outbox(self) -> None:
+        """Send again the alerts earlier crawls could not deliver (those now due)."""
+        if not self.sinks:
+            return
+        try:
+            due = await self.service.call(due_alerts, self._sink_names)
+        except StorageError as exc:
+            logger.error("Could not read the alert outbox: %s", exc)
+            return
+        if not due:
+            return
+        now = datetime.now(UTC)
+        for sink in self.sinks:
+            mine = [d for d in due if d["sink"] == sink.name]
+            stale = [d for d in mine if now - d["created_at"] >= self.outbox_expire]
+            for doc in stale:
+                self._deliveries.append((doc["_id"], False, "expired before it could be delivered"))
+            fresh = [d["payload"] for d in mine if d not in stale]
+            if fresh:
+                logger.info("Sending %d alerts again through %s (not delivered before)", len(fresh), sink.name)
+                self._inc("alerts/outbox/resent", len(fresh))
+                sink.send(fresh)
 
     async def _write_ready(self, collection: str, force: bool = False) -> None:
         """Write, in order, the batches whose items have all arrived (all of them at close)."""
@@ -236,7 +303,7 @@ class StorePipeline:
             result = None
             for attempt in (1, 2):
                 try:
-                    result = await self.service.call(_write_batch, batch)
+                    result = await self.service.call(_write_batch, batch, self._sink_names)
                     break
                 except StorageError as exc:
                     logger.error("Writing %d %s failed (attempt %d): %s", len(batch.tickets), collection,

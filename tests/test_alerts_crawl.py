@@ -21,16 +21,19 @@ class _Hook:
     """A webhook endpoint on 127.0.0.1 that records every JSON body it is POSTed."""
 
     def __init__(self) -> None:
-        self.bodies: list[dict] = []
+        self.bodies: list[dict] = []  # accepted (204)
+        self.refused: list[dict] = []  # answered 500 while ``failing``
+        self.failing = False
         lock = threading.Lock()
-        bodies = self.bodies
+        hook = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server API)
                 length = int(self.headers.get("Content-Length") or 0)
                 with lock:
-                    bodies.append(json.loads(self.rfile.read(length)))
-                self.send_response(204)
+                    body = json.loads(self.rfile.read(length))
+                    (hook.refused if hook.failing else hook.bodies).append(body)
+                self.send_response(500 if hook.failing else 204)
                 self.end_headers()
 
             def log_message(self, *args: object) -> None:
@@ -53,12 +56,12 @@ def hook() -> Iterator[_Hook]:
     h.close()
 
 
-def _crawl(tier: StoreTier, server, *settings: str):
+def _crawl(tier: StoreTier, server, *settings: str, status: int = 0):
     args = ["crawl", "demo", "-a", f"base_url={server.base_url}/"]
     for s in settings:
         args += ["-s", s]
     result = run_newsmon(args, tier.env())
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    assert result.returncode == status, result.stdout[-2000:] + result.stderr[-4000:]
     return result
 
 
@@ -138,8 +141,9 @@ def test_a_down_webhook_does_not_fail_the_crawl(tmp_path: Path, demo_site, demo_
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     tier = StoreTier("embedded", tmp_path / "data")
+    # Degraded (exit 3): the alerts are not lost, they wait in the outbox for the next crawl.
     _crawl(tier, demo_server, "ALERT_SINKS=webhook", f"ALERT_WEBHOOK_URL=http://127.0.0.1:{port}/hook",
-           "ALERT_WEBHOOK_RETRIES=2", "ALERT_WEBHOOK_BACKOFF=0.05", "ALERT_WEBHOOK_TIMEOUT=2")
+           "ALERT_WEBHOOK_RETRIES=2", "ALERT_WEBHOOK_BACKOFF=0.05", "ALERT_WEBHOOK_TIMEOUT=2", status=3)
     (stats,) = _run_stats(tier)
     flags = _flags(tier)
     assert flags, "the crawl should still record its flags"
@@ -177,3 +181,33 @@ def test_exact_duplicates_under_another_port_raise_no_flag_and_no_alert(store_ti
     _, mirror_stats = _run_stats(store_tier)
     assert mirror_stats["newsmon/dedupe/exact_duplicate"] == len(demo_site.articles)
     assert "newsmon/topic_flags/new" not in mirror_stats
+
+
+def test_alerts_a_webhook_missed_are_delivered_once_when_it_recovers(store_tier, demo_server, hook: _Hook) -> None:
+    """A webhook answering 500 during a crawl: every alert stays pending in the outbox, the run is
+    degraded; the next crawl delivers each exactly once, and a third sends nothing."""
+    sinks = ("ALERT_SINKS=webhook", f"ALERT_WEBHOOK_URL={hook.url}?token=s3cr3t-token", "ALERT_WEBHOOK_RETRIES=0",
+             "ALERT_OUTBOX_BACKOFF=0")
+    hook.failing = True
+    first = _crawl(store_tier, demo_server, *sinks, status=3)
+    flags = {f["_id"] for f in _flags(store_tier)}
+    assert flags and {b["_id"] for b in hook.refused} == flags and not hook.bodies
+    assert "s3cr3t-token" not in first.stderr + first.stdout
+    listed = run_newsmon(["alerts", "--json"], store_tier.env())
+    pending = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert {p["flag_id"] for p in pending} == flags and all(p["status"] == "pending" for p in pending)
+
+    hook.failing = False
+    _crawl(store_tier, demo_server, *sinks)
+    delivered = [b["_id"] for b in hook.bodies]
+    assert sorted(delivered) == sorted(flags), "each alert delivered exactly once"
+    _crawl(store_tier, demo_server, *sinks)
+    assert len(hook.bodies) == len(flags), "a delivered alert is never sent again"
+    listed = run_newsmon(["alerts", "--status", "sent", "--json"], store_tier.env())
+    assert len(listed.stdout.splitlines()) == len(flags)
+    store = store_tier.open()
+    try:
+        outcomes = [r["outcome"] for r in sorted(store.find("crawl_runs"), key=lambda r: r["started_at"])]
+    finally:
+        store.close()
+    assert outcomes == ["degraded", "finished", "finished"]

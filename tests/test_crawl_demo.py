@@ -111,7 +111,7 @@ def test_one_store_client_per_crawl_process(store_tier, demo_server) -> None:
     opened = [line for line in result.stderr.splitlines() if "] INFO: Opened " in line and " store " in line]
     assert len(opened) == 1, opened
     if store_tier.mongo_uri:
-        assert "indexes of 6 collections ensured" in opened[0]
+        assert "indexes of 7 collections ensured" in opened[0]
     store = store_tier.open()
     try:
         assert_flags_name_stored_documents(store)

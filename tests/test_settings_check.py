@@ -59,6 +59,8 @@ INVALID = [
     ("STORE_FLUSH_SECONDS", "0", "must be > 0"),
     ("STORE_FLUSH_SECONDS", "soon", "expected a number"),
     ("SNIPPET_SEEN_ON_MAX", "-1", "must be at least 1"),
+    ("ALERT_OUTBOX_BACKOFF", "-1", "must be"),
+    ("ALERT_OUTBOX_EXPIRE_HOURS", "0", "must be > 0"),
     ("CLEAN_MAX_BODY_CHARS", "-5", "must be at least 0"),
     ("SNIFF_ENABLED", "sometimes", "expected a boolean"),
     ("SNIFF_MAX_CONTROL_RATIO", "2", "must be"),

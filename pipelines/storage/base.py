@@ -16,6 +16,8 @@ Collections and keys (documented field by field in README.md, "Schema"):
   on ``(topic, flagged_at)`` and ``flagged_at``; its rules live in ``pipelines.storage.flags``.
 - ``fetch_state``: ``_id`` = hash of site + URL; what a re-crawl needs to skip unchanged pages,
   indexed on ``site``; its rules live in ``pipelines.storage.fetchstate``.
+- ``alert_outbox``: ``_id`` = ``<flag _id>@<sink>``; each alert until its sink confirmed it,
+  indexed on ``(status, next_attempt_at)``; its rules live in ``pipelines.outbox``.
 
 One process opens one store (``pipelines.storage.service``): one client or connection, indexes
 ensured once. The rules above the collections (repeat sightings, flags, fetch state) are written
@@ -35,7 +37,8 @@ from typing import Any
 
 __all__ = ["COLLECTIONS", "KEYED_COLLECTIONS", "Store", "WriteSummary"]
 
-COLLECTIONS = ("articles", "feed_snippets", "crawl_runs", "article_revisions", "topic_flags", "fetch_state")
+COLLECTIONS = ("articles", "feed_snippets", "crawl_runs", "article_revisions", "topic_flags", "fetch_state",
+               "alert_outbox")
 # Collections whose documents may carry indexed ``dedupe_keys``.
 KEYED_COLLECTIONS = ("articles", "feed_snippets")
 

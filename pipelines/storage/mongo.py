@@ -63,6 +63,9 @@ _INDEXES: dict[str, list[IndexModel]] = {
     "fetch_state": [
         IndexModel([("site", ASCENDING)], name="site"),
     ],
+    "alert_outbox": [
+        IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="status_next_attempt"),
+    ],
 }
 # Writes per bulk_write call. pymongo splits big batches itself on MongoDB; FerretDB 1.24 never
 # answers an update command of 100 or more statements (the client times out; 90 pass), so on

@@ -46,6 +46,7 @@ _INT64 = 2**63
 _TABLES = {
     "articles": "articles", "feed_snippets": "feed_snippets", "crawl_runs": "crawl_runs",
     "article_revisions": "article_revisions", "topic_flags": "topic_flags", "fetch_state": "fetch_state",
+    "alert_outbox": "alert_outbox",
 }
 # Indexed generated columns per table: filters and sorts on these fields use the column (and its
 # index) instead of json_extract over the document.
@@ -56,6 +57,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "article_revisions": ("article_id", "revision"),
     "topic_flags": ("topic", "flagged_at", "item_id"),
     "fetch_state": ("site",),
+    "alert_outbox": ("status", "sink", "next_attempt_at", "created_at"),
 }
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -116,6 +118,16 @@ CREATE TABLE IF NOT EXISTS fetch_state (
     site GENERATED ALWAYS AS (json_extract(doc, '$.site')) VIRTUAL
 );
 CREATE INDEX IF NOT EXISTS fetch_state_site ON fetch_state (site);
+
+CREATE TABLE IF NOT EXISTS alert_outbox (
+    _id TEXT PRIMARY KEY NOT NULL,
+    doc TEXT NOT NULL,
+    status GENERATED ALWAYS AS (json_extract(doc, '$.status')) VIRTUAL,
+    sink GENERATED ALWAYS AS (json_extract(doc, '$.sink')) VIRTUAL,
+    next_attempt_at GENERATED ALWAYS AS (json_extract(doc, '$.next_attempt_at')) VIRTUAL,
+    created_at GENERATED ALWAYS AS (json_extract(doc, '$.created_at')) VIRTUAL
+);
+CREATE INDEX IF NOT EXISTS alert_outbox_due ON alert_outbox (status, next_attempt_at);
 
 -- The dedupe_keys arrays of articles and snippets, one row per (collection, key, document):
 -- SQLite's counterpart of MongoDB's multikey index on dedupe_keys.
