@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
@@ -29,6 +28,7 @@ from pymongo.errors import BulkWriteError, ConfigurationError, OperationFailure,
 
 from crawler.errors import ConfigError, StorageError
 from pipelines.storage.base import COLLECTIONS, Store, WriteSummary
+from pipelines.storage.sightings import Sighting, count, plan_articles, plan_snippets, seen_time
 from pipelines.storage.sqlite import DocumentError, validate_document
 
 __all__ = ["MongoStore", "mask_uri"]
@@ -73,8 +73,6 @@ _INDEXES: dict[str, list[IndexModel]] = {
 _BULK_CHUNK = 1000
 _FERRETDB_BULK_CHUNK = 50
 _FILTER_OPERATORS = {"$gt", "$gte", "$lt", "$lte", "$in", "$ne", "$eq"}
-# Fields the store maintains itself; incoming values for them are ignored.
-_BOOKKEEPING = ("_id", "first_seen", "last_seen", "times_seen")
 # Codes a server answers with when it lacks an update operator / modifier.
 _UNSUPPORTED_CODES = {2, 9, 115, 238}
 _URI_PASSWORD = re.compile(r"^(?P<head>[a-z0-9+.-]+://)(?P<user>[^:@/]*):(?P<pw>.*)$", re.I)
@@ -104,23 +102,6 @@ def _uri_secrets(uri: str) -> list[str]:
         return []
     password = rest[:at].partition(":")[2]
     return [s for s in {password, unquote(password)} if len(s) >= 3]
-
-
-@dataclass
-class _Plan:
-    """The one write a batch makes for one ``_id`` (several same-id documents merge here)."""
-
-    doc_id: str
-    indices: list[int] = field(default_factory=list)  # positions of the batch's documents
-    outcomes: list[str] = field(default_factory=list)  # per document, if the write lands
-    insert: dict[str, Any] | None = None  # the whole document, for a new _id
-    set_fields: dict[str, Any] = field(default_factory=dict)
-    add_pages: list[Any] = field(default_factory=list)  # snippet seen_on additions
-    union: list[Any] = field(default_factory=list)  # snippet seen_on after the write
-    first_seen: datetime | None = None
-    last_seen: datetime | None = None
-    inc: int = 0
-    expected_times: int = 0  # times_seen once the write has landed
 
 
 class MongoStore(Store):
@@ -237,42 +218,11 @@ class MongoStore(Store):
             return summary
         coll = self._coll("articles")
         known = self._prefetch(coll, valid, {"content_hash": 1, "times_seen": 1})
-        plans: dict[str, _Plan] = {}
-        hashes: dict[str, Any] = {}  # content_hash as of the running batch
-        for index, doc_id, seen, doc in valid:
-            fields = {k: v for k, v in doc.items() if k not in _BOOKKEEPING}
-            plan = plans.get(doc_id)
-            if plan is None:
-                plan = plans[doc_id] = _Plan(doc_id)
-                old = known.get(doc_id)
-                if old is None:
-                    plan.insert = {"_id": doc_id, **fields, "first_seen": seen}
-                    plan.outcomes.append("inserted")
-                    hashes[doc_id] = fields.get("content_hash")
-                    plan.indices.append(index)
-                    plan.last_seen, plan.inc = seen, 1
-                    continue
-                hashes[doc_id] = old.get("content_hash")
-                plan.expected_times = _count(old.get("times_seen"))
-            if fields.get("content_hash") == hashes[doc_id]:
-                plan.outcomes.append("unchanged")
-            else:
-                plan.outcomes.append("updated")
-                hashes[doc_id] = fields.get("content_hash")
-                if plan.insert is not None:
-                    plan.insert.update(fields)
-                else:
-                    plan.set_fields.update(fields)
-            plan.indices.append(index)
-            plan.last_seen = seen if plan.last_seen is None else max(plan.last_seen, seen)
-            plan.inc += 1
-        for plan in plans.values():
-            plan.expected_times += plan.inc
-        self._write(coll, list(plans.values()), summary, docs, self._article_op)
+        self._write(coll, plan_articles(valid, known), summary, docs, self._article_op)
         return summary
 
     @staticmethod
-    def _article_op(plan: _Plan, add_to_set: bool) -> InsertOne[Any] | UpdateOne:
+    def _article_op(plan: Sighting, add_to_set: bool) -> InsertOne[Any] | UpdateOne:
         if plan.insert is not None:
             return InsertOne(
                 {**plan.insert, "last_seen": plan.last_seen, "times_seen": plan.inc}
@@ -295,42 +245,11 @@ class MongoStore(Store):
             return summary
         coll = self._coll("feed_snippets")
         known = self._prefetch(coll, valid, {"seen_on": 1, "times_seen": 1})
-        plans: dict[str, _Plan] = {}
-        for index, doc_id, seen, doc in valid:
-            pages = list(doc.get("seen_on") or [])
-            plan = plans.get(doc_id)
-            if plan is None:
-                plan = plans[doc_id] = _Plan(doc_id)
-                old = known.get(doc_id)
-                if old is None:
-                    fields = {k: v for k, v in doc.items() if k not in _BOOKKEEPING}
-                    plan.union = _union([], pages, self.seen_on_max)
-                    plan.insert = {"_id": doc_id, **fields}
-                    plan.outcomes.append("inserted")
-                    plan.indices.append(index)
-                    plan.first_seen = plan.last_seen = seen
-                    plan.inc = 1
-                    continue
-                before = old.get("seen_on")
-                plan.union = list(before) if isinstance(before, list) else []
-                plan.expected_times = _count(old.get("times_seen"))
-            grown = _union(plan.union, pages, self.seen_on_max)
-            added = grown[len(plan.union) :]
-            plan.outcomes.append("updated" if added else "unchanged")
-            plan.union = grown
-            if plan.insert is None:
-                plan.add_pages.extend(added)
-            plan.indices.append(index)
-            plan.first_seen = seen if plan.first_seen is None else min(plan.first_seen, seen)
-            plan.last_seen = seen if plan.last_seen is None else max(plan.last_seen, seen)
-            plan.inc += 1
-        for plan in plans.values():
-            plan.expected_times += plan.inc
-        self._write(coll, list(plans.values()), summary, docs, self._snippet_op)
+        self._write(coll, plan_snippets(valid, known, self.seen_on_max), summary, docs, self._snippet_op)
         return summary
 
     @staticmethod
-    def _snippet_op(plan: _Plan, add_to_set: bool) -> InsertOne[Any] | UpdateOne:
+    def _snippet_op(plan: Sighting, add_to_set: bool) -> InsertOne[Any] | UpdateOne:
         if plan.insert is not None:
             return InsertOne(
                 {
@@ -364,19 +283,12 @@ class MongoStore(Store):
         for index, doc in enumerate(docs):
             try:
                 validate_document(doc)
-                seen = doc.get("fetched_at") or datetime.now(timezone.utc)
-                if not isinstance(seen, datetime):
-                    raise DocumentError("fetched_at must be a datetime")
+                seen = seen_time(doc)
                 if snippets and not isinstance(doc.get("seen_on") or [], (list, tuple)):
                     raise DocumentError("seen_on must be a list")
-            except DocumentError as exc:
+            except (DocumentError, TypeError) as exc:
                 _fail(summary, doc, str(exc))
                 continue
-            # BSON holds milliseconds; naive datetimes are UTC (as pymongo encodes them).
-            if seen.tzinfo is None:
-                seen = seen.replace(tzinfo=timezone.utc)
-            seen = seen.astimezone(timezone.utc)
-            seen = seen.replace(microsecond=seen.microsecond // 1000 * 1000)
             valid.append((index, str(doc["_id"]), seen, doc))
         return valid
 
@@ -392,14 +304,14 @@ class MongoStore(Store):
     def _write(
         self,
         coll: Any,
-        plans: list[_Plan],
+        plans: list[Sighting],
         summary: WriteSummary,
         docs: Sequence[Mapping[str, Any]],
         make_op: Any,
     ) -> None:
         """Unordered bulk writes (in slices); on a partial failure, verify and retry one by one."""
         add_to_set = self._add_to_set_each is not False
-        suspects: list[_Plan] = []
+        suspects: list[Sighting] = []
         try:
             for start in range(0, len(plans), self._chunk):
                 chunk = plans[start : start + self._chunk]
@@ -435,18 +347,18 @@ class MongoStore(Store):
                 for outcome in plan.outcomes:
                     setattr(summary, outcome, getattr(summary, outcome) + 1)
 
-    def _landed(self, coll: Any, plans: list[_Plan]) -> set[str]:
+    def _landed(self, coll: Any, plans: list[Sighting]) -> set[str]:
         """Ids whose document reached the ``times_seen`` its write sets."""
         expected = {p.doc_id: p.expected_times for p in plans}
         try:
             found = coll.find({"_id": {"$in": list(expected)}}, {"times_seen": 1})
             return {
-                d["_id"] for d in found if _count(d.get("times_seen")) >= expected[d["_id"]]
+                d["_id"] for d in found if count(d.get("times_seen")) >= expected[d["_id"]]
             }
         except PyMongoError as exc:
             raise StorageError(f"{self.describe()}: {coll.name} recheck: {self._clean(exc)}") from exc
 
-    def _retry(self, coll: Any, plan: _Plan, make_op: Any) -> str | None:
+    def _retry(self, coll: Any, plan: Sighting, make_op: Any) -> str | None:
         """Write one plan alone; the error message if it truly fails."""
         for _ in range(2):
             add_to_set = self._add_to_set_each is not False
@@ -759,7 +671,7 @@ def _is_duplicate(code: object, message: str) -> bool:
     )
 
 
-def _duplicate_message(message: str, plan: _Plan) -> str:
+def _duplicate_message(message: str, plan: Sighting) -> str:
     doc = plan.insert or plan.set_fields
     if "url" in message:
         return f"duplicate url {doc.get('url')!r} (held by another article)"
@@ -771,18 +683,3 @@ def _duplicate_message(message: str, plan: _Plan) -> str:
 def _fail(summary: WriteSummary, doc: Mapping[str, Any], message: str) -> None:
     summary.failed += 1
     summary.errors.append((str(doc.get("_id")), message))
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _union(before: list[Any], pages: list[Any], cap: int) -> list[Any]:
-    """``before`` plus the new ``pages`` not in it, in order, while fewer than ``cap``."""
-    out = list(before)
-    for page in pages:
-        if len(out) >= cap:
-            break
-        if page not in out:
-            out.append(page)
-    return out

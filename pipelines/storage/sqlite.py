@@ -32,6 +32,7 @@ import orjson
 
 from crawler.errors import ConfigError, StorageError
 from pipelines.storage.base import COLLECTIONS, Store, WriteSummary
+from pipelines.storage.sightings import BOOKKEEPING, Sighting, plan_articles, plan_snippets, seen_time
 from pipelines.storage.sqlitefile import open_sqlite
 
 __all__ = ["DocumentError", "SqliteStore", "encode_datetime", "validate_document"]
@@ -294,14 +295,6 @@ def _doc_id(doc: Mapping[str, Any]) -> str:
     return doc_id
 
 
-def _seen_time(doc: Mapping[str, Any]) -> str:
-    """The encoded ``fetched_at`` of a document (now, if it has none)."""
-    fetched = doc.get("fetched_at")
-    if fetched is None:
-        fetched = datetime.now(timezone.utc)
-    if not isinstance(fetched, datetime):
-        raise DocumentError(f"fetched_at must be a datetime, got {type(fetched).__name__}")
-    return encode_datetime(fetched)
 
 
 # --- filters ----------------------------------------------------------------------------------
@@ -500,14 +493,23 @@ class SqliteStore(Store):
         summary = WriteSummary()
         if not docs:
             return summary
+
+        def body(conn: sqlite3.Connection) -> None:
+            state = self._prefetch(conn, table, docs, prefetch)
+            for doc in docs:
+                step(conn, doc, state, summary)
+
+        self._transaction(table, body)
+        return summary
+
+    def _transaction(self, table: str, body: Any) -> None:
+        """``body(conn)`` inside one IMMEDIATE transaction, committed once; rolled back on error."""
         with self._lock:
             conn = self._connection()
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    state = self._prefetch(conn, table, docs, prefetch)
-                    for doc in docs:
-                        step(conn, doc, state, summary)
+                    body(conn)
                     if not conn.in_transaction:
                         # SQLite rolls the whole transaction back on some errors (disk full,
                         # I/O): then nothing of this batch landed.
@@ -519,7 +521,6 @@ class SqliteStore(Store):
                     raise
             except sqlite3.Error as exc:
                 raise StorageError(f"{self.describe()}: {table} batch failed: {exc}") from exc
-        return summary
 
     @staticmethod
     def _prefetch(
@@ -547,120 +548,77 @@ class SqliteStore(Store):
         else:
             conn.execute(f"INSERT INTO {table} (_id, doc) VALUES (?, ?)", (doc_id, _dumps(doc)))
 
-    # --- articles -----------------------------------------------------------------------------
+    # --- articles and snippets: the shared sighting rules (pipelines/storage/sightings.py) ------
 
     def upsert_articles(self, docs: Sequence[Mapping[str, Any]]) -> WriteSummary:
-        """See ``Store.upsert_articles``; one transaction, failures isolated per document."""
+        """See ``Store.upsert_articles``; one transaction, failures isolated per ``_id``."""
         # The prefetch reads only the bookkeeping fields: the unchanged path (the common one on
         # recrawls) then never parses or re-encodes the whole article in Python.
-        return self._run_batch("articles", docs, self._article_step, _ARTICLE_STATE)
-
-    def _article_step(
-        self,
-        conn: sqlite3.Connection,
-        doc: Mapping[str, Any],
-        state: dict[str, dict[str, Any]],
-        summary: WriteSummary,
-    ) -> None:
-        try:
-            doc_id = _doc_id(doc)
-            seen = _seen_time(doc)
-            new = _encode_doc(doc)
-        except DocumentError as exc:
-            _fail(summary, doc, str(exc))
-            return
-        old = state.get(doc_id)
-        try:
-            if old is None:
-                outcome = "inserted"
-                mark = {"first_seen": seen, "last_seen": seen, "times_seen": 1}
-                row = {**new, **mark}
-                conn.execute(
-                    "INSERT INTO articles (_id, doc) VALUES (?, ?)", (doc_id, _dumps(row))
-                )
-                _sync_keys(conn, "articles", doc_id, None, row)
-            else:
-                mark = {
-                    "first_seen": old.get("first_seen") or seen,
-                    "last_seen": _max_time(old.get("last_seen"), seen),
-                    "times_seen": _count(old.get("times_seen")) + 1,
-                }
-                if old.get("content_hash") == new.get("content_hash"):
-                    outcome = "unchanged"
-                    conn.execute(
-                        "UPDATE articles SET doc = json_set(doc, '$.last_seen', ?, "
-                        "'$.times_seen', ?) WHERE _id = ?",
-                        (mark["last_seen"], mark["times_seen"], doc_id),
-                    )
-                else:
-                    outcome = "updated"
-                    (text,) = conn.execute(
-                        "SELECT doc FROM articles WHERE _id = ?", (doc_id,)
-                    ).fetchone()
-                    before = _loads(text)
-                    row = {**before, **new, **mark}
-                    conn.execute(
-                        "UPDATE articles SET doc = ? WHERE _id = ?", (_dumps(row), doc_id)
-                    )
-                    _sync_keys(conn, "articles", doc_id, before, row)
-        except sqlite3.IntegrityError as exc:
-            # One statement per document: SQLite backed out this statement alone (its statement
-            # journal acts as a savepoint); the transaction and the batch go on.
-            _fail(summary, doc, _integrity_message(exc, new))
-            return
-        state[doc_id] = {"content_hash": new.get("content_hash"), **mark}
-        setattr(summary, outcome, getattr(summary, outcome) + 1)
-
-    # --- snippets -----------------------------------------------------------------------------
+        return self._upsert("articles", docs, _ARTICLE_STATE,
+                            lambda valid, known: plan_articles(valid, known))
 
     def upsert_snippets(self, docs: Sequence[Mapping[str, Any]]) -> WriteSummary:
-        """See ``Store.upsert_snippets``; same-id documents merge through the running state."""
-        return self._run_batch("feed_snippets", docs, self._snippet_step, "doc")
+        """See ``Store.upsert_snippets``; same-id documents merge into one write."""
+        return self._upsert("feed_snippets", docs, "doc",
+                            lambda valid, known: plan_snippets(valid, known, self.seen_on_max))
 
-    def _snippet_step(
-        self,
-        conn: sqlite3.Connection,
-        doc: Mapping[str, Any],
-        state: dict[str, dict[str, Any]],
-        summary: WriteSummary,
-    ) -> None:
+    def _upsert(self, table: str, docs: Sequence[Mapping[str, Any]], prefetch: str,
+                plan: Any) -> WriteSummary:
+        summary = WriteSummary()
+        valid = []
+        for index, doc in enumerate(docs):
+            try:
+                _encode_doc(doc)  # fails alone, as on a server
+                _doc_id(doc)
+                if table == "feed_snippets" and not isinstance(doc.get("seen_on") or [], (list, tuple)):
+                    raise DocumentError("seen_on must be a list")
+                valid.append((index, str(doc["_id"]), seen_time(doc), doc))
+            except (DocumentError, TypeError) as exc:
+                _fail(summary, doc, str(exc))
+        if not valid:
+            return summary
+
+        def body(conn: sqlite3.Connection) -> None:
+            known = {k: _decode(v) for k, v in self._prefetch(conn, table, [d for *_, d in valid],
+                                                             prefetch).items()}
+            for sighting in plan(valid, known):
+                self._apply(conn, table, sighting, known.get(sighting.doc_id), summary, docs)
+
+        self._transaction(table, body)
+        return summary
+
+    def _apply(self, conn: sqlite3.Connection, table: str, sighting: Sighting, known: dict[str, Any] | None,
+               summary: WriteSummary, docs: Sequence[Mapping[str, Any]]) -> None:
+        """Carry out one sighting; a constraint error fails its documents alone."""
+        doc_id = sighting.doc_id
         try:
-            doc_id = _doc_id(doc)
-            seen = _seen_time(doc)
-            new = _encode_doc(doc)
-            pages = new.get("seen_on") or []
-            if not isinstance(pages, list):
-                raise DocumentError("seen_on must be a list")
-        except DocumentError as exc:
-            _fail(summary, doc, str(exc))
-            return
-        old = state.get(doc_id)
-        if old is None:
-            row = {
-                **new,
-                "seen_on": _union([], pages, self.seen_on_max),
-                "first_seen": seen,
-                "last_seen": seen,
-                "times_seen": 1,
-            }
-            outcome = "inserted"
-        else:
-            before = old.get("seen_on") if isinstance(old.get("seen_on"), list) else []
-            merged = _union(before, pages, self.seen_on_max)
-            row = dict(old)
-            row["seen_on"] = merged
-            row["first_seen"] = _min_time(old.get("first_seen"), seen)
-            row["last_seen"] = _max_time(old.get("last_seen"), seen)
-            row["times_seen"] = _count(old.get("times_seen")) + 1
-            outcome = "updated" if len(merged) > len(before) else "unchanged"
-        try:
-            self._write(conn, "feed_snippets", doc_id, row, exists=old is not None)
-            _sync_keys(conn, "feed_snippets", doc_id, old, row)
+            if sighting.insert is not None:
+                row = _encode_doc(sighting.row(None))
+                conn.execute(f"INSERT INTO {table} (_id, doc) VALUES (?, ?)", (doc_id, _dumps(row)))  # noqa: S608
+                _sync_keys(conn, table, doc_id, None, row)
+            elif not sighting.set_fields and not sighting.add_pages:
+                # Only the bookkeeping moves: json_set, without parsing the stored document.
+                after = sighting.row({k: v for k, v in (known or {}).items() if k in BOOKKEEPING})
+                conn.execute(
+                    f"UPDATE {table} SET doc = json_set(doc, '$.first_seen', ?, '$.last_seen', ?, "  # noqa: S608
+                    "'$.times_seen', ?) WHERE _id = ?",
+                    (_encode(after.get("first_seen")), _encode(after["last_seen"]), after["times_seen"], doc_id))
+            else:
+                (text,) = conn.execute(f"SELECT doc FROM {table} WHERE _id = ?", (doc_id,)).fetchone()  # noqa: S608
+                before = _loads(text)
+                # Only the fields this write touches are decoded and encoded again (the hot path).
+                touched = {k: before[k] for k in (*BOOKKEEPING, "seen_on") if k in before}
+                row = {**before, **_encode_doc(sighting.row(_decode(touched)))}
+                conn.execute(f"UPDATE {table} SET doc = ? WHERE _id = ?", (_dumps(row), doc_id))  # noqa: S608
+                _sync_keys(conn, table, doc_id, before, row)
         except sqlite3.IntegrityError as exc:
-            _fail(summary, doc, _integrity_message(exc, new))
+            # One statement per _id: SQLite backed out this statement alone (its statement
+            # journal acts as a savepoint); the transaction and the batch go on.
+            for index in sighting.indices:
+                _fail(summary, docs[index], _integrity_message(exc, docs[index]))
             return
-        state[doc_id] = row
-        setattr(summary, outcome, getattr(summary, outcome) + 1)
+        for outcome in sighting.outcomes:
+            setattr(summary, outcome, getattr(summary, outcome) + 1)
 
     # --- dedupe support -----------------------------------------------------------------------
 
@@ -1034,32 +992,10 @@ def _integrity_message(exc: sqlite3.IntegrityError, doc: Mapping[str, Any]) -> s
     return f"constraint failed: {exc}"
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _is_time(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(_DT)
 
 
-def _max_time(old: Any, new: str) -> str:
-    # Encoded datetimes compare lexically in time order.
-    return old if _is_time(old) and old > new else new
 
 
-def _min_time(old: Any, new: str) -> str:
-    return old if _is_time(old) and old < new else new
 
-
-def _union(before: list[Any], pages: list[Any], cap: int) -> list[Any]:
-    """``before`` plus the new ``pages`` not in it, in order, while fewer than ``cap``."""
-    out = list(before)
-    seen = {json.dumps(p, sort_keys=True) for p in out}
-    for page in pages:
-        if len(out) >= cap:
-            break
-        key = json.dumps(page, sort_keys=True)
-        if key not in seen:
-            seen.add(key)
-            out.append(page)
-    return out
