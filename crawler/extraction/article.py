@@ -19,6 +19,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from .authors import clean_authors
+from .candidates import choose
 from .body import (
     filter_paragraphs,
     paragraphs_of,
@@ -42,12 +43,6 @@ JSONLD, META, SELECTOR, GENERIC, WEAK = 0.95, 0.9, 0.8, 0.6, 0.4
 MIN_BODY_WORDS = 15
 #: a block more than half link text inside the article is a link list, not prose
 MAX_BLOCK_LINK_DENSITY = 0.5
-PRUNE_BEFORE_TRAFILATURA = True
-#: how the DOM body and the page's declared body (JSON-LD / microdata articleBody) combine;
-#: see ``_combine_body``
-BODY_MERGE = "choose"
-CHOOSE_COVER = 0.5
-FILTER_SUPPORT = 0.3
 #: body of a live blog (JSON-LD LiveBlogPosting with updates): "intro" = the summary above the
 #: update stream, "all" = summary and updates
 LIVE_BLOG_BODY = "intro"
@@ -587,41 +582,6 @@ def _structured_body(root: HtmlElement, art: Mapping[str, Any]) -> list[str]:
     return out
 
 
-_CHUNK_WORDS = re.compile(r"\w+")
-
-
-def _chunks(text: str) -> set[str]:
-    words = _CHUNK_WORDS.findall(text.casefold())
-    if len(words) < 4:
-        return {" ".join(words)} if words else set()
-    return {" ".join(words[i:i + 4]) for i in range(len(words) - 3)}
-
-
-def _combine_body(dom: list[str], dom_conf: float, declared: list[str]) -> tuple[list[str], float]:
-    """Choose or merge the DOM body and the declared (structured-data) body per ``BODY_MERGE``.
-
-    "dom": the DOM body alone; "declared": the declared body whenever it has
-    ``MIN_BODY_WORDS``; "choose": the declared body when the DOM body covers less than
-    ``CHOOSE_COVER`` of its word 4-grams (the scorer found the wrong block), else the DOM body;
-    "filter": the DOM body without paragraphs the declared body does not support (less than
-    ``FILTER_SUPPORT`` of their 4-grams in it; short lines such as subheadings are kept).
-    """
-    if BODY_MERGE == "dom" or word_count(" ".join(declared)) < MIN_BODY_WORDS:
-        return dom, dom_conf
-    if BODY_MERGE == "declared" or not dom:
-        return declared, JSONLD
-    ref = set().union(*map(_chunks, declared))
-    if BODY_MERGE == "choose":
-        got = set().union(*map(_chunks, dom))
-        return (declared, JSONLD) if len(ref & got) < CHOOSE_COVER * len(ref) else (dom, dom_conf)
-    kept = []
-    for p in dom:
-        c = _chunks(p)
-        if len(c) < 3 or len(c & ref) >= FILTER_SUPPORT * len(c):
-            kept.append(p)
-    return kept, dom_conf
-
-
 def _live_container(root: HtmlElement, updates: list[str]) -> HtmlElement | None:
     """A live blog's container: its own running text (the summary above the stream) found with
     the structured data's update texts discounted, then per ``LIVE_BLOG_BODY`` widened to the
@@ -644,28 +604,58 @@ def _live_container(root: HtmlElement, updates: list[str]) -> HtmlElement | None
         if intro not in ancestors else intro
 
 
+def _dom_body(root: HtmlElement, h1: HtmlElement | None, headline: str, descriptions: list[str],
+              drop: list[str | None], updates: list[str] | None) -> tuple[list[str], int]:
+    """The DOM scorer's body (on a copy of its container: the tree stays whole for the other
+    candidates), and the page's running-text size the scorer saw."""
+    container = _live_container(root, updates) if updates else None
+    running = 0
+    if container is None:
+        container, running = find_container(root, min_chars=DOM_MIN_CHARS)
+    if container is None:
+        return [], running
+    deck = find_standfirst(h1, container, descriptions)
+    work = deepcopy(container)
+    work.tail = None
+    strip_boilerplate(work)
+    blocks = [b.text for b in iter_after(blocks_of(work), headline) if _not_link_list(b)]
+    paragraphs = filter_paragraphs(([deck] if deck else []) + blocks, drop=drop)
+    if not running:  # a live blog's summary: the structured data vouched for the container
+        running = sum(len(p) for p in paragraphs)
+    return paragraphs, running
+
+
+#: running text (characters, CJK weighted) below which the DOM scorer offers no candidate; below
+#: ``mainbody.MIN_RUNNING_CHARS`` its candidate is a weak one
+DOM_MIN_CHARS = 140
+#: when not None, ``_generic_body`` appends every candidate of every page here (bench/analysis)
+CANDIDATE_TRACE: list[dict[str, Any]] | None = None
+
+
 def _generic_body(root: HtmlElement, url: str, h1: HtmlElement | None, headline: str,
                   descriptions: list[str], drop: list[str | None],
-                  updates: list[str] | None = None) -> tuple[list[str], float]:
-    """Body paragraphs without a profile selector: DOM scoring, trafilatura when it abstains.
+                  updates: list[str] | None = None,
+                  declared: list[str] | None = None) -> tuple[list[str], float]:
+    """Body paragraphs without a profile selector: the best of several candidates.
 
     A standfirst (deck) shown between the headline and the container, and confirmed by the
-    description meta, leads the body: readers see it as the article's first paragraph.
+    description meta, leads the DOM body: readers see it as the article's first paragraph.
     """
-    container = _live_container(root, updates) if updates else None
-    if container is None:
-        container, _ = find_container(root)
-    if container is not None:
-        deck = find_standfirst(h1, container, descriptions)
-        strip_boilerplate(container)
-        blocks = [b.text for b in iter_after(blocks_of(container), headline) if _not_link_list(b)]
-        paragraphs = filter_paragraphs(([deck] if deck else []) + blocks, drop=drop)
-        if paragraphs:
-            return paragraphs, GENERIC
-    body_el = root.find("body")
-    if body_el is not None and PRUNE_BEFORE_TRAFILATURA:
-        strip_boilerplate(body_el, aggressive=False)
-    return filter_paragraphs(trafilatura_paragraphs(root, url), drop=drop), 0.55
+    dom, running = _dom_body(root, h1, headline, descriptions, drop, updates)
+    cache: dict[bool, list[str]] = {}
+
+    def traf(recall: bool) -> list[str]:
+        if recall not in cache:
+            cache[recall] = filter_paragraphs(trafilatura_paragraphs(root, url, recall=recall),
+                                              drop=drop)
+        return cache[recall]
+
+    if CANDIDATE_TRACE is not None:
+        CANDIDATE_TRACE.append({"url": url, "dom": dom, "running": running,
+                                "declared": declared or [], "traf": traf(False),
+                                "recall": traf(True), "descriptions": descriptions})
+    return choose(dom, running, declared or [], traf, descriptions, dom_conf=GENERIC,
+                  declared_conf=JSONLD, traf_conf=0.55)
 
 
 # ------------------------------------------------------------------------------- the API
@@ -767,13 +757,11 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
                               [clean_text(c.text_content())])
         paragraphs = filter_paragraphs(paragraphs, drop=drop)
         conf["body"] = SELECTOR
-    if not paragraphs and not listing and not is_404:
+    if not paragraphs and not is_404:
         descriptions = [d for d in (_ld_text(art.get("description")), sd.first("og:description"),
                                     sd.first("description")) if d]
         paragraphs, conf["body"] = _generic_body(root, url, h1, h1_text, descriptions, drop,
-                                                 sd.live_updates)
-    if not containers and not listing and not is_404 and structured_body:
-        paragraphs, conf["body"] = _combine_body(paragraphs, conf.get("body", 0.0),
+                                                 sd.live_updates,
                                                  filter_paragraphs(structured_body, drop=drop))
     if not paragraphs and structured_body:
         paragraphs = filter_paragraphs(structured_body, drop=drop)

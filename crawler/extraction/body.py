@@ -396,14 +396,17 @@ def filter_paragraphs(paragraphs: Iterable[str], *, drop: Sequence[str | None] =
     return kept
 
 
-def trafilatura_paragraphs(root: HtmlElement, url: str | None = None) -> list[str]:
-    """Paragraphs found by trafilatura's main-content heuristics (it works on its own copy)."""
+def trafilatura_paragraphs(root: HtmlElement, url: str | None = None, *,
+                           recall: bool = False) -> list[str]:
+    """Paragraphs found by trafilatura's main-content heuristics (it works on its own copy);
+    ``recall`` runs it with ``favor_recall``."""
     import trafilatura  # imported lazily: only the generic path needs it
 
     try:
         doc = trafilatura.bare_extraction(
             root, url=url, with_metadata=False, include_comments=False, include_images=False,
             include_tables=True, include_formatting=False, include_links=False, fast=TRAFILATURA_FAST,
+            favor_recall=recall,
         )
     except (ValueError, TypeError, AttributeError, etree.LxmlError):
         return []
