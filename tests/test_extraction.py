@@ -191,10 +191,20 @@ def test_jsonld_list_with_person_list_and_id_references() -> None:
     assert r["authors"] == ["Alice Smith", "Bob Roe"]
 
 
-def test_organization_byline_kept_when_alone() -> None:
+def test_organization_byline_goes_to_byline_org() -> None:
     r = extract(ghost_page(ld={**LD_ARTICLE, "author": {"@type": "Organization",
                                                         "name": "The Demo Independent"}}))
-    assert r["authors"] == ["The Demo Independent"]
+    assert r["byline_org"] == ["The Demo Independent"]
+    assert r["authors"] == ["The Demo Independent"]  # ORG_AUTHORS_FALLBACK, until stored apart
+
+
+def test_names_only_without_the_org_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler.extraction import article
+
+    monkeypatch.setattr(article, "ORG_AUTHORS_FALLBACK", False)
+    r = extract(ghost_page(ld={**LD_ARTICLE, "author": {"@type": "Organization",
+                                                        "name": "The Demo Independent"}}))
+    assert r["authors"] == [] and r["byline_org"] == ["The Demo Independent"]
 
 
 def test_no_jsonld_visible_byline_only() -> None:
@@ -496,3 +506,25 @@ def test_dev_set_sanity() -> None:
     assert n >= 50
     assert non_empty >= 0.95 * n
     assert statistics.median(recalls) > 0.8
+
+
+@pytest.mark.parametrize(("byline", "authors", "orgs"), [
+    ('<p class="byline">By Jane Doe</p><p>The first paragraph of the story begins here.</p>',
+     ["Jane Doe"], []),
+    ('<p class="byline">By Jane Doe and John Roe</p><p>The first paragraph.</p>',
+     ["Jane Doe", "John Roe"], []),
+    ('<p class="byline">By news desk</p><p>The first paragraph.</p>', [], ["news desk"]),
+    ('<p class="byline">By Staff</p><p>The first paragraph.</p>', [], ["Staff"]),
+])
+def test_visible_byline_names_only(byline: str, authors: list[str], orgs: list[str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler.extraction import article
+
+    monkeypatch.setattr(article, "ORG_AUTHORS_FALLBACK", False)
+    prose = "".join(f"<p>{p} More words follow to make this a paragraph, item {i}.</p>"
+                    for i, p in enumerate(PARAS))
+    page = (f"<html><head><title>Story</title></head><body><article><h1>Council passes budget</h1>"
+            f"{byline}{prose}</article></body></html>")
+    r = extract_article(page, "https://news.example/2024/story", fetched_at=FETCHED)
+    assert r["authors"] == authors
+    assert r["byline_org"] == orgs

@@ -72,7 +72,9 @@ def test_demo_site_articles_extract_exactly() -> None:
         html = page.body if hasattr(page, "body") else page
         r = extract_article(html, base + truth.path, selectors=dict(profile.selectors),
                             timezone=profile.timezone)
-        got = (r["title"], r["authors"], r["published"], r["body"].split("\n\n")[: len(truth.paragraphs)])
+        # the demo's desk bylines ("The Demo Independent news desk") are no person's name
+        got = (r["title"], r["authors"] or r["byline_org"], r["published"],
+               r["body"].split("\n\n")[: len(truth.paragraphs)])
         want = (truth.title, truth.authors, truth.published,
                 truth.paragraphs[: len(r["body"].split("\n\n"))])
         if got != want:

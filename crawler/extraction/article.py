@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from lxml.html import HtmlElement
 
-from .authors import clean_authors
+from .authors import split_byline
 from .candidates import choose
 from .body import (
     filter_paragraphs,
@@ -40,6 +40,9 @@ from .text import clean_text, word_count
 __all__ = ["extract_article"]
 
 JSONLD, META, SELECTOR, GENERIC, WEAK = 0.95, 0.9, 0.8, 0.6, 0.4
+#: transitional: ``authors`` repeats ``byline_org`` when the page names no person, until the
+#: spider stores ``byline_org`` (then False: ``authors`` holds person names only)
+ORG_AUTHORS_FALLBACK = True
 MIN_BODY_WORDS = 15
 #: a block more than half link text inside the article is a link list, not prose
 MAX_BLOCK_LINK_DENSITY = 0.5
@@ -175,12 +178,25 @@ def _in_furniture(el: HtmlElement) -> bool:
 
 # ------------------------------------------------------------------------------ the fields
 def _authors(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
-             region: HtmlElement | None) -> tuple[list[str], float]:
+             region: HtmlElement | None) -> tuple[list[str], list[str], float]:
+    """(person names, desk/staff/agency bylines, confidence of the names).
+
+    Evidence in order: JSON-LD, meta, the profile's selector, then the headline region. The
+    first kind that names a person wins; organisations are collected on the way. Once one is
+    found, the weak region heuristics are not asked (they would read a desk's page link as a name).
+    """
+    orgs: list[str] = []
+
+    def take(raw: list[str], conf: float, organizations: Iterable[str] = ()) -> tuple[list[str], float]:
+        people, found = split_byline(raw, organizations=organizations)
+        orgs.extend(o for o in found if o.casefold() not in {x.casefold() for x in orgs})
+        return people, conf
+
     art = sd.article or {}
     raw = art.get("author") or art.get("creator")
     if raw:
         people: list[str] = []
-        orgs: list[str] = []
+        ld_orgs: list[str] = []
         for a in raw if isinstance(raw, list) else [raw]:
             if isinstance(a, dict):
                 name = a.get("name") or " ".join(
@@ -191,41 +207,59 @@ def _authors(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str]
                     continue
                 t = a.get("@type")
                 is_org = isinstance(t, str) and t.lower() in ("organization", "newsmediaorganization")
-                (orgs if is_org else people).append(name)
+                (ld_orgs if is_org else people).append(name)
             elif isinstance(a, str):
                 people.append(a)
-        names = clean_authors(people, organizations=orgs)
+        names, conf = take(people, JSONLD, ld_orgs)
         if names:
-            return names, JSONLD
+            return names, orgs, conf
     meta_names = [v for key in ("author", "article:author", "parsely-author", "sailthru.author",
                                 "dc.creator", "dcterms.creator", "byl") for v in sd.all(key)]
-    names = clean_authors(meta_names)
+    names, conf = take(meta_names, META)
     if names:
-        return names, META
+        return names, orgs, conf
     if selectors.get("authors"):
-        names = clean_authors(_sel_texts(root, selectors, "authors"))
+        names, conf = take(_sel_texts(root, selectors, "authors"), SELECTOR)
         if names:
-            return names, SELECTOR
-    if region is not None:
+            return names, orgs, conf
+    if region is not None and not orgs:
         found = [clean_text(e.text_content()) for e in region.xpath(
             './/a[contains(concat(" ", normalize-space(@rel), " "), " author ")]'
             '|.//*[@itemprop="author"]|.//a[@href]')
             if e.tag != "a" or "author" in (e.get("rel") or "") or _NAME_URL.search(e.get("href", ""))]
-        names = clean_authors(found)
+        names, conf = take(found, GENERIC)
         if names:
-            return names, GENERIC
-        m = _byline_match(region)
+            return names, orgs, conf
+        text = _region_text(region)
+        # a short line of its own that starts with "By": the byline, names or desk
+        line = next((ln for ln in text.split("\n") if _BY_LINE.match(ln)
+                     and len(ln.split()) <= 12 and not BYLINE_DATE_RE.search(ln)), None)
+        if line:
+            names, conf = take([_LINE_SEP.split(line)[0]], WEAK)
+            if names or orgs:
+                return names, orgs, conf
+        m = _BYLINE_TEXT.search(text)
         if m and m.group("names"):
-            names = clean_authors([m.group("names")])
+            names, conf = take([m.group("names")], WEAK)
             if names:
-                return names, WEAK
-        # "By Jane Doe · 2 hours ago": a capitalised name right after "By", whatever follows
-        m2 = _BY_NAME.search(clean_text(" ".join(region.itertext()))[:3000])
+                return names, orgs, conf
+        # "By Jane Doe · 2 hours ago": a capitalised name right after "By", whatever follows;
+        # the region's blocks are lines, so a name never runs into the next paragraph
+        m2 = _BY_NAME.search(text)
         if m2:
-            names = clean_authors([m2.group(1)])
+            names, conf = take([m2.group(1)], WEAK)
             if names:
-                return names, WEAK
-    return [], 0.0
+                return names, orgs, conf
+    return [], orgs, 0.0
+
+
+_BY_LINE = re.compile(r"^\s*by:?\s+\w", re.IGNORECASE)
+_LINE_SEP = re.compile(r"\s+[·|•–—]\s+|\s*[|·•]\s*")
+
+
+def _region_text(region: HtmlElement) -> str:
+    """The headline region's text, one line per block (a byline paragraph is its own line)."""
+    return "\n".join(paragraphs_of(region))[:3000]
 
 
 _BYLINE_TEXT = re.compile(
@@ -234,14 +268,13 @@ _BYLINE_TEXT = re.compile(
 )
 
 
-_BY_NAME = re.compile(r"\b[Bb]y:?\s+((?:[A-Z\u00c0-\u024f\u0400-\u04ff][\w'’.\-]+\s?){2,4})")
+_BY_NAME = re.compile(r"\b[Bb]y:?[ \t]+((?:[A-Z\u00c0-\u024f\u0400-\u04ff][\w'’.\-]+[ \t]?){2,4})")
 
 
 def _byline_match(region: HtmlElement | None) -> re.Match[str] | None:
     if region is None:
         return None
-    text = clean_text(" ".join(region.itertext()))
-    return _BYLINE_TEXT.search(text[:3000])
+    return _BYLINE_TEXT.search(_region_text(region))
 
 
 _DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
@@ -676,7 +709,7 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
         fetched = fetched.replace(tzinfo=UTC)
     result: dict[str, Any] = {
         "is_article": False, "reason": None, "title": None, "body": "", "paragraphs": [],
-        "summary": None, "authors": [], "published": None, "modified": None,
+        "summary": None, "authors": [], "byline_org": [], "published": None, "modified": None,
         "canonical_url": None, "section": None, "tags": [], "image_url": None,
         "image_caption": None, "image_credit": None, "language": None, "confidence": {},
     }
@@ -720,7 +753,9 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
     result["canonical_url"] = urljoin(base, canonical) if canonical else None
 
     # --- metadata
-    result["authors"], conf["authors"] = _authors(root, sd, sel, region)
+    result["authors"], result["byline_org"], conf["authors"] = _authors(root, sd, sel, region)
+    if not result["authors"] and result["byline_org"] and ORG_AUTHORS_FALLBACK:
+        result["authors"] = list(result["byline_org"])
     for key, (value, c) in _dates(root, sd, sel, region, timezone, fetched,
                                   dayfirst_for(locale)).items():
         result[key], conf[key] = value, c
