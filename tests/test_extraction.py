@@ -296,6 +296,18 @@ def test_listing_pages_are_not_articles() -> None:
     assert r["reason"] == "listing"
 
 
+def test_og_type_website_with_an_article_body_is_an_article() -> None:
+    """Sites that declare og:type "website" everywhere and carry no JSON-LD: content decides."""
+    prose = "".join(f"<p>{p} The story goes on with more detail about what was said, part {i}."
+                    f"</p>" for i, p in enumerate(PARAS * 2))
+    page = ('<html><head><title>Putin talks | Site</title><meta property="og:type" '
+            'content="website"></head><body><nav><a href="/">Home</a></nav><h1>Putin holds talks'
+            f'</h1><div class="entry">{prose}</div></body></html>')
+    r = extract_article(page, "https://demo.test/putin-talks", fetched_at=FETCHED)
+    assert r["is_article"], r["reason"]
+    assert r["body"].startswith("Russian leader Vladimir Putin")
+
+
 def test_soft_404() -> None:
     page = """<html><head><title>Page not found | The Demo Independent</title></head><body>
     <h1>404</h1><p>Sorry, the page you are looking for does not exist. Try the search, or go back

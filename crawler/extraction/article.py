@@ -560,24 +560,43 @@ def _count_cards(root: HtmlElement) -> int:
                           "//a[@href]//h3 | //article[.//a[@href]] | //time[not(ancestor::aside)])"))
 
 
-def _is_listing(sd: StructuredData, url: str, canonical: str | None,
-                paragraphs: list[str] | None = None, cards: int = 0) -> bool:
-    """Listing, tag or author page: by structured data and URL, then (with ``paragraphs``) by
-    many headline cards and little running text."""
+#: a main text block: this many paragraphs of running text (``PROSE_CHARS`` or longer) ...
+MAIN_TEXT_PARAGRAPHS = 3
+PROSE_CHARS = 120
+#: ... or this many words, two such paragraphs among them
+MAIN_TEXT_WORDS = 150
+
+
+def _listing_hints(sd: StructuredData, url: str, canonical: str | None) -> int:
+    """How many signs outside the content say "listing": og:type website/profile/blog, a
+    CollectionPage/ItemList JSON-LD type, a /tag/, /category/, /author/... URL."""
+    og_type = (sd.first("og:type") or "").lower()
+    hints = int(og_type in ("website", "profile", "object", "blog"))
+    hints += bool(sd.page_types & LISTING_TYPES)
+    hints += any(_LISTING_PATH.search(urlsplit(u).path) for u in (url, canonical or ""))
+    return hints
+
+
+def _is_listing(sd: StructuredData, hints: int, paragraphs: list[str], cards: int,
+                headline: bool, dated: bool) -> bool:
+    """Listing, tag or author page, decided by the content.
+
+    A page with a main text block and a headline is an article whatever its og:type or URL say
+    (sites declare og:type "website" on every page), unless the signs outside the content pile
+    up (two or more) and it carries no date either. Many headline cards over little running
+    text make a listing; the hints alone decide only where the page holds no main text.
+    """
     if sd.article is not None:
         return False
-    og_type = (sd.first("og:type") or "").lower()
-    if og_type in ("website", "profile", "object", "blog"):
-        return True
-    if sd.page_types & LISTING_TYPES:
-        return True
-    for u in (url, canonical or ""):
-        if _LISTING_PATH.search(urlsplit(u).path):
-            return True
-    if og_type == "article" or paragraphs is None:
-        return False
     long_paras = sum(1 for p in paragraphs if len(p) > 200)
-    return cards >= 8 and (long_paras < 3 or cards >= 2 * len(paragraphs))
+    if cards >= 8 and (long_paras < MAIN_TEXT_PARAGRAPHS or cards >= 2 * len(paragraphs)):
+        return True
+    prose = sum(1 for p in paragraphs if len(p) >= PROSE_CHARS)
+    main_text = prose >= MAIN_TEXT_PARAGRAPHS or (
+        prose >= 2 and word_count(" ".join(paragraphs)) >= MAIN_TEXT_WORDS)
+    if main_text and headline and (dated or hints < 2):
+        return False
+    return hints > 0
 
 
 _SENTENCE_END = re.compile(r"[.!?][\"”’')\]]*$")
@@ -777,8 +796,8 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
         (lambda: sd.first("og:description", "description", "twitter:description"), META),
     ])
     is_404 = any(_SOFT_404.search(t) for t in (page_title, h1_text, title or "") if t and len(t) < 150)
-    listing = not is_404 and _is_listing(sd, url, result["canonical_url"])
-    cards = _count_cards(root) if not (is_404 or listing or sd.article is not None) else 0
+    hints = _listing_hints(sd, url, result["canonical_url"])
+    cards = _count_cards(root) if not (is_404 or sd.article is not None) else 0
 
     structured_body = _structured_body(root, art)
     # --- body (mutates the tree: everything above has been read already)
@@ -818,7 +837,8 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
     words = word_count(result["body"])
     if is_404:
         result["reason"] = "soft_404"
-    elif listing or _is_listing(sd, url, result["canonical_url"], paragraphs, cards):
+    elif _is_listing(sd, hints, paragraphs, cards, bool(h1_text or sd.first("og:title")),
+                     result["published"] is not None):
         result["reason"] = "listing"
     elif not result["title"]:
         result["reason"] = "no_title"
