@@ -263,11 +263,9 @@ _FULL = re.compile(
     r"listen(?: to)?(?: this)?(?: article| story)?(?: \d+ min(?:ute)?s?)?|"
     r"\d{1,2}:\d{2}(?: ?[ap]m)?|close|menu|search|loading\W*|back to top|comments?(?: \(\d+\))?|"
     r"please,? enter (?:a |your )?(?:correct|valid) e-?mail(?: address)?|"
-    r"successful{1,2}y subscribed\W*|thank you for (?:signing up|subscribing)\b.*|"
+    r"thank you for (?:signing up|subscribing)\b.*|"
     r"(?:gift (?:a )?membership|become a member)(?: gift (?:a )?membership)?\W*|"
-    r"updated|published|posted|image|photo|video|getty images|in this (?:article|story)|"
-    r"(?:[\w .'’-]{1,40}\s*[|/]\s*)+(?:getty images|afp|reuters|shutterstock|ap photo|epa|"
-    r"bloomberg|associated press|alamy)(?: via getty images)?)\W*$",
+    r"updated|published|posted|image|photo|video|in this (?:article|story))\W*$",
     re.IGNORECASE,
 )
 # Furniture wherever it appears in a paragraph of at most 350 characters.
@@ -288,29 +286,26 @@ _CONTAINS = re.compile(
 )
 # Membership / donation appeals: furniture in a paragraph of at most 600 characters.
 _APPEAL = re.compile(
-    r"\bonly (?:one|\d+%?) (?:in|of) (?:every )?[\d,]+ (?:of our )?(?:readers|visitors)|"
     r"help (?:us )?fund (?:our|the|this) (?:mission|journalism|reporting|work|newsroom)|"
     r"(?:gift|gifting) (?:a |the )?(?:membership|subscription)|"
-    r"thanks to [\d,]+ (?:supporters|members|subscribers|donors|patrons)|"
-    r"(?:readers|supporters|people) like you (?:make|keep|help)|"
-    r"\bvisa\W{1,3}master ?card\b",
+    r"(?:readers|supporters|people) like you (?:make|keep|help)",
     re.IGNORECASE,
 )
+# A credit line alone: "Jane Doe / Agency", "Photo: X | Y" (a few words, no sentence in it).
+_CREDIT_LINE = re.compile(r"^(?:[\w.'’-]+ ){0,5}[\w.'’-]+ ?[|/] ?(?:[\w.'’-]+ ){0,5}[\w.'’-]+$")
 # Furniture when a paragraph of at most 200 characters starts with it.
 _STARTS = re.compile(
     r"^(?:subscribe\b|sign up\b|share this\b|follow us\b|join us\b|join our\b|"
     r"(?:read|see) (?:also|more)\b\s*[:|\-–—]?|also read\b|related\s*[:|\-–—]|"
     r"listen to (?:this|the) (?:article|story)|advertisement\b|click here to\b|"
-    r"copyright\b|©|\(c\) \d{4}|photo:|image:|credit:|photograph:|"
-    r"help us\b.{0,80}\b(?:members|supporters|donors|subscribers)\b)",
+    r"copyright\b|©|\(c\) \d{4}|photo:|image:|credit:|photograph:)",
     re.IGNORECASE,
 )
 _BYLINE = re.compile(r"^[Bb][Yy]\s+[A-Z\u0400-\u04ff][\w.'’\-]+(?:\s+[A-Z\u0400-\u04ff][\w.'’\-]+){0,3}\b")
 _DATEISH = re.compile(r"\b\d{4}\b|\d{1,2}:\d{2}|min read", re.IGNORECASE)
 _CREDIT_TAIL = re.compile(
     r"\s*\((?P<credit>(?:photo|image|credit|foto|фото)?:?\s*[^()]{1,120}?"
-    r"(?:/|\b(?:getty|reuters|afp|ap photo|associated press|epa|anadolu|shutterstock|"
-    r"courtesy|via|photo by|handout|pool)\b)[^()]{0,120})\)\s*$",
+    r"(?:/|\b(?:courtesy|via|photo by|handout|pool)\b)[^()]{0,120})\)\s*$",
     re.IGNORECASE,
 )
 _CREDIT_LABEL = re.compile(
@@ -361,6 +356,8 @@ def _is_furniture(p: str) -> bool:
     if n <= 600 and _APPEAL.search(p):
         return True
     if n <= 200 and _STARTS.match(p):
+        return True
+    if n <= 80 and _CREDIT_LINE.match(p):
         return True
     if _BYLINE.match(p) and (n <= 60 or (n <= 160 and _DATEISH.search(p))):
         return True
