@@ -366,6 +366,7 @@ def _is_furniture(p: str) -> bool:
 
 
 _SHORT_REPEAT = 40
+_LONG_REPEAT = 250
 
 
 def _headline_like(p: str) -> bool:
@@ -379,9 +380,11 @@ def filter_paragraphs(paragraphs: Iterable[str], *, drop: Sequence[str | None] =
     seen: set[str] = set()
     for p in paragraphs:
         key = p.casefold()
-        # short repeats are legitimate in lists (a nominee under two categories); long ones
-        # are furniture repeated on the page (a teaser, a pull quote)
-        if (key in seen and len(p) > _SHORT_REPEAT) or key in drop_set or _is_furniture(p):
+        # short repeats are legitimate in lists (a nominee under two categories); a repeated
+        # sentence or two is furniture (a teaser, a pull quote); a repeated paragraph of
+        # several sentences is the text as the page has it
+        if (key in seen and _SHORT_REPEAT < len(p) <= _LONG_REPEAT) or key in drop_set \
+                or _is_furniture(p):
             continue
         if (kept and _headline_like(kept[-1]) and len(p) <= 600
                 and (p.endswith("…") or (p.endswith("...") and not p.endswith(" ...")))):
