@@ -42,8 +42,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere
 
-__all__ = ["Output", "Page", "SETS", "Score", "chunks", "load_set", "main", "page_pr",
-           "snippet_counts"]
+__all__ = [
+    "SETS",
+    "Output",
+    "Page",
+    "Score",
+    "chunks",
+    "load_set",
+    "main",
+    "page_pr",
+    "snippet_counts",
+]
 
 DATA = ROOT.parent / "shared" / "data"
 #: short name -> (directory, metric): "aeb" = 4-word chunks, "snippets" = trafilatura's own
@@ -286,7 +295,7 @@ def run_extractor(key: str, pages: Sequence[Page]) -> Run:
 
 def _p90(values: Sequence[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
 
 
 def score_run(metric: str, pages: Sequence[Page], run: Run) -> tuple[Score, int, dict[str, Any]]:
@@ -334,8 +343,8 @@ def _same_day(pred: str | None, truth: str) -> bool:
     if not pred:
         return False
     try:
-        t = datetime.fromisoformat(truth.replace("Z", "+00:00"))
-        p = datetime.fromisoformat(pred.replace("Z", "+00:00"))
+        t = datetime.fromisoformat(truth)
+        p = datetime.fromisoformat(pred)
     except ValueError:
         return False
     if p.tzinfo is not None and t.tzinfo is not None:

@@ -9,8 +9,8 @@ which kind of evidence won: 0.95 JSON-LD, 0.9 meta, 0.8 selectors, 0.5-0.7 gener
 from __future__ import annotations
 
 import re
-from copy import deepcopy
 from collections.abc import Callable, Iterable, Mapping
+from copy import deepcopy
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -19,7 +19,6 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from .authors import split_byline
-from .candidates import choose
 from .body import (
     filter_paragraphs,
     paragraphs_of,
@@ -28,6 +27,7 @@ from .body import (
     strip_invisible,
     trafilatura_paragraphs,
 )
+from .candidates import choose
 from .dates import BYLINE_DATE_RE, dayfirst_for, get_zone, parse_datetime, parse_relative
 from .dates import parse_datetime as _parse_datetime
 from .document import base_url, parse_html
@@ -376,6 +376,8 @@ def _dates(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
             text = m.group("date")
         if text:
             return ok(parse_datetime(text, tz))
+        if region is None:
+            return None
         rel = _RELATIVE_IN_TEXT.search(clean_text(" ".join(region.itertext()))[:3000])
         return ok(parse_relative(rel.group(0), fetched)) if rel else None
 

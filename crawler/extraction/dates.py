@@ -6,8 +6,8 @@ import re
 import warnings
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as du_parser
@@ -232,4 +232,4 @@ def dayfirst_for(locale: str | None) -> bool:
     if not locale:
         return False
     norm = locale.replace("_", "-").lower()
-    return not (norm.endswith("-us") or norm in ("us", "en-us") or norm.endswith("-ph"))
+    return not (norm.endswith(("-us", "-ph")) or norm in ("us", "en-us"))

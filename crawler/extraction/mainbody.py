@@ -20,8 +20,17 @@ from lxml.html import HtmlElement
 
 from .text import clean_text
 
-__all__ = ["Block", "MIN_RUNNING_CHARS", "SHARE", "blocks_of", "find_container", "find_standfirst",
-           "iter_after", "text_key", "update_stream"]
+__all__ = [
+    "MIN_RUNNING_CHARS",
+    "SHARE",
+    "Block",
+    "blocks_of",
+    "find_container",
+    "find_standfirst",
+    "iter_after",
+    "text_key",
+    "update_stream",
+]
 
 #: the article container holds at least this share of the page's running text
 SHARE = 0.72
