@@ -98,12 +98,25 @@ _INVISIBLE = etree.XPath(
 )
 
 
+#: an invisible element (other than script/style) holding this share of the page's text is the
+#: page itself behind a broken tag (an unclosed <noscript>, a hidden wrapper a script reveals)
+_MOST_OF_PAGE = 0.5
+
+
 def strip_invisible(root: HtmlElement) -> None:
-    """Remove comments, scripts, styles and hidden elements from ``root`` in place."""
+    """Remove comments, scripts, styles and hidden elements from ``root`` in place; one that
+    holds most of the page's text is unwrapped instead (its content stays)."""
+    total = None
     for el in _INVISIBLE(root):
         if (isinstance(el.tag, str) and el.tag not in ("script", "style", "noscript", "template")
                 and (not _is_hidden(el) or el.tag in ("html", "body"))):
             continue  # matched on a style that does not actually hide it
+        if isinstance(el.tag, str) and el.tag not in ("script", "style") and len(el):
+            if total is None:
+                total = len(root.text_content())
+            if len(el.text_content()) >= _MOST_OF_PAGE * total:
+                el.drop_tag()
+                continue
         _remove(el)
 
 
