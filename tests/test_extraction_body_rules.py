@@ -96,3 +96,12 @@ def test_unclosed_noscript_holding_the_page_is_unwrapped_not_removed() -> None:
             f"the comments.</p></noscript><h1>Council passes budget</h1><article>{_paras(5)}"
             "</article></body></html>")
     assert "Enable JavaScript" not in extract_article(html, URL)["body"]
+
+
+def test_page_wrapped_in_one_form_is_read_as_the_page() -> None:
+    """ASP.NET wraps every page in <form id="aspnetForm">: the article inside is not furniture."""
+    html = ('<html><head><title>Story</title></head><body><form id="aspnetForm" method="post">'
+            f'<h1>Council passes budget</h1><div class="text">{_paras(5)}</div>'
+            '<form class="comment"><p>Leave a comment</p></form></form></body></html>')
+    body = extract_article(html, URL)["body"]
+    assert "Paragraph 4." in body and "Leave a comment" not in body

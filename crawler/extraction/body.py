@@ -98,20 +98,22 @@ _INVISIBLE = etree.XPath(
 )
 
 
-#: an invisible element (other than script/style) holding this share of the page's text is the
-#: page itself behind a broken tag (an unclosed <noscript>, a hidden wrapper a script reveals)
+#: a <noscript> holding this share of the page's text is the page itself behind a broken tag
+#: (unclosed, the parser put the rest of the page inside it)
 _MOST_OF_PAGE = 0.5
+#: dropped tags that can wrap a whole article (checked with ``_MOST_OF_PAGE`` before removal)
+_WRAPPER_TAGS = frozenset({"form"})
 
 
 def strip_invisible(root: HtmlElement) -> None:
-    """Remove comments, scripts, styles and hidden elements from ``root`` in place; one that
-    holds most of the page's text is unwrapped instead (its content stays)."""
+    """Remove comments, scripts, styles and hidden elements from ``root`` in place; a noscript
+    that holds most of the page's text is unwrapped instead (its content stays)."""
     total = None
     for el in _INVISIBLE(root):
         if (isinstance(el.tag, str) and el.tag not in ("script", "style", "noscript", "template")
                 and (not _is_hidden(el) or el.tag in ("html", "body"))):
             continue  # matched on a style that does not actually hide it
-        if isinstance(el.tag, str) and el.tag not in ("script", "style") and len(el):
+        if el.tag == "noscript" and len(el):
             if total is None:
                 total = len(root.text_content())
             if len(el.text_content()) >= _MOST_OF_PAGE * total:
@@ -132,6 +134,11 @@ def strip_boilerplate(container: HtmlElement, *, exclude: str | None = None,
     doomed: list[HtmlElement] = []
     if exclude:
         doomed.extend(select_elements(container, exclude))
+    total = len(container.text_content())
+
+    def holds_most(el: HtmlElement) -> bool:
+        return len(el.text_content()) >= _MOST_OF_PAGE * total
+
     for el in _CANDIDATES(container):
         tag = el.tag
         if not isinstance(tag, str):
@@ -142,6 +149,8 @@ def strip_boilerplate(container: HtmlElement, *, exclude: str | None = None,
         if tag in _DROP_TAGS or _is_hidden(el):
             if tag in ("aside", "nav", "figure") and not aggressive:
                 continue
+            if tag in _WRAPPER_TAGS and len(el) and holds_most(el):
+                continue  # the article's own wrapper (an ASP.NET <form>), never furniture
             doomed.append(el)
             continue
         names = (el.get("class") or "") + " " + (el.get("id") or "")

@@ -93,10 +93,27 @@ def _weight(text: str) -> int:
     return n
 
 
-def _foreign(el: HtmlElement, body: HtmlElement) -> bool:
+#: a <form> holding this share of the page's text is the page's wrapper (ASP.NET puts every
+#: page in one), not furniture; an <aside> or <header> that large is still a sidebar
+_WRAPPER_SHARE = 0.5
+_FORMS = etree.XPath("//body//form")
+
+
+def _wrappers(root: HtmlElement, body: HtmlElement) -> frozenset[HtmlElement]:
+    found = _FORMS(root)
+    if not found:
+        return frozenset()
+    need = _WRAPPER_SHARE * len(body.text_content())
+    return frozenset(el for el in found if len(el.text_content()) >= need)
+
+
+def _foreign(el: HtmlElement, body: HtmlElement,
+             wrappers: frozenset[HtmlElement] = frozenset()) -> bool:
     for anc in el.iterancestors():
         if anc is body:
             return False
+        if anc in wrappers:
+            continue
         if anc.tag in _FOREIGN_TAGS:
             return True
         if anc.tag in ("article", "main"):
@@ -130,6 +147,7 @@ def find_container(root: HtmlElement, skip: frozenset[str] = frozenset(),
         return None, 0
     weight: dict[HtmlElement, int] = {}
     total = 0
+    wrappers = _wrappers(root, body)
     for el in _EVIDENCE(root):
         if el.tag in ("div", "td"):
             n = _weight(clean_text(_own_text(el)))
@@ -138,7 +156,7 @@ def find_container(root: HtmlElement, skip: frozenset[str] = frozenset(),
             text = el.text_content()
             n = _weight(text.strip())
             links = _link_chars(el) if n >= _PARA_MIN else 0
-        if n < _PARA_MIN or links > _LINK_DENSITY_MAX * n or _foreign(el, body):
+        if n < _PARA_MIN or links > _LINK_DENSITY_MAX * n or _foreign(el, body, wrappers):
             continue
         if skip and text_key(_own_text(el) if el.tag in ("div", "td") else el.text_content()) in skip:
             continue
