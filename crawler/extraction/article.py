@@ -695,6 +695,7 @@ def _generic_body(root: HtmlElement, url: str, h1: HtmlElement | None, headline:
     A standfirst (deck) shown between the headline and the container, and confirmed by the
     description meta, leads the DOM body: readers see it as the article's first paragraph.
     """
+    page_chars = len(root.text_content())  # before the DOM scorer: its copy leaves the tree whole
     dom, running = _dom_body(root, h1, headline, descriptions, drop, updates)
     cache: dict[bool, list[str]] = {}
 
@@ -706,10 +707,11 @@ def _generic_body(root: HtmlElement, url: str, h1: HtmlElement | None, headline:
 
     if CANDIDATE_TRACE is not None:
         CANDIDATE_TRACE.append({"url": url, "dom": dom, "running": running,
+                                "page": page_chars,
                                 "declared": declared or [], "traf": traf(False),
                                 "recall": traf(True), "descriptions": descriptions})
     return choose(dom, running, declared or [], traf, descriptions, dom_conf=GENERIC,
-                  declared_conf=JSONLD, traf_conf=0.55)
+                  declared_conf=JSONLD, traf_conf=0.55, page_chars=page_chars)
 
 
 # ------------------------------------------------------------------------------- the API

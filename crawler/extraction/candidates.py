@@ -57,6 +57,9 @@ def _cover(a: set[str], b: set[str]) -> float:
 SURE_SHARE = (0.6, 2.0)
 #: the DOM scorer abstains below this much running text (``mainbody.MIN_RUNNING_CHARS``)
 SURE_RUNNING = 400
+#: a DOM body is doubtful when the page's whole text is more than this many times its size
+#: (the scorer saw little running text because the article is written in a form it misses)
+PAGE_SHARE = 8
 #: two candidates of word counts within this ratio tell the same story: the DOM one is kept
 AGREE = (0.8, 1.25)
 #: a declared body the DOM body covers less of than this is the one the page means
@@ -66,13 +69,15 @@ MIN_WORDS = 15
 
 def choose(dom: list[str], running: int, declared: list[str],
            trafilatura: Callable[[bool], list[str]], descriptions: Sequence[str],
-           *, dom_conf: float, declared_conf: float, traf_conf: float) -> tuple[list[str], float]:
+           *, dom_conf: float, declared_conf: float, traf_conf: float,
+           page_chars: int = 0) -> tuple[list[str], float]:
     """The body among the candidates (see the module docstring), with its confidence.
 
     ``trafilatura(recall)`` computes that candidate on demand; it is called only when the DOM
     (or declared) body is doubtful: fewer than ``SUBSTANTIAL_WORDS`` words, description-only,
-    the scorer short of running text, the declared body missed, or a DOM text outside
-    ``SURE_SHARE`` of the running text. Then the two bodies are compared: of similar length
+    the scorer short of running text, the declared body missed, a DOM text outside
+    ``SURE_SHARE`` of the running text, or a page whose whole text (``page_chars``) is more than
+    ``PAGE_SHARE`` times the DOM body. Then the two bodies are compared: of similar length
     (``AGREE``) the DOM's is kept; otherwise trafilatura's, unless the DOM body is more than
     twice as long and mostly text trafilatura did not see (a second article part it skipped).
     A declared body that neither the DOM nor trafilatura body covers is taken as it is.
@@ -89,7 +94,8 @@ def choose(dom: list[str], running: int, declared: list[str],
     words = word_count(" ".join(base))
     share = sum(len(p) for p in dom) / max(running, 1)
     sure = (words >= SUBSTANTIAL_WORDS and running >= SURE_RUNNING and not missed
-            and SURE_SHARE[0] <= share < SURE_SHARE[1])
+            and SURE_SHARE[0] <= share < SURE_SHARE[1]
+            and page_chars < PAGE_SHARE * sum(len(p) for p in dom))
     if sure:
         return base, conf
     traf = trafilatura(False)
