@@ -9,8 +9,8 @@ The dev corpus is the three sets in ``../shared/data/`` taken together:
   (whitespace-normalised substring match of the ``with``/``without`` snippets, counts summed over
   pages, P = tp/(tp+fp), R = tp/(tp+fn)).
 
-Each extractor runs over each set in the same process and is timed per call (median and p90
-ms/page). On the readability set, metadata is scored too: title exact match, author match and
+The extractors run over each set in the same process, interleaved page by page (a load change
+on a shared machine hits them alike), each call timed (median and p90 ms/page). On the readability set, metadata is scored too: title exact match, author match and
 date match, newsmon against trafilatura's metadata.
 
     .venv/bin/python bench/extraction.py                          # the full table (~4 min)
@@ -271,26 +271,32 @@ class Run:
     error: str | None = None
 
 
-def run_extractor(key: str, pages: Sequence[Page]) -> Run:
-    """Run one extractor over ``pages`` (a warm-up call first, so imports are not timed)."""
-    label = _label(key)
-    try:
-        fn = EXTRACTORS[key][1]()
-        fn(pages[0])
-    except Exception as exc:  # noqa: BLE001 - a missing comparison tool is reported, not fatal
-        return Run(label, {}, [], error=f"unavailable: {type(exc).__name__}: {exc}"[:120])
-    outputs: dict[str, Output] = {}
-    ms: list[float] = []
-    for page in pages:
-        start = time.perf_counter()
+def run_extractors(keys: Sequence[str], pages: Sequence[Page]) -> dict[str, Run]:
+    """Run the extractors over ``pages``, interleaved page by page, so that a load change on a
+    shared machine hits every extractor alike; a warm-up call first, so imports are not timed."""
+    runs: dict[str, Run] = {}
+    fns: dict[str, Extractor] = {}
+    for key in keys:
+        label = _label(key)
         try:
-            out = fn(page)
-        except Exception as exc:  # noqa: BLE001 - a crash scores as an empty prediction
-            print(f"  {key} raised on {page.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
-            out = Output("")
-        ms.append((time.perf_counter() - start) * 1000)
-        outputs[page.name] = out
-    return Run(label, outputs, ms)
+            fns[key] = EXTRACTORS[key][1]()
+            fns[key](pages[0])
+        except Exception as exc:  # noqa: BLE001 - a missing comparison tool is reported, not fatal
+            runs[key] = Run(label, {}, [], error=f"unavailable: {type(exc).__name__}: {exc}"[:120])
+            fns.pop(key, None)
+            continue
+        runs[key] = Run(label, {}, [])
+    for page in pages:
+        for key, fn in fns.items():
+            start = time.perf_counter()
+            try:
+                out = fn(page)
+            except Exception as exc:  # noqa: BLE001 - a crash scores as an empty prediction
+                print(f"  {key} raised on {page.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+                out = Output("")
+            runs[key].ms.append((time.perf_counter() - start) * 1000)
+            runs[key].outputs[page.name] = out
+    return runs
 
 
 def _p90(values: Sequence[float]) -> float:
@@ -418,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not pages:
             continue
         metric = SETS[set_key][1]
-        runs = {k: run_extractor(k, pages) for k in keys}
+        runs = run_extractors(keys, pages)
         metric_name = "4-word chunks" if metric == "aeb" else "its with/without snippets"
         print(f"{SETS[set_key][0]}: {len(pages)} pages, metric: {metric_name}")
         print("| extractor | F1 | P | R | empty bodies | median ms | p90 ms |")
