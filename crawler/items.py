@@ -24,7 +24,8 @@ class Article:
     title: str
     body: str  # paragraphs separated by one blank line, boilerplate removed
     section: str | None = None
-    authors: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)  # person names only
+    byline_org: list[str] = field(default_factory=list)  # desk/staff/agency bylines ("Reuters")
     published: datetime | None = None  # UTC
     modified: datetime | None = None  # UTC
     summary: str | None = None

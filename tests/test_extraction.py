@@ -191,10 +191,10 @@ def test_jsonld_list_with_person_list_and_id_references() -> None:
     assert r["authors"] == ["Alice Smith", "Bob Roe"]
 
 
-def test_organization_byline_kept_when_alone() -> None:
+def test_organization_byline_goes_to_byline_org() -> None:
     r = extract(ghost_page(ld={**LD_ARTICLE, "author": {"@type": "Organization",
                                                         "name": "The Demo Independent"}}))
-    assert r["authors"] == ["The Demo Independent"]
+    assert r["authors"] == [] and r["byline_org"] == ["The Demo Independent"]
 
 
 def test_no_jsonld_visible_byline_only() -> None:
@@ -284,6 +284,18 @@ def test_listing_pages_are_not_articles() -> None:
     assert not r["is_article"] and r["reason"] == "listing"
     r = extract_article(bare, "https://demo.test/author/jane/", fetched_at=FETCHED)
     assert r["reason"] == "listing"
+
+
+def test_og_type_website_with_an_article_body_is_an_article() -> None:
+    """Sites that declare og:type "website" everywhere and carry no JSON-LD: content decides."""
+    prose = "".join(f"<p>{p} The story goes on with more detail about what was said, part {i}."
+                    f"</p>" for i, p in enumerate(PARAS * 2))
+    page = ('<html><head><title>Putin talks | Site</title><meta property="og:type" '
+            'content="website"></head><body><nav><a href="/">Home</a></nav><h1>Putin holds talks'
+            f'</h1><div class="entry">{prose}</div></body></html>')
+    r = extract_article(page, "https://demo.test/putin-talks", fetched_at=FETCHED)
+    assert r["is_article"], r["reason"]
+    assert r["body"].startswith("Russian leader Vladimir Putin")
 
 
 def test_soft_404() -> None:
@@ -496,3 +508,25 @@ def test_dev_set_sanity() -> None:
     assert n >= 50
     assert non_empty >= 0.95 * n
     assert statistics.median(recalls) > 0.8
+
+
+@pytest.mark.parametrize(("byline", "authors", "orgs"), [
+    ('<p class="byline">By Jane Doe</p><p>The first paragraph of the story begins here.</p>',
+     ["Jane Doe"], []),
+    ('<p class="byline">By Jane Doe and John Roe</p><p>The first paragraph.</p>',
+     ["Jane Doe", "John Roe"], []),
+    ('<p class="byline">By news desk</p><p>The first paragraph.</p>', [], ["news desk"]),
+    ('<p class="byline">By Staff</p><p>The first paragraph.</p>', [], ["Staff"]),
+])
+def test_visible_byline_names_only(byline: str, authors: list[str], orgs: list[str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler.extraction import article
+
+    monkeypatch.setattr(article, "ORG_AUTHORS_FALLBACK", False)
+    prose = "".join(f"<p>{p} More words follow to make this a paragraph, item {i}.</p>"
+                    for i, p in enumerate(PARAS))
+    page = (f"<html><head><title>Story</title></head><body><article><h1>Council passes budget</h1>"
+            f"{byline}{prose}</article></body></html>")
+    r = extract_article(page, "https://news.example/2024/story", fetched_at=FETCHED)
+    assert r["authors"] == authors
+    assert r["byline_org"] == orgs

@@ -84,3 +84,24 @@ def test_microdata_article_body_is_declared_evidence() -> None:
                      f"the budget, sentence {i}.</p>" for i in range(6))
     html = _page(f"<div class='main'>{_paras(8)}</div><div itemprop='articleBody'>{stream}</div>")
     assert "Microdata paragraph 5" in extract_article(html, URL)["body"]
+
+
+def test_unclosed_noscript_holding_the_page_is_unwrapped_not_removed() -> None:
+    html = ("<html><head><title>Story</title></head><body><noscript><p>Enable JavaScript.</p>"
+            f"<h1>Council passes budget</h1><article>{_paras(5)}</article></body></html>")
+    r = extract_article(html, URL)
+    assert "Paragraph 4." in r["body"] and r["is_article"]
+    # a noscript that is only a notice still goes
+    html = ("<html><head><title>Story</title></head><body><noscript><p>Enable JavaScript to see "
+            f"the comments.</p></noscript><h1>Council passes budget</h1><article>{_paras(5)}"
+            "</article></body></html>")
+    assert "Enable JavaScript" not in extract_article(html, URL)["body"]
+
+
+def test_page_wrapped_in_one_form_is_read_as_the_page() -> None:
+    """ASP.NET wraps every page in <form id="aspnetForm">: the article inside is not furniture."""
+    html = ('<html><head><title>Story</title></head><body><form id="aspnetForm" method="post">'
+            f'<h1>Council passes budget</h1><div class="text">{_paras(5)}</div>'
+            '<form class="comment"><p>Leave a comment</p></form></form></body></html>')
+    body = extract_article(html, URL)["body"]
+    assert "Paragraph 4." in body and "Leave a comment" not in body

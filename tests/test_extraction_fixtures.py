@@ -35,6 +35,8 @@ def test_fixture_fields(name: str) -> None:
     got = {"title": result["title"], "authors": result["authors"],
            "published": _iso(result["published"])}
     expected = {"title": want["title"], "authors": want["authors"], "published": want["published"]}
+    if "byline_org" in want:
+        got["byline_org"], expected["byline_org"] = result["byline_org"], want["byline_org"]
     if want.get("modified"):
         got["modified"], expected["modified"] = _iso(result["modified"]), want["modified"]
     assert got == expected

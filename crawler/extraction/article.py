@@ -9,8 +9,8 @@ which kind of evidence won: 0.95 JSON-LD, 0.9 meta, 0.8 selectors, 0.5-0.7 gener
 from __future__ import annotations
 
 import re
-from copy import deepcopy
 from collections.abc import Callable, Iterable, Mapping
+from copy import deepcopy
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml.html import HtmlElement
 
-from .authors import clean_authors
+from .authors import split_byline
 from .body import (
     filter_paragraphs,
     paragraphs_of,
@@ -27,6 +27,7 @@ from .body import (
     strip_invisible,
     trafilatura_paragraphs,
 )
+from .candidates import choose
 from .dates import BYLINE_DATE_RE, dayfirst_for, get_zone, parse_datetime, parse_relative
 from .dates import parse_datetime as _parse_datetime
 from .document import base_url, join_url, parse_html
@@ -39,15 +40,12 @@ from .text import clean_text, word_count
 __all__ = ["extract_article"]
 
 JSONLD, META, SELECTOR, GENERIC, WEAK = 0.95, 0.9, 0.8, 0.6, 0.4
+#: ``authors`` holds person names only; desk, staff and agency bylines are ``byline_org`` (the
+#: spider stores both). True would repeat ``byline_org`` in ``authors`` when no person is named.
+ORG_AUTHORS_FALLBACK = False
 MIN_BODY_WORDS = 15
 #: a block more than half link text inside the article is a link list, not prose
 MAX_BLOCK_LINK_DENSITY = 0.5
-PRUNE_BEFORE_TRAFILATURA = True
-#: how the DOM body and the page's declared body (JSON-LD / microdata articleBody) combine;
-#: see ``_combine_body``
-BODY_MERGE = "choose"
-CHOOSE_COVER = 0.5
-FILTER_SUPPORT = 0.3
 #: body of a live blog (JSON-LD LiveBlogPosting with updates): "intro" = the summary above the
 #: update stream, "all" = summary and updates
 LIVE_BLOG_BODY = "intro"
@@ -180,12 +178,25 @@ def _in_furniture(el: HtmlElement) -> bool:
 
 # ------------------------------------------------------------------------------ the fields
 def _authors(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
-             region: HtmlElement | None) -> tuple[list[str], float]:
+             region: HtmlElement | None) -> tuple[list[str], list[str], float]:
+    """(person names, desk/staff/agency bylines, confidence of the names).
+
+    Evidence in order: JSON-LD, meta, the profile's selector, then the headline region. The
+    first kind that names a person wins; organisations are collected on the way. Once one is
+    found, the weak region heuristics are not asked (they would read a desk's page link as a name).
+    """
+    orgs: list[str] = []
+
+    def take(raw: list[str], conf: float, organizations: Iterable[str] = ()) -> tuple[list[str], float]:
+        people, found = split_byline(raw, organizations=organizations)
+        orgs.extend(o for o in found if o.casefold() not in {x.casefold() for x in orgs})
+        return people, conf
+
     art = sd.article or {}
     raw = art.get("author") or art.get("creator")
     if raw:
         people: list[str] = []
-        orgs: list[str] = []
+        ld_orgs: list[str] = []
         for a in raw if isinstance(raw, list) else [raw]:
             if isinstance(a, dict):
                 name = a.get("name") or " ".join(
@@ -196,41 +207,59 @@ def _authors(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str]
                     continue
                 t = a.get("@type")
                 is_org = isinstance(t, str) and t.lower() in ("organization", "newsmediaorganization")
-                (orgs if is_org else people).append(name)
+                (ld_orgs if is_org else people).append(name)
             elif isinstance(a, str):
                 people.append(a)
-        names = clean_authors(people, organizations=orgs)
+        names, conf = take(people, JSONLD, ld_orgs)
         if names:
-            return names, JSONLD
+            return names, orgs, conf
     meta_names = [v for key in ("author", "article:author", "parsely-author", "sailthru.author",
                                 "dc.creator", "dcterms.creator", "byl") for v in sd.all(key)]
-    names = clean_authors(meta_names)
+    names, conf = take(meta_names, META)
     if names:
-        return names, META
+        return names, orgs, conf
     if selectors.get("authors"):
-        names = clean_authors(_sel_texts(root, selectors, "authors"))
+        names, conf = take(_sel_texts(root, selectors, "authors"), SELECTOR)
         if names:
-            return names, SELECTOR
-    if region is not None:
+            return names, orgs, conf
+    if region is not None and not orgs:
         found = [clean_text(e.text_content()) for e in region.xpath(
             './/a[contains(concat(" ", normalize-space(@rel), " "), " author ")]'
             '|.//*[@itemprop="author"]|.//a[@href]')
             if e.tag != "a" or "author" in (e.get("rel") or "") or _NAME_URL.search(e.get("href", ""))]
-        names = clean_authors(found)
+        names, conf = take(found, GENERIC)
         if names:
-            return names, GENERIC
-        m = _byline_match(region)
+            return names, orgs, conf
+        text = _region_text(region)
+        # a short line of its own that starts with "By": the byline, names or desk
+        line = next((ln for ln in text.split("\n") if _BY_LINE.match(ln)
+                     and len(ln.split()) <= 12 and not BYLINE_DATE_RE.search(ln)), None)
+        if line:
+            names, conf = take([_LINE_SEP.split(line)[0]], WEAK)
+            if names or orgs:
+                return names, orgs, conf
+        m = _BYLINE_TEXT.search(text)
         if m and m.group("names"):
-            names = clean_authors([m.group("names")])
+            names, conf = take([m.group("names")], WEAK)
             if names:
-                return names, WEAK
-        # "By Jane Doe · 2 hours ago": a capitalised name right after "By", whatever follows
-        m2 = _BY_NAME.search(clean_text(" ".join(region.itertext()))[:3000])
+                return names, orgs, conf
+        # "By Jane Doe · 2 hours ago": a capitalised name right after "By", whatever follows;
+        # the region's blocks are lines, so a name never runs into the next paragraph
+        m2 = _BY_NAME.search(text)
         if m2:
-            names = clean_authors([m2.group(1)])
+            names, conf = take([m2.group(1)], WEAK)
             if names:
-                return names, WEAK
-    return [], 0.0
+                return names, orgs, conf
+    return [], orgs, 0.0
+
+
+_BY_LINE = re.compile(r"^\s*by:?\s+\w", re.IGNORECASE)
+_LINE_SEP = re.compile(r"\s+[·|•–—]\s+|\s*[|·•]\s*")
+
+
+def _region_text(region: HtmlElement) -> str:
+    """The headline region's text, one line per block (a byline paragraph is its own line)."""
+    return "\n".join(paragraphs_of(region))[:3000]
 
 
 _BYLINE_TEXT = re.compile(
@@ -239,14 +268,13 @@ _BYLINE_TEXT = re.compile(
 )
 
 
-_BY_NAME = re.compile(r"\b[Bb]y:?\s+((?:[A-Z\u00c0-\u024f\u0400-\u04ff][\w'’.\-]+\s?){2,4})")
+_BY_NAME = re.compile(r"\b[Bb]y:?[ \t]+((?:[A-Z\u00c0-\u024f\u0400-\u04ff][\w'’.\-]+[ \t]?){2,4})")
 
 
 def _byline_match(region: HtmlElement | None) -> re.Match[str] | None:
     if region is None:
         return None
-    text = clean_text(" ".join(region.itertext()))
-    return _BYLINE_TEXT.search(text[:3000])
+    return _BYLINE_TEXT.search(_region_text(region))
 
 
 _DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
@@ -348,6 +376,8 @@ def _dates(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
             text = m.group("date")
         if text:
             return ok(parse_datetime(text, tz))
+        if region is None:
+            return None
         rel = _RELATIVE_IN_TEXT.search(clean_text(" ".join(region.itertext()))[:3000])
         return ok(parse_relative(rel.group(0), fetched)) if rel else None
 
@@ -532,24 +562,43 @@ def _count_cards(root: HtmlElement) -> int:
                           "//a[@href]//h3 | //article[.//a[@href]] | //time[not(ancestor::aside)])"))
 
 
-def _is_listing(sd: StructuredData, url: str, canonical: str | None,
-                paragraphs: list[str] | None = None, cards: int = 0) -> bool:
-    """Listing, tag or author page: by structured data and URL, then (with ``paragraphs``) by
-    many headline cards and little running text."""
+#: a main text block: this many paragraphs of running text (``PROSE_CHARS`` or longer) ...
+MAIN_TEXT_PARAGRAPHS = 3
+PROSE_CHARS = 120
+#: ... or this many words, two such paragraphs among them
+MAIN_TEXT_WORDS = 150
+
+
+def _listing_hints(sd: StructuredData, url: str, canonical: str | None) -> int:
+    """How many signs outside the content say "listing": og:type website/profile/blog, a
+    CollectionPage/ItemList JSON-LD type, a /tag/, /category/, /author/... URL."""
+    og_type = (sd.first("og:type") or "").lower()
+    hints = int(og_type in ("website", "profile", "object", "blog"))
+    hints += bool(sd.page_types & LISTING_TYPES)
+    hints += any(_LISTING_PATH.search(urlsplit(u).path) for u in (url, canonical or ""))
+    return hints
+
+
+def _is_listing(sd: StructuredData, hints: int, paragraphs: list[str], cards: int,
+                headline: bool, dated: bool) -> bool:
+    """Listing, tag or author page, decided by the content.
+
+    A page with a main text block and a headline is an article whatever its og:type or URL say
+    (sites declare og:type "website" on every page), unless the signs outside the content pile
+    up (two or more) and it carries no date either. Many headline cards over little running
+    text make a listing; the hints alone decide only where the page holds no main text.
+    """
     if sd.article is not None:
         return False
-    og_type = (sd.first("og:type") or "").lower()
-    if og_type in ("website", "profile", "object", "blog"):
-        return True
-    if sd.page_types & LISTING_TYPES:
-        return True
-    for u in (url, canonical or ""):
-        if _LISTING_PATH.search(urlsplit(u).path):
-            return True
-    if og_type == "article" or paragraphs is None:
-        return False
     long_paras = sum(1 for p in paragraphs if len(p) > 200)
-    return cards >= 8 and (long_paras < 3 or cards >= 2 * len(paragraphs))
+    if cards >= 8 and (long_paras < MAIN_TEXT_PARAGRAPHS or cards >= 2 * len(paragraphs)):
+        return True
+    prose = sum(1 for p in paragraphs if len(p) >= PROSE_CHARS)
+    main_text = prose >= MAIN_TEXT_PARAGRAPHS or (
+        prose >= 2 and word_count(" ".join(paragraphs)) >= MAIN_TEXT_WORDS)
+    if main_text and headline and (dated or hints < 2):
+        return False
+    return hints > 0
 
 
 _SENTENCE_END = re.compile(r"[.!?][\"”’')\]]*$")
@@ -587,41 +636,6 @@ def _structured_body(root: HtmlElement, art: Mapping[str, Any]) -> list[str]:
     return out
 
 
-_CHUNK_WORDS = re.compile(r"\w+")
-
-
-def _chunks(text: str) -> set[str]:
-    words = _CHUNK_WORDS.findall(text.casefold())
-    if len(words) < 4:
-        return {" ".join(words)} if words else set()
-    return {" ".join(words[i:i + 4]) for i in range(len(words) - 3)}
-
-
-def _combine_body(dom: list[str], dom_conf: float, declared: list[str]) -> tuple[list[str], float]:
-    """Choose or merge the DOM body and the declared (structured-data) body per ``BODY_MERGE``.
-
-    "dom": the DOM body alone; "declared": the declared body whenever it has
-    ``MIN_BODY_WORDS``; "choose": the declared body when the DOM body covers less than
-    ``CHOOSE_COVER`` of its word 4-grams (the scorer found the wrong block), else the DOM body;
-    "filter": the DOM body without paragraphs the declared body does not support (less than
-    ``FILTER_SUPPORT`` of their 4-grams in it; short lines such as subheadings are kept).
-    """
-    if BODY_MERGE == "dom" or word_count(" ".join(declared)) < MIN_BODY_WORDS:
-        return dom, dom_conf
-    if BODY_MERGE == "declared" or not dom:
-        return declared, JSONLD
-    ref = set().union(*map(_chunks, declared))
-    if BODY_MERGE == "choose":
-        got = set().union(*map(_chunks, dom))
-        return (declared, JSONLD) if len(ref & got) < CHOOSE_COVER * len(ref) else (dom, dom_conf)
-    kept = []
-    for p in dom:
-        c = _chunks(p)
-        if len(c) < 3 or len(c & ref) >= FILTER_SUPPORT * len(c):
-            kept.append(p)
-    return kept, dom_conf
-
-
 def _live_container(root: HtmlElement, updates: list[str]) -> HtmlElement | None:
     """A live blog's container: its own running text (the summary above the stream) found with
     the structured data's update texts discounted, then per ``LIVE_BLOG_BODY`` widened to the
@@ -644,28 +658,60 @@ def _live_container(root: HtmlElement, updates: list[str]) -> HtmlElement | None
         if intro not in ancestors else intro
 
 
+def _dom_body(root: HtmlElement, h1: HtmlElement | None, headline: str, descriptions: list[str],
+              drop: list[str | None], updates: list[str] | None) -> tuple[list[str], int]:
+    """The DOM scorer's body (on a copy of its container: the tree stays whole for the other
+    candidates), and the page's running-text size the scorer saw."""
+    container = _live_container(root, updates) if updates else None
+    running = 0
+    if container is None:
+        container, running = find_container(root, min_chars=DOM_MIN_CHARS)
+    if container is None:
+        return [], running
+    deck = find_standfirst(h1, container, descriptions)
+    work = deepcopy(container)
+    work.tail = None
+    strip_boilerplate(work)
+    blocks = [b.text for b in iter_after(blocks_of(work), headline) if _not_link_list(b)]
+    paragraphs = filter_paragraphs(([deck] if deck else []) + blocks, drop=drop)
+    if not running:  # a live blog's summary: the structured data vouched for the container
+        running = sum(len(p) for p in paragraphs)
+    return paragraphs, running
+
+
+#: running text (characters, CJK weighted) below which the DOM scorer offers no candidate; below
+#: ``mainbody.MIN_RUNNING_CHARS`` its candidate is a weak one
+DOM_MIN_CHARS = 140
+#: when not None, ``_generic_body`` appends every candidate of every page here (bench/analysis)
+CANDIDATE_TRACE: list[dict[str, Any]] | None = None
+
+
 def _generic_body(root: HtmlElement, url: str, h1: HtmlElement | None, headline: str,
                   descriptions: list[str], drop: list[str | None],
-                  updates: list[str] | None = None) -> tuple[list[str], float]:
-    """Body paragraphs without a profile selector: DOM scoring, trafilatura when it abstains.
+                  updates: list[str] | None = None,
+                  declared: list[str] | None = None) -> tuple[list[str], float]:
+    """Body paragraphs without a profile selector: the best of several candidates.
 
     A standfirst (deck) shown between the headline and the container, and confirmed by the
-    description meta, leads the body: readers see it as the article's first paragraph.
+    description meta, leads the DOM body: readers see it as the article's first paragraph.
     """
-    container = _live_container(root, updates) if updates else None
-    if container is None:
-        container, _ = find_container(root)
-    if container is not None:
-        deck = find_standfirst(h1, container, descriptions)
-        strip_boilerplate(container)
-        blocks = [b.text for b in iter_after(blocks_of(container), headline) if _not_link_list(b)]
-        paragraphs = filter_paragraphs(([deck] if deck else []) + blocks, drop=drop)
-        if paragraphs:
-            return paragraphs, GENERIC
-    body_el = root.find("body")
-    if body_el is not None and PRUNE_BEFORE_TRAFILATURA:
-        strip_boilerplate(body_el, aggressive=False)
-    return filter_paragraphs(trafilatura_paragraphs(root, url), drop=drop), 0.55
+    page_chars = len(root.text_content())  # before the DOM scorer: its copy leaves the tree whole
+    dom, running = _dom_body(root, h1, headline, descriptions, drop, updates)
+    cache: dict[bool, list[str]] = {}
+
+    def traf(recall: bool) -> list[str]:
+        if recall not in cache:
+            cache[recall] = filter_paragraphs(trafilatura_paragraphs(root, url, recall=recall),
+                                              drop=drop)
+        return cache[recall]
+
+    if CANDIDATE_TRACE is not None:
+        CANDIDATE_TRACE.append({"url": url, "dom": dom, "running": running,
+                                "page": page_chars,
+                                "declared": declared or [], "traf": traf(False),
+                                "recall": traf(True), "descriptions": descriptions})
+    return choose(dom, running, declared or [], traf, descriptions, dom_conf=GENERIC,
+                  declared_conf=JSONLD, traf_conf=0.55, page_chars=page_chars)
 
 
 # ------------------------------------------------------------------------------- the API
@@ -686,7 +732,7 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
         fetched = fetched.replace(tzinfo=UTC)
     result: dict[str, Any] = {
         "is_article": False, "reason": None, "title": None, "body": "", "paragraphs": [],
-        "summary": None, "authors": [], "published": None, "modified": None,
+        "summary": None, "authors": [], "byline_org": [], "published": None, "modified": None,
         "canonical_url": None, "section": None, "tags": [], "image_url": None,
         "image_caption": None, "image_credit": None, "language": None, "confidence": {},
     }
@@ -730,7 +776,9 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
     result["canonical_url"] = join_url(base, canonical) if canonical else None
 
     # --- metadata
-    result["authors"], conf["authors"] = _authors(root, sd, sel, region)
+    result["authors"], result["byline_org"], conf["authors"] = _authors(root, sd, sel, region)
+    if not result["authors"] and result["byline_org"] and ORG_AUTHORS_FALLBACK:
+        result["authors"] = list(result["byline_org"])
     for key, (value, c) in _dates(root, sd, sel, region, timezone, fetched,
                                   dayfirst_for(locale)).items():
         result[key], conf[key] = value, c
@@ -752,8 +800,8 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
         (lambda: sd.first("og:description", "description", "twitter:description"), META),
     ])
     is_404 = any(_SOFT_404.search(t) for t in (page_title, h1_text, title or "") if t and len(t) < 150)
-    listing = not is_404 and _is_listing(sd, url, result["canonical_url"])
-    cards = _count_cards(root) if not (is_404 or listing or sd.article is not None) else 0
+    hints = _listing_hints(sd, url, result["canonical_url"])
+    cards = _count_cards(root) if not (is_404 or sd.article is not None) else 0
 
     structured_body = _structured_body(root, art)
     # --- body (mutates the tree: everything above has been read already)
@@ -767,13 +815,11 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
                               [clean_text(c.text_content())])
         paragraphs = filter_paragraphs(paragraphs, drop=drop)
         conf["body"] = SELECTOR
-    if not paragraphs and not listing and not is_404:
+    if not paragraphs and not is_404:
         descriptions = [d for d in (_ld_text(art.get("description")), sd.first("og:description"),
                                     sd.first("description")) if d]
         paragraphs, conf["body"] = _generic_body(root, url, h1, h1_text, descriptions, drop,
-                                                 sd.live_updates)
-    if not containers and not listing and not is_404 and structured_body:
-        paragraphs, conf["body"] = _combine_body(paragraphs, conf.get("body", 0.0),
+                                                 sd.live_updates,
                                                  filter_paragraphs(structured_body, drop=drop))
     if not paragraphs and structured_body:
         paragraphs = filter_paragraphs(structured_body, drop=drop)
@@ -795,7 +841,8 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
     words = word_count(result["body"])
     if is_404:
         result["reason"] = "soft_404"
-    elif listing or _is_listing(sd, url, result["canonical_url"], paragraphs, cards):
+    elif _is_listing(sd, hints, paragraphs, cards, bool(h1_text or sd.first("og:title")),
+                     result["published"] is not None):
         result["reason"] = "listing"
     elif not result["title"]:
         result["reason"] = "no_title"

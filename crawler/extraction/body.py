@@ -98,12 +98,27 @@ _INVISIBLE = etree.XPath(
 )
 
 
+#: a <noscript> holding this share of the page's text is the page itself behind a broken tag
+#: (unclosed, the parser put the rest of the page inside it)
+_MOST_OF_PAGE = 0.5
+#: dropped tags that can wrap a whole article (checked with ``_MOST_OF_PAGE`` before removal)
+_WRAPPER_TAGS = frozenset({"form"})
+
+
 def strip_invisible(root: HtmlElement) -> None:
-    """Remove comments, scripts, styles and hidden elements from ``root`` in place."""
+    """Remove comments, scripts, styles and hidden elements from ``root`` in place; a noscript
+    that holds most of the page's text is unwrapped instead (its content stays)."""
+    total = None
     for el in _INVISIBLE(root):
         if (isinstance(el.tag, str) and el.tag not in ("script", "style", "noscript", "template")
                 and (not _is_hidden(el) or el.tag in ("html", "body"))):
             continue  # matched on a style that does not actually hide it
+        if el.tag == "noscript" and len(el):
+            if total is None:
+                total = len(root.text_content())
+            if len(el.text_content()) >= _MOST_OF_PAGE * total:
+                el.drop_tag()
+                continue
         _remove(el)
 
 
@@ -119,6 +134,11 @@ def strip_boilerplate(container: HtmlElement, *, exclude: str | None = None,
     doomed: list[HtmlElement] = []
     if exclude:
         doomed.extend(select_elements(container, exclude))
+    total = len(container.text_content())
+
+    def holds_most(el: HtmlElement) -> bool:
+        return len(el.text_content()) >= _MOST_OF_PAGE * total
+
     for el in _CANDIDATES(container):
         tag = el.tag
         if not isinstance(tag, str):
@@ -129,6 +149,8 @@ def strip_boilerplate(container: HtmlElement, *, exclude: str | None = None,
         if tag in _DROP_TAGS or _is_hidden(el):
             if tag in ("aside", "nav", "figure") and not aggressive:
                 continue
+            if tag in _WRAPPER_TAGS and len(el) and holds_most(el):
+                continue  # the article's own wrapper (an ASP.NET <form>), never furniture
             doomed.append(el)
             continue
         names = (el.get("class") or "") + " " + (el.get("id") or "")
@@ -263,11 +285,9 @@ _FULL = re.compile(
     r"listen(?: to)?(?: this)?(?: article| story)?(?: \d+ min(?:ute)?s?)?|"
     r"\d{1,2}:\d{2}(?: ?[ap]m)?|close|menu|search|loading\W*|back to top|comments?(?: \(\d+\))?|"
     r"please,? enter (?:a |your )?(?:correct|valid) e-?mail(?: address)?|"
-    r"successful{1,2}y subscribed\W*|thank you for (?:signing up|subscribing)\b.*|"
+    r"thank you for (?:signing up|subscribing)\b.*|"
     r"(?:gift (?:a )?membership|become a member)(?: gift (?:a )?membership)?\W*|"
-    r"updated|published|posted|image|photo|video|getty images|in this (?:article|story)|"
-    r"(?:[\w .'’-]{1,40}\s*[|/]\s*)+(?:getty images|afp|reuters|shutterstock|ap photo|epa|"
-    r"bloomberg|associated press|alamy)(?: via getty images)?)\W*$",
+    r"updated|published|posted|image|photo|video|in this (?:article|story))\W*$",
     re.IGNORECASE,
 )
 # Furniture wherever it appears in a paragraph of at most 350 characters.
@@ -288,29 +308,26 @@ _CONTAINS = re.compile(
 )
 # Membership / donation appeals: furniture in a paragraph of at most 600 characters.
 _APPEAL = re.compile(
-    r"\bonly (?:one|\d+%?) (?:in|of) (?:every )?[\d,]+ (?:of our )?(?:readers|visitors)|"
     r"help (?:us )?fund (?:our|the|this) (?:mission|journalism|reporting|work|newsroom)|"
     r"(?:gift|gifting) (?:a |the )?(?:membership|subscription)|"
-    r"thanks to [\d,]+ (?:supporters|members|subscribers|donors|patrons)|"
-    r"(?:readers|supporters|people) like you (?:make|keep|help)|"
-    r"\bvisa\W{1,3}master ?card\b",
+    r"(?:readers|supporters|people) like you (?:make|keep|help)",
     re.IGNORECASE,
 )
+# A credit line alone: "Jane Doe / Agency", "Photo: X | Y" (a few words, no sentence in it).
+_CREDIT_LINE = re.compile(r"^(?:[\w.'’-]+ ){0,5}[\w.'’-]+ ?[|/] ?(?:[\w.'’-]+ ){0,5}[\w.'’-]+$")
 # Furniture when a paragraph of at most 200 characters starts with it.
 _STARTS = re.compile(
     r"^(?:subscribe\b|sign up\b|share this\b|follow us\b|join us\b|join our\b|"
     r"(?:read|see) (?:also|more)\b\s*[:|\-–—]?|also read\b|related\s*[:|\-–—]|"
     r"listen to (?:this|the) (?:article|story)|advertisement\b|click here to\b|"
-    r"copyright\b|©|\(c\) \d{4}|photo:|image:|credit:|photograph:|"
-    r"help us\b.{0,80}\b(?:members|supporters|donors|subscribers)\b)",
+    r"copyright\b|©|\(c\) \d{4}|photo:|image:|credit:|photograph:)",
     re.IGNORECASE,
 )
 _BYLINE = re.compile(r"^[Bb][Yy]\s+[A-Z\u0400-\u04ff][\w.'’\-]+(?:\s+[A-Z\u0400-\u04ff][\w.'’\-]+){0,3}\b")
 _DATEISH = re.compile(r"\b\d{4}\b|\d{1,2}:\d{2}|min read", re.IGNORECASE)
 _CREDIT_TAIL = re.compile(
     r"\s*\((?P<credit>(?:photo|image|credit|foto|фото)?:?\s*[^()]{1,120}?"
-    r"(?:/|\b(?:getty|reuters|afp|ap photo|associated press|epa|anadolu|shutterstock|"
-    r"courtesy|via|photo by|handout|pool)\b)[^()]{0,120})\)\s*$",
+    r"(?:/|\b(?:courtesy|via|photo by|handout|pool)\b)[^()]{0,120})\)\s*$",
     re.IGNORECASE,
 )
 _CREDIT_LABEL = re.compile(
@@ -362,6 +379,8 @@ def _is_furniture(p: str) -> bool:
         return True
     if n <= 200 and _STARTS.match(p):
         return True
+    if n <= 80 and _CREDIT_LINE.match(p):
+        return True
     if _BYLINE.match(p) and (n <= 60 or (n <= 160 and _DATEISH.search(p))):
         return True
     # a photo caption with its "(Name/Agency)" credit
@@ -369,6 +388,7 @@ def _is_furniture(p: str) -> bool:
 
 
 _SHORT_REPEAT = 40
+_LONG_REPEAT = 250
 
 
 def _headline_like(p: str) -> bool:
@@ -382,9 +402,11 @@ def filter_paragraphs(paragraphs: Iterable[str], *, drop: Sequence[str | None] =
     seen: set[str] = set()
     for p in paragraphs:
         key = p.casefold()
-        # short repeats are legitimate in lists (a nominee under two categories); long ones
-        # are furniture repeated on the page (a teaser, a pull quote)
-        if (key in seen and len(p) > _SHORT_REPEAT) or key in drop_set or _is_furniture(p):
+        # short repeats are legitimate in lists (a nominee under two categories); a repeated
+        # sentence or two is furniture (a teaser, a pull quote); a repeated paragraph of
+        # several sentences is the text as the page has it
+        if (key in seen and _SHORT_REPEAT < len(p) <= _LONG_REPEAT) or key in drop_set \
+                or _is_furniture(p):
             continue
         if (kept and _headline_like(kept[-1]) and len(p) <= 600
                 and (p.endswith("…") or (p.endswith("...") and not p.endswith(" ...")))):
@@ -396,14 +418,17 @@ def filter_paragraphs(paragraphs: Iterable[str], *, drop: Sequence[str | None] =
     return kept
 
 
-def trafilatura_paragraphs(root: HtmlElement, url: str | None = None) -> list[str]:
-    """Paragraphs found by trafilatura's main-content heuristics (it works on its own copy)."""
+def trafilatura_paragraphs(root: HtmlElement, url: str | None = None, *,
+                           recall: bool = False) -> list[str]:
+    """Paragraphs found by trafilatura's main-content heuristics (it works on its own copy);
+    ``recall`` runs it with ``favor_recall``."""
     import trafilatura  # imported lazily: only the generic path needs it
 
     try:
         doc = trafilatura.bare_extraction(
             root, url=url, with_metadata=False, include_comments=False, include_images=False,
             include_tables=True, include_formatting=False, include_links=False, fast=TRAFILATURA_FAST,
+            favor_recall=recall,
         )
     except (ValueError, TypeError, AttributeError, etree.LxmlError):
         return []

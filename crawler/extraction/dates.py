@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import warnings
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as du_parser
@@ -32,10 +35,19 @@ BYLINE_DATE_RE = re.compile(
     rf"(?:\s*(?:,|at|-|–|—|\|)?\s*{_CLOCK}(?:\s*[A-Z]{{2,4}}\b)?)?"
 )
 _CLOCK_RE = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*(?:([AaPp])\.?\s?[Mm]\.?)?\s*$")
-_TZ_ABBR = {"UTC": 0, "GMT": 0, "EET": 2, "EEST": 3, "CET": 1, "CEST": 2, "BST": 1,
-            "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8,
-            "PDT": -7, "KYIV": None}
-_TZINFOS = {k: v * 3600 for k, v in _TZ_ABBR.items() if v is not None}
+#: UTC offsets (hours) of zone abbreviations printed on news pages; where one abbreviation names
+#: several zones (IST: India, Ireland, Israel; CST: US Central, China; BST: British, Bangladesh)
+#: the entry is the most common on news sites, and the site's own zone wins when it uses the
+#: abbreviation (see ``_tzinfos``)
+_TZ_ABBR: dict[str, float] = {
+    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 1, "BST": 1, "IST": 5.5, "CET": 1, "CEST": 2,
+    "MET": 1, "MEST": 2, "EET": 2, "EEST": 3, "MSK": 3, "MSD": 4, "TRT": 3, "AST": -4, "ADT": -3,
+    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+    "AKST": -9, "AKDT": -8, "HST": -10, "NST": -3.5, "NDT": -2.5, "BRT": -3, "ART": -3,
+    "SAST": 2, "CAT": 2, "EAT": 3, "WAT": 1, "PKT": 5, "NPT": 5.75, "ICT": 7, "WIB": 7,
+    "SGT": 8, "HKT": 8, "PHT": 8, "AWST": 8, "JST": 9, "KST": 9, "ACST": 9.5, "AEST": 10,
+    "AEDT": 11, "NZST": 12, "NZDT": 13, "GST": 4, "AMT": 4, "KYIV": 2,
+}
 
 
 @lru_cache(maxsize=64)
@@ -52,6 +64,29 @@ def localize(value: datetime, tz: str) -> datetime:
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         value = value.replace(tzinfo=get_zone(tz))
     return value.astimezone(UTC)
+
+
+@lru_cache(maxsize=64)
+def _zone_abbreviations(tz: str) -> frozenset[str]:
+    """Abbreviations the zone ``tz`` prints (winter and summer), e.g. {"EET", "EEST"}."""
+    zone = get_zone(tz)
+    year = datetime.now(UTC).year
+    return frozenset(filter(None, (datetime(year, m, 1, tzinfo=zone).tzname() for m in (1, 7))))
+
+
+def _tzinfos(tz: str) -> Callable[[str, int | None], Any]:
+    """dateutil's ``tzinfos``: the site's zone for an abbreviation it uses, else the table."""
+    own = _zone_abbreviations(tz)
+
+    def lookup(name: str, offset: int | None) -> Any:
+        key = (name or "").upper()
+        if key in own:
+            return get_zone(tz)
+        hours = _TZ_ABBR.get(key)
+        if hours is not None:
+            return int(hours * 3600)
+        return offset  # an unknown name: dateutil keeps the numeric offset, if any
+    return lookup
 
 
 _RELATIVE = re.compile(
@@ -98,22 +133,50 @@ def parse_datetime(value: str | None, tz: str = "UTC", *, dayfirst: bool = False
     try:
         parsed = datetime.fromisoformat(iso)
     except ValueError:
-        cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text)
-        cleaned = re.sub(r"\b([AaPp])\.\s?([Mm])\.", r"\1\2", cleaned)
-        cleaned = re.sub(r"\b(at|on|updated|published|posted)\b[:]?", " ", cleaned, flags=re.IGNORECASE)
-        try:
-            parsed = du_parser.parse(cleaned, fuzzy=True, tzinfos=_TZINFOS, dayfirst=dayfirst,
-                                     default=datetime(1900, 1, 1))
-        except (ValueError, OverflowError, TypeError):
-            return None
-        if parsed.year == 1900:
-            return None
-    if parsed.year < 1990:
+        parsed = _parse_human(text, tz, dayfirst)
+    if parsed is None or not MIN_YEAR <= parsed.year <= MAX_YEAR:
         return None
     try:
         return localize(parsed, tz)
-    except OverflowError:  # e.g. 9999-12-31T23:59:59-14:00 is past datetime.max in UTC
+    except (OverflowError, ValueError):  # e.g. 9999-12-31T23:59:59-14:00
         return None
+
+
+#: dates outside these years are placeholders ("0001-01-01", "9999-12-31"), not publication dates
+MIN_YEAR, MAX_YEAR = 1990, 2100
+_NON_ASCII_LETTER = re.compile(r"[^\W\d_a-zA-Z]")
+
+
+def _parse_human(text: str, tz: str, dayfirst: bool) -> datetime | None:
+    """A printed date: month names in other languages ("20 листопада 2023", "5. März 2021")
+    through dateparser, English ones (with zone abbreviations) through dateutil."""
+    if _NON_ASCII_LETTER.search(text):
+        return _dateparser(text, dayfirst)
+    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text)
+    cleaned = re.sub(r"\b([AaPp])\.\s?([Mm])\.", r"\1\2", cleaned)
+    cleaned = re.sub(r"\b(at|on|updated|published|posted)\b[:]?", " ", cleaned, flags=re.IGNORECASE)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", du_parser.UnknownTimezoneWarning)
+            parsed = du_parser.parse(cleaned, fuzzy=True, tzinfos=_tzinfos(tz), dayfirst=dayfirst,
+                                     default=datetime(1900, 1, 1))
+    except (ValueError, OverflowError, TypeError):
+        return _dateparser(text, dayfirst)
+    return None if parsed.year == 1900 else parsed
+
+
+def _dateparser(text: str, dayfirst: bool) -> datetime | None:
+    import dateparser  # installed with trafilatura (htmldate); imported on the first such date
+
+    settings = {"DATE_ORDER": "DMY" if dayfirst else "MDY", "REQUIRE_PARTS": ["day", "month", "year"],
+                "PREFER_DATES_FROM": "past", "RETURN_AS_TIMEZONE_AWARE": False}
+    try:
+        parsed = dateparser.parse(text, settings=settings)  # type: ignore[arg-type]
+    except (ValueError, OverflowError, TypeError, AttributeError):
+        return None
+    if parsed is not None and parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC)
+    return parsed
 
 
 def parse_clock(text: str | None) -> time | None:
@@ -169,4 +232,4 @@ def dayfirst_for(locale: str | None) -> bool:
     if not locale:
         return False
     norm = locale.replace("_", "-").lower()
-    return not (norm.endswith("-us") or norm in ("us", "en-us") or norm.endswith("-ph"))
+    return not (norm.endswith(("-us", "-ph")) or norm in ("us", "en-us"))

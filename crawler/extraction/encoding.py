@@ -21,30 +21,23 @@ def _detect(data: bytes) -> str | None:
     return best.encoding if best is not None else None
 
 
-# Header charsets that servers send by default whatever the page is in. Text in one of them
-# practically never forms valid multi-byte UTF-8 sequences, so bytes that do are UTF-8 and the
-# header is wrong (a common misconfiguration: a UTF-8 CMS behind a server defaulting to Latin-1).
-_DEFAULT_SINGLE_BYTE = frozenset({"latin_1", "iso8859_1", "cp1252", "ascii"})
-
-
-def _header_is_wrong(codec: str, data: bytes) -> bool:
-    if codecs.lookup(codec).name.replace("-", "_") not in _DEFAULT_SINGLE_BYTE or data.isascii():
-        return False
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def decode_html(html: str | bytes, headers_encoding: str | None = None) -> str:
     """Return ``html`` as text; bytes are decoded by header charset, BOM, ``<meta>`` or detection.
 
-    A Latin-1/Windows-1252/ASCII header on bytes that are valid, non-ASCII UTF-8 is taken to be
-    wrong and ignored (the page's own declaration or detection decide). A declared charset under
-    which most non-ASCII characters come out as U+FFFD is wrong too: the bytes are re-detected."""
+    Bytes that are valid, non-ASCII UTF-8 are UTF-8 whatever is declared (see below). A declared
+    charset under which most non-ASCII characters come out as U+FFFD is wrong too: the bytes are
+    re-detected."""
     if isinstance(html, str):
         return html
+    data = bytes(html)
+    if not data.isascii():
+        try:
+            # valid multi-byte UTF-8 over a whole page is UTF-8, whatever the header or <meta>
+            # say: text in a legacy charset (cp1251, GBK, Shift_JIS, Latin-1) practically never
+            # forms valid UTF-8 sequences, while pages re-saved as UTF-8 keep their old <meta>
+            return data.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            pass
     content_type = None
     if headers_encoding:
         try:
@@ -52,9 +45,7 @@ def decode_html(html: str | bytes, headers_encoding: str | None = None) -> str:
         except LookupError:
             headers_encoding = None
         else:
-            if not _header_is_wrong(headers_encoding, bytes(html)):
-                content_type = f"text/html; charset={headers_encoding}"
-    data = bytes(html)
+            content_type = f"text/html; charset={headers_encoding}"
     _, text = html_to_unicode(content_type, data, auto_detect_fun=_detect)
     if _mostly_replaced(text):
         # The declared charset (header or <meta>) is wrong: most non-ASCII bytes did not decode.

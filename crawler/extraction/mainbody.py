@@ -20,8 +20,17 @@ from lxml.html import HtmlElement
 
 from .text import clean_text
 
-__all__ = ["Block", "MIN_RUNNING_CHARS", "SHARE", "blocks_of", "find_container", "find_standfirst",
-           "iter_after", "text_key", "update_stream"]
+__all__ = [
+    "MIN_RUNNING_CHARS",
+    "SHARE",
+    "Block",
+    "blocks_of",
+    "find_container",
+    "find_standfirst",
+    "iter_after",
+    "text_key",
+    "update_stream",
+]
 
 #: the article container holds at least this share of the page's running text
 SHARE = 0.72
@@ -72,10 +81,39 @@ def _link_chars(el: HtmlElement) -> int:
     return sum(len(a.text_content().strip()) for a in el.iter("a"))
 
 
-def _foreign(el: HtmlElement, body: HtmlElement) -> bool:
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def _weight(text: str) -> int:
+    """Characters of running text, a CJK character counting as three (it is about a word: a
+    Chinese or Japanese paragraph is a third of the length of the same text in English)."""
+    n = len(text)
+    if n and max(text) >= "\u3040":
+        n += 2 * len(_CJK.findall(text))
+    return n
+
+
+#: a <form> holding this share of the page's text is the page's wrapper (ASP.NET puts every
+#: page in one), not furniture; an <aside> or <header> that large is still a sidebar
+_WRAPPER_SHARE = 0.5
+_FORMS = etree.XPath("//body//form")
+
+
+def _wrappers(root: HtmlElement, body: HtmlElement) -> frozenset[HtmlElement]:
+    found = _FORMS(root)
+    if not found:
+        return frozenset()
+    need = _WRAPPER_SHARE * len(body.text_content())
+    return frozenset(el for el in found if len(el.text_content()) >= need)
+
+
+def _foreign(el: HtmlElement, body: HtmlElement,
+             wrappers: frozenset[HtmlElement] = frozenset()) -> bool:
     for anc in el.iterancestors():
         if anc is body:
             return False
+        if anc in wrappers:
+            continue
         if anc.tag in _FOREIGN_TAGS:
             return True
         if anc.tag in ("article", "main"):
@@ -97,27 +135,28 @@ def text_key(text: str) -> str:
     return " ".join(_KEY_WORDS.findall(text.casefold())[:12])
 
 
-def find_container(root: HtmlElement,
-                   skip: frozenset[str] = frozenset()) -> tuple[HtmlElement | None, int]:
+def find_container(root: HtmlElement, skip: frozenset[str] = frozenset(),
+                   min_chars: int = MIN_RUNNING_CHARS) -> tuple[HtmlElement | None, int]:
     """The deepest element holding ``SHARE`` of the page's running text, and that text's size.
 
     Paragraphs whose ``text_key`` is in ``skip`` (e.g. live-blog updates) are not evidence.
-    Returns ``(None, chars)`` when the page has less than ``MIN_RUNNING_CHARS`` of it.
+    Returns ``(None, chars)`` when the page has less than ``min_chars`` of it.
     """
     body = root.find("body")
     if body is None:
         return None, 0
     weight: dict[HtmlElement, int] = {}
     total = 0
+    wrappers = _wrappers(root, body)
     for el in _EVIDENCE(root):
         if el.tag in ("div", "td"):
-            n = len(clean_text(_own_text(el)))
+            n = _weight(clean_text(_own_text(el)))
             links = 0
         else:
             text = el.text_content()
-            n = len(text.strip())
+            n = _weight(text.strip())
             links = _link_chars(el) if n >= _PARA_MIN else 0
-        if n < _PARA_MIN or links > _LINK_DENSITY_MAX * n or _foreign(el, body):
+        if n < _PARA_MIN or links > _LINK_DENSITY_MAX * n or _foreign(el, body, wrappers):
             continue
         if skip and text_key(_own_text(el) if el.tag in ("div", "td") else el.text_content()) in skip:
             continue
@@ -128,7 +167,7 @@ def find_container(root: HtmlElement,
             if node is body:
                 break
             node = node.getparent()
-    if total < MIN_RUNNING_CHARS:
+    if total < max(min_chars, 1):
         return None, total
     need = SHARE * total
     best = body

@@ -112,6 +112,8 @@ def extract_news_feed(html: str | bytes, url: str, *, selectors: Mapping[str, st
                 headline, body_text = bold, body_text[len(bold):].strip()
             else:
                 headline, body_text = split_headline(body_text)
+        if headline and body_text[:len(headline)].casefold() == headline.casefold():
+            body_text = body_text[len(headline):].lstrip(" .:—–-")  # selectors that overlap
         if not headline and not body_text:
             continue
         link = _first(node, selectors.get("link"))

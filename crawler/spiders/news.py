@@ -396,6 +396,7 @@ class NewsSpider(scrapy.Spider):
             body=result.get("body") or "",
             section=result.get("section") or section,
             authors=list(result.get("authors") or []),
+            byline_org=list(result.get("byline_org") or []),
             published=published,
             modified=result.get("modified"),
             summary=result.get("summary"),

@@ -1,0 +1,44 @@
+"""One date parser: zone abbreviations (the site's zone breaks ties), other languages' month
+names, and out-of-range placeholders that must not raise."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from crawler.extraction import extract_article, parse_datetime
+
+
+@pytest.mark.parametrize(("text", "tz", "expected"), [
+    ("01:38:07 PM IST Nov 20, 2019", "UTC", datetime(2019, 11, 20, 8, 8, 7, tzinfo=UTC)),  # India
+    ("01:38:07 PM IST Nov 20, 2019", "Asia/Kolkata", datetime(2019, 11, 20, 8, 8, 7, tzinfo=UTC)),
+    ("Nov 20, 2019 10:00 MSK", "UTC", datetime(2019, 11, 20, 7, 0, tzinfo=UTC)),
+    ("2019-11-20 10:00 CET", "UTC", datetime(2019, 11, 20, 9, 0, tzinfo=UTC)),
+    ("20 Dec 2023 17:18 EET", "UTC", datetime(2023, 12, 20, 15, 18, tzinfo=UTC)),
+    ("March 5, 2021 10:00 AM EST", "UTC", datetime(2021, 3, 5, 15, 0, tzinfo=UTC)),
+    ("July 5, 2021 10:00 AM CST", "Asia/Shanghai", datetime(2021, 7, 5, 2, 0, tzinfo=UTC)),  # China
+    ("July 5, 2021 10:00 AM CST", "America/Chicago", datetime(2021, 7, 5, 15, 0, tzinfo=UTC)),
+    ("20 листопада 2023, 17:18", "Europe/Kyiv", datetime(2023, 11, 20, 15, 18, tzinfo=UTC)),
+    ("20 ноября 2023 17:18", "Europe/Moscow", datetime(2023, 11, 20, 14, 18, tzinfo=UTC)),
+    ("5. März 2021 10:00", "Europe/Berlin", datetime(2021, 3, 5, 9, 0, tzinfo=UTC)),
+])
+def test_printed_dates(text: str, tz: str, expected: datetime) -> None:
+    assert parse_datetime(text, tz, dayfirst=True) == expected
+
+
+@pytest.mark.parametrize("text", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00",
+                                  "0000-00-00", "31/12/9999 23:59", "not a date at all"])
+def test_placeholders_never_raise(text: str) -> None:
+    assert parse_datetime(text, "Pacific/Kiritimati") is None
+
+
+def test_placeholder_date_in_jsonld_does_not_break_extraction() -> None:
+    page = ('<html><head><script type="application/ld+json">{"@type": "NewsArticle", '
+            '"headline": "Budget passed", "datePublished": "9999-12-31T23:59:59-14:00"}</script>'
+            '</head><body><article><h1>Budget passed</h1>'
+            + "".join(f"<p>The council voted on Tuesday to approve the new budget after a long "
+                      f"debate, item {i}.</p>" for i in range(5))
+            + "</article></body></html>")
+    r = extract_article(page, "https://news.example/budget", fetched_at=datetime(2024, 1, 1, tzinfo=UTC))
+    assert r["published"] is None and r["is_article"]
