@@ -79,6 +79,7 @@ def test_crawl_limits_and_export(embedded, demo_site, demo_server) -> None:
     for doc in docs:
         assert doc["published"].endswith("Z") and doc["published"] >= "2024-06-01"
         assert {"_id", "url", "title", "body", "authors", "first_seen", "schema_version"} <= doc.keys()
+        assert not {"minhash", "shingles", "dedupe_keys"} & doc.keys(), "dedupe internals are not exported"
     published = [doc["published"] for doc in docs]
     assert published == sorted(published, reverse=True)
 
@@ -217,3 +218,45 @@ def test_topics_list_and_test(embedded) -> None:
     assert first["id"] == 1 and first["topics"][0]["slug"] == "central-asia"
     assert {"Tokayev", "Mirziyoyev"} <= set(first["topics"][0]["terms"])
     assert second["topics"] == []
+
+
+def test_a_run_whose_process_is_gone_is_reaped_as_killed(embedded) -> None:
+    """A crawl killed with SIGKILL never records its end; the next command that reads runs says
+    `killed` instead of `running` forever."""
+    import socket
+    import subprocess
+    import sys
+    from datetime import UTC, datetime
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    store = embedded.open()
+    try:
+        store.insert_run({"_id": "dead-run", "site": "demo", "trigger": "manual", "outcome": "running",
+                          "started_at": datetime.now(UTC), "finished_at": None,
+                          "host": socket.gethostname(), "pid": gone.pid})
+        store.insert_run({"_id": "other-host", "site": "demo", "trigger": "manual", "outcome": "running",
+                          "started_at": datetime.now(UTC), "finished_at": None,
+                          "host": "some-other-machine", "pid": gone.pid})
+    finally:
+        store.close()
+    result = run_newsmon(["runs", "--json"], embedded.env())
+    assert result.returncode == 0, result.stderr
+    outcomes = {r["_id"]: r["outcome"] for r in map(json.loads, result.stdout.splitlines())}
+    assert outcomes == {"dead-run": "killed", "other-host": "running"}, "only this host's dead pids"
+
+
+def test_an_unreachable_site_is_a_failed_run(embedded) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = run_newsmon(["crawl", "demo", "-a", f"base_url=http://127.0.0.1:{port}/"], embedded.env(), timeout=180)
+    assert result.returncode == 1 and "crawl of demo: failed" in result.stdout, result.stdout[-2000:]
+    store = embedded.open()
+    try:
+        (run,) = store.find("crawl_runs")
+    finally:
+        store.close()
+    assert run["outcome"] == "failed" and run["summary"]["pages"] == 0

@@ -151,6 +151,33 @@ def test_exact_copy_under_another_url_is_an_alias(harness: Harness) -> None:
         [("https://mirror.test/wire/kyiv/", "mirror", "exact")]
 
 
+def test_the_url_a_story_was_first_published_under_wins(harness: Harness) -> None:
+    """The copy is crawled first; the original, published earlier, then takes over the URL."""
+    copy = article("https://mirror.test/wire/kyiv/", PARAS, site="mirror")
+    copy.published = T0 + timedelta(hours=2)
+    harness.articles(copy)
+    assert harness.articles(article("https://news.example.com/kyiv-attack/", PARAS)) == {"exact_duplicate": 1}
+    (doc,) = harness.store.find("articles")
+    assert (doc["url"], doc["site"], doc["published"]) == ("https://news.example.com/kyiv-attack/", "demo", T0)
+    assert [(a["url"], a["site"]) for a in doc["aliases"]] == [("https://mirror.test/wire/kyiv/", "mirror")]
+    assert harness.articles(article("https://news.example.com/kyiv-attack/", PARAS,
+                                    fetched=T0 + timedelta(hours=3))) == {"unchanged": 1}
+
+
+def test_a_later_sighting_fills_what_the_first_lacked(harness: Harness) -> None:
+    """Found first through the feed (no section), then on a listing that names it."""
+    url = "https://news.example.com/kyiv-attack/"
+    harness.articles(article(url, PARAS))
+    from_listing = article(url, PARAS, fetched=T0 + timedelta(hours=1))
+    from_listing.section = "ukraine"
+    assert harness.articles(from_listing) == {"unchanged": 1}
+    elsewhere = article(url, PARAS, fetched=T0 + timedelta(hours=2))
+    elsewhere.section = "world"
+    harness.articles(elsewhere)
+    (doc,) = harness.store.find("articles")
+    assert doc["section"] == "ukraine", "a field once set is never overwritten by a sighting"
+
+
 def test_near_copy_on_another_site_is_linked_and_same_site_is_a_revision(harness: Harness) -> None:
     harness.articles(article("https://news.example.com/kyiv-attack/", PARAS))
     near = [*PARAS[:4], PARAS[4] + " Repairs are expected to take several days."]
