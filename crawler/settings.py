@@ -17,6 +17,10 @@ USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring 
 ROBOTSTXT_OBEY = True
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
+# `-O items.jsonl` / `-O items.csv`: one row per snippet per crawl, doc_id on every item, a CSV
+# header for both item kinds with lists joined (crawler/feeds.py).
+FEED_EXPORTERS = {"jsonlines": "crawler.feeds.JsonLinesExporter", "jsonl": "crawler.feeds.JsonLinesExporter",
+                  "csv": "crawler.feeds.CsvExporter"}
 LOG_LEVEL = "INFO"
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False

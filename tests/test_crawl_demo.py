@@ -118,3 +118,30 @@ def test_one_store_client_per_crawl_process(store_tier, demo_server) -> None:
         assert_flags_name_stored_documents(store)
     finally:
         store.close()
+
+
+def test_feed_exports_read_like_the_store(tmp_path, demo_site, demo_server) -> None:
+    """`scrapy crawl demo -O items.jsonl -O items.csv`: each snippet once, the stored document's id
+    on every item, and CSV rows that keep every article field (lists joined)."""
+    import csv
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, StoreTier
+
+    tier = StoreTier("embedded", tmp_path / "data")
+    jsonl, table = tmp_path / "items.jsonl", tmp_path / "items.csv"
+    result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "demo", "-a", f"base_url={demo_server.base_url}/",
+                             "-O", str(jsonl), "-O", str(table), "-s", "LOG_LEVEL=ERROR"],
+                            cwd=ROOT, env=tier.env(), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    snippets = [r for r in rows if "fingerprint" in r]
+    assert len(snippets) == len({r["fingerprint"] for r in snippets}) == len(demo_site.snippets)
+    assert len(rows) - len(snippets) == len(demo_site.articles)
+    assert all(r["doc_id"] and r["identity"] == "new" for r in rows)
+    with table.open(newline="", encoding="utf-8") as handle:
+        articles = [r for r in csv.DictReader(handle) if r["type"] == "article"]
+    assert len(articles) == len(demo_site.articles)
+    assert all(r["title"] and r["body"] and r["doc_id"] and not r["authors"].startswith("[") for r in articles)
