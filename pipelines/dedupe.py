@@ -34,6 +34,7 @@ import difflib
 import hashlib
 import logging
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -303,38 +304,43 @@ class PendingDocs:
 
     Identity decides batch N+1 while batch N is still on its way to the store; N's documents are
     looked up here so a story seen twice in quick succession is still one story. Copies go in and
-    out, so no decision ever mutates a document another batch is writing.
+    out, so no decision ever mutates a document another batch is writing. Lookups run on the
+    store thread while the reactor thread adds and releases batches: a lock keeps them apart.
     """
 
     def __init__(self) -> None:
         self._docs: dict[str, tuple[int, dict[str, Any]]] = {}
         self._keys: dict[int, set[str]] = {}
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._docs)
 
     def add(self, seq: int, docs: Mapping[str, Mapping[str, Any]]) -> None:
-        for doc_id, doc in docs.items():
-            self._docs[doc_id] = (seq, dict(doc))
-            for key in doc.get("dedupe_keys") or ():
-                self._keys.setdefault(key, set()).add(doc_id)
+        with self._lock:
+            for doc_id, doc in docs.items():
+                self._docs[doc_id] = (seq, dict(doc))
+                for key in doc.get("dedupe_keys") or ():
+                    self._keys.setdefault(key, set()).add(doc_id)
 
     def release(self, seq: int) -> None:
         """Forget the documents whose latest batch ``seq`` was written (or journaled)."""
-        for doc_id in [i for i, (s, _) in self._docs.items() if s == seq]:
-            _, doc = self._docs.pop(doc_id)
-            for key in doc.get("dedupe_keys") or ():
-                holders = self._keys.get(key)
-                if holders is not None:
-                    holders.discard(doc_id)
-                    if not holders:
-                        del self._keys[key]
+        with self._lock:
+            for doc_id in [i for i, (s, _) in self._docs.items() if s == seq]:
+                _, doc = self._docs.pop(doc_id)
+                for key in doc.get("dedupe_keys") or ():
+                    holders = self._keys.get(key)
+                    if holders is not None:
+                        holders.discard(doc_id)
+                        if not holders:
+                            del self._keys[key]
 
     def match(self, ids: Iterable[str], keys: Iterable[int]) -> dict[str, dict[str, Any]]:
-        wanted = {i for i in ids if i in self._docs}
-        for key in keys:
-            wanted |= self._keys.get(key, set())
-        return {i: dict(self._docs[i][1]) for i in wanted}
+        with self._lock:
+            wanted = {i for i in ids if i in self._docs}
+            for key in keys:
+                wanted |= self._keys.get(key, set())
+            return {i: dict(self._docs[i][1]) for i in wanted if i in self._docs}
 
 
 def _aware(value: Any) -> datetime | None:
