@@ -1,6 +1,8 @@
 """Incremental re-crawls: fetch again only what may have changed.
 
-A downloader middleware that also serves the spider's decisions:
+A downloader middleware that makes every incremental decision itself; the spider only says what
+a request is and what date its link carried (``Request.meta``: ``newsmon_kind``,
+``newsmon_source_date``):
 
 - When the crawl opens, the site's fetch state (``pipelines.storage.fetchstate``) is read once,
   on the crawl's store thread; when it closes, what changed is written back in one batch (or
@@ -10,10 +12,15 @@ A downloader middleware that also serves the spider's decisions:
 - Every listing, feed, sitemap and article request carries the stored validators
   (``If-None-Match`` / ``If-Modified-Since``); a 304 reaches the spider, which treats the page as
   unchanged (a listing's older pages are then not walked either).
-- An article URL already known is requested again only when something says it changed: a newer
+- An article URL already known is let through only when something says it changed: a newer
   sitemap ``lastmod`` or feed date than last time, or the revisit policy for young articles
   (younger than ``INCREMENTAL_REVISIT_HOURS``, re-checked with a back-off of a quarter of their
-  age, at least ``INCREMENTAL_REVISIT_MIN_MINUTES``) that catches silent edits.
+  age, at least ``INCREMENTAL_REVISIT_MIN_MINUTES``) that catches silent edits. Otherwise the
+  request is dropped with ``SkippedKnown`` (an ``IgnoreRequest``), which the spider's errback
+  accounts for. A link met
+  again later in the crawl with a newer date is sent again (``newsmon_recheck``) and decided anew.
+- Publication times (which drive the revisit policy) come from the scraped ``Article`` items
+  (``item_scraped`` signal).
 
 Stats: ``newsmon/incremental/not_modified/<kind>``, ``newsmon/incremental/skipped_known``,
 ``newsmon/incremental/revisit``, ``newsmon/incremental/source_changed``.
@@ -26,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.checks import check_setting
 from crawler.errors import StorageError
@@ -38,11 +45,20 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-__all__ = ["ALWAYS_FETCH_META", "IncrementalCrawl", "KIND_META"]
+__all__ = ["ALWAYS_FETCH_META", "IncrementalCrawl", "KIND_META", "RECHECK_META", "SOURCE_DATE_META", "SkippedKnown"]
 
 logger = logging.getLogger(__name__)
 
 KIND_META = "newsmon_kind"  # Request.meta key: article, listing, feed or sitemap
+# Request.meta keys of article requests: the sitemap/feed date of the link (None: undated), and
+# that the spider sends a URL again because a later link carries a newer date.
+SOURCE_DATE_META = "newsmon_source_date"
+RECHECK_META = "newsmon_recheck"
+_DECIDED_META = "newsmon_incremental_decided"  # set here: retries of the request are not re-decided
+
+
+class SkippedKnown(IgnoreRequest):
+    """An article request dropped because the page is known and nothing says it changed."""
 # Request.meta key: fetch in full even when unchanged. For a sitemap index: a 304 would hide
 # its child sitemaps, whose lastmod dates are what says which articles changed.
 ALWAYS_FETCH_META = "newsmon_always_fetch"
@@ -60,6 +76,7 @@ class IncrementalCrawl:
         self.states: dict[str, dict[str, Any]] = {}
         self.dirty: set[str] = set()
         self._skipped: set[str] = set()
+        self._requested: set[str] = set()  # article URLs let through in this crawl
         self.site = ""
 
     @classmethod
@@ -72,6 +89,7 @@ class IncrementalCrawl:
                  check_setting(settings, "INCREMENTAL_REVISIT_MIN_MINUTES"))
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(mw.item_scraped, signal=signals.item_scraped)
         return mw
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -84,7 +102,6 @@ class IncrementalCrawl:
             logger.error("Fetch state of %s unavailable (%s): crawling as if nothing were known",
                          self.site, exc)
             self.states = {}
-        spider.incremental = self  # type: ignore[attr-defined]
         logger.info("Incremental crawl: %d URLs of %s known", len(self.states), self.site)
 
     async def spider_closed(self, spider: Spider) -> None:
@@ -99,7 +116,17 @@ class IncrementalCrawl:
             logger.error("Could not save the fetch state of %d URLs: %s", len(changed), exc)
             await journal_records(self.crawler, self.service, "fetch_state", state_documents(changed))
 
-    # --- decisions for the spider ----------------------------------------------------------------
+    # --- what the crawl learns ------------------------------------------------------------------
+
+    def item_scraped(self, item: Any, response: Response) -> None:
+        """An article's publication time drives the revisit policy: learn it from the item."""
+        from crawler.items import Article
+
+        if isinstance(item, Article) and response is not None:
+            url = response.request.url if response.request else response.url
+            self.note_published(url, item.published)
+
+    # --- decisions -------------------------------------------------------------------------------
 
     def note_published(self, url: str, published: datetime | None) -> None:
         """Remember an article's publication time (the revisit policy depends on its age)."""
@@ -145,6 +172,9 @@ class IncrementalCrawl:
     # --- downloader middleware -------------------------------------------------------------------
 
     def process_request(self, request: Request) -> None:
+        if request.meta.get(KIND_META) == "article" and SOURCE_DATE_META in request.meta \
+                and not request.meta.get(_DECIDED_META):
+            self._decide_article(request)
         kind = request.meta.get(KIND_META)
         state = self.states.get(request.url) if kind and not request.meta.get(ALWAYS_FETCH_META) else None
         if not state:
@@ -174,6 +204,19 @@ class IncrementalCrawl:
             state["last_modified"] = _header(response, "Last-Modified")
         self.dirty.add(request.url)
         return response
+
+    def _decide_article(self, request: Request) -> None:
+        """Let an article request through, or skip it (``SkippedKnown``; the spider's errback
+        accounts for it) when it is known and nothing says it changed."""
+        url, source_date = request.url, request.meta.get(SOURCE_DATE_META)
+        if url in self._requested:  # a second link to it (a newer date, or one sent first)
+            if source_date is not None:  # fetched in this crawl already: only remember the date
+                self.note_source_date(url, source_date)
+            raise SkippedKnown(f"{url}: fetched in this crawl already")
+        if not self.should_fetch_article(url, source_date):
+            raise SkippedKnown(f"{url}: known and unchanged")
+        self._requested.add(url)
+        request.meta[_DECIDED_META] = True
 
     # --- helpers ---------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from crawler.errors import ConfigError
-from crawler.incremental import ALWAYS_FETCH_META, KIND_META
+from crawler.incremental import ALWAYS_FETCH_META, KIND_META, RECHECK_META, SOURCE_DATE_META, SkippedKnown
 from crawler.items import Article, FeedSnippet
 from crawler.profiles import SiteProfile
 from pipelines.urls import canonical_url
@@ -119,10 +119,11 @@ class NewsSpider(scrapy.Spider):
             self.profile = self.profile.with_base_url(base_url if base_url.endswith("/") else base_url + "/")
         self.limits = limits
         self.allowed_domains = list(self.profile.allowed_domains)
-        self._article_urls_seen: set[str] = set()
+        # canonical article URL -> the newest sitemap/feed date it was requested with (None: undated)
+        self._article_urls_seen: dict[str, datetime | None] = {}
         self._articles_stored = 0  # Article items yielded (max_articles counts these)
         self._articles_in_flight = 0
-        self._article_backlog: list[tuple[str, str | None, int]] = []
+        self._article_backlog: list[tuple[str, str | None, int, datetime | None, bool]] = []
 
     # --- start -----------------------------------------------------------------------------------
 
@@ -282,6 +283,15 @@ class NewsSpider(scrapy.Spider):
     # --- articles --------------------------------------------------------------------------------
 
     @cached_property
+    def _rechecks(self) -> bool:
+        """Whether a link met again with a newer date is sent again: only for the incremental
+        middleware to decide on (without it every article is fetched once anyway)."""
+        from crawler.checks import check_setting
+
+        settings = self.settings
+        return bool(check_setting(settings, "INCREMENTAL_ENABLED") and check_setting(settings, "STORE_ENABLED"))
+
+    @cached_property
     def _trailing_slash(self) -> str:
         """The site's slash policy, read once (it is needed for every article link)."""
         from crawler.dupefilter import trailing_slash_policy
@@ -292,15 +302,16 @@ class NewsSpider(scrapy.Spider):
                          priority: int | None = None) -> Iterator[scrapy.Request]:
         # The same canonical form as the dupefilter's: a variant it would drop is never requested
         # (a dropped request never calls back, which would leave max_articles counting it).
+        # Whether a known article is worth fetching again is the incremental middleware's call
+        # (crawler/incremental.py), made from the date this request carries; a link met again
+        # with a newer sitemap/feed date goes out once more, so that call is made with it.
         key = canonical_url(url, trailing_slash=self._trailing_slash)
-        incremental = getattr(self, "incremental", None)
-        if key in self._article_urls_seen:
-            if incremental is not None and source_date is not None:
-                incremental.note_source_date(url, source_date)
-            return
-        if incremental is not None and not incremental.should_fetch_article(url, source_date):
-            return  # not marked seen: a sitemap or feed date met later may still say it changed
-        self._article_urls_seen.add(key)
+        recheck = key in self._article_urls_seen
+        if recheck:
+            sent = self._article_urls_seen[key]
+            if not self._rechecks or source_date is None or (sent is not None and source_date <= sent):
+                return
+        self._article_urls_seen[key] = source_date
         if priority is None:
             # Newest first, so a run cut short by its limits has the latest news: dated links
             # by their age in hours, undated ones behind the first listing page's.
@@ -310,15 +321,20 @@ class NewsSpider(scrapy.Spider):
         if cap is not None and self._articles_stored + self._articles_in_flight >= cap:
             # Held back, not dropped: if a page in flight turns out not to be an article
             # (404, soft 404), the next held-back URL takes its place.
-            self._article_backlog.append((url, section, priority))
+            self._article_backlog.append((url, section, priority, source_date, recheck))
             return
         self._articles_in_flight += 1
-        yield self._article_page_request(url, section, priority)
+        yield self._article_page_request(url, section, priority, source_date, recheck)
 
-    def _article_page_request(self, url: str, section: str | None, priority: int) -> scrapy.Request:
+    def _article_page_request(self, url: str, section: str | None, priority: int,
+                              source_date: datetime | None = None, recheck: bool = False) -> scrapy.Request:
+        meta = self._meta("article", url)
+        meta[SOURCE_DATE_META] = source_date
+        if recheck:
+            meta[RECHECK_META] = True
         return scrapy.Request(url, callback=self.parse_article, errback=self.on_article_error,
-                              cb_kwargs={"section": section}, meta=self._meta("article", url),
-                              priority=max(-(10**6), priority))
+                              cb_kwargs={"section": section}, meta=meta,
+                              priority=max(-(10**6), priority), dont_filter=recheck)
 
     def _article_done(self, stored: bool) -> Iterator[scrapy.Request]:
         """Account for a finished article request and release held-back URLs into its place."""
@@ -327,12 +343,13 @@ class NewsSpider(scrapy.Spider):
         cap = self.limits.max_articles
         while self._article_backlog and cap is not None and \
                 self._articles_stored + self._articles_in_flight < cap:
-            url, section, priority = self._article_backlog.pop(0)
+            url, section, priority, source_date, recheck = self._article_backlog.pop(0)
             self._articles_in_flight += 1
-            yield self._article_page_request(url, section, priority)
+            yield self._article_page_request(url, section, priority, source_date, recheck)
 
     def on_article_error(self, failure: Failure) -> Iterator[scrapy.Request]:
-        self.on_error(failure)
+        if not failure.check(SkippedKnown):  # the incremental middleware skipped a known page
+            self.on_error(failure)
         yield from self._article_done(stored=False)
 
     def parse_article(self, response: Response, section: str | None = None) -> Iterator[Any]:
@@ -381,10 +398,6 @@ class NewsSpider(scrapy.Spider):
             return
         self._count("pages/article")
         published = result.get("published")
-        incremental = getattr(self, "incremental", None)
-        if incremental is not None:
-            incremental.note_published(response.request.url if response.request else response.url,
-                                       published)
         if self.limits.since and published and published < self.limits.since:
             self._count("articles/skipped_before_since")
             return
