@@ -148,8 +148,10 @@ def test_store_killed_mid_crawl_loses_nothing(fault_tier, demo_site, demo_server
     lock = threading.Lock()
 
     journal = tier.data_dir / "journal" / "demo.jsonl"
+    before = demo_server.requests  # the server is the session's: count this crawl's requests
 
-    def inject(count: int) -> None:
+    def inject(total: int) -> None:
+        count = total - before
         # The store comes back after request BACK_AT, once the crawl has journaled something
         # (a condition, not a clock: on a loaded machine the window may hold few writes).
         with lock:
