@@ -118,6 +118,9 @@ RULES: dict[str, Rule] = {
     "HEALTH_MAX_RUNTIME": Rule(number(0), "float >= 0 (0 = not checked)"),
     "HEALTH_MAX_MISSING": Rule(_missing_shares, "dict field (title, date, author, body) -> float in [0, 1]"),
     "HEALTH_FINISH_REASONS": Rule(list_of(text()), "list of Scrapy close reasons"),
+    # metrics
+    "METRICS_PORT": Rule(optional(integer(0, 65535)), "int in 0..65535 or unset (off)"),
+    "METRICS_ADDRESS": Rule(text(r"[0-9A-Za-z.:\[\]-]+", "expected an IP address or host name"), "address"),
     # dedupe
     "DEDUPE_ENABLED": Rule(boolean, "bool"),
     "DEDUPE_NEAR_THRESHOLD": Rule(_FRACTION, "float in (0, 1]"),

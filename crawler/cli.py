@@ -556,6 +556,7 @@ def import_spool(files: tuple[str, ...], setting_pairs: tuple[str, ...]) -> None
 
 def _schedule_config(sites: tuple[str, ...], settings: Any, interval: float | None, timeout: float,
                      grace: float, jitter: float, crawl_args: list[str]) -> Any:
+    from crawler.checks import check_setting
     from crawler.scheduler import ScheduleConfig
     from pipelines.storage.config import StoreConfig
 
@@ -568,7 +569,9 @@ def _schedule_config(sites: tuple[str, ...], settings: Any, interval: float | No
     intervals = {s: interval if interval is not None else profiles[s].recrawl_minutes * 60 for s in chosen}
     return ScheduleConfig(sites=chosen, intervals=intervals, run_timeout=timeout, stop_grace=grace,
                           jitter=jitter, crawl_args=tuple(crawl_args),
-                          store=StoreConfig.from_settings(settings))
+                          store=StoreConfig.from_settings(settings),
+                          metrics_port=check_setting(settings, "METRICS_PORT"),
+                          metrics_address=check_setting(settings, "METRICS_ADDRESS"))
 
 
 @cli.command()

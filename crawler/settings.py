@@ -114,6 +114,10 @@ HEALTH_MAX_RUNTIME = 3600.0  # seconds a crawl may take before a warning; 0 = no
 HEALTH_MAX_MISSING = {"title": 0.05, "date": 0.2, "author": 0.5, "body": 0.05}  # share of articles without it: warning
 HEALTH_FINISH_REASONS = ["finished"]  # close reasons that pass (closespider_* limits count as finished)
 
+# --- metrics of the re-crawl service (crawler/metrics.py) ----------------------------------------
+METRICS_PORT = None  # `newsmon schedule` serves Prometheus /metrics on this port; None = off (e.g. 9410)
+METRICS_ADDRESS = "127.0.0.1"  # address the metrics server listens on (0.0.0.0 in a container)
+
 # --- dedupe (pipelines/dedupe.py, crawler/dupefilter.py) -------------------------------------------
 # Requests are deduplicated on pipelines.urls.canonical_url (tracking params, AMP, slash policy).
 DUPEFILTER_CLASS = "crawler.dupefilter.CanonicalDupeFilter"

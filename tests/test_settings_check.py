@@ -91,6 +91,8 @@ INVALID = [
     ("HEALTH_MAX_MISSING", '{"date": 3}', "'date': "),
     ("HEALTH_MAX_MISSING", '{"byline": 0.5}', "unknown field 'byline'"),
     ("HEALTH_FINISH_REASONS", ["finished", 3], "expected a non-empty string"),
+    ("METRICS_PORT", "70000", "must be in 0..65535"),
+    ("METRICS_ADDRESS", "http://0.0.0.0/", "expected an IP address or host name"),
     ("DEDUPE_ENABLED", "nope", "expected a boolean"),
     ("DEDUPE_NEAR_THRESHOLD", "1.5", "must be in (0, 1], got 1.5"),
     ("DEDUPE_NEAR_THRESHOLD", "0", "must be in (0, 1]"),
