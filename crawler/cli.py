@@ -773,6 +773,39 @@ def status(wide: bool, as_json: bool, setting_pairs: tuple[str, ...]) -> None:
         _has_data(settings)  # says "no data yet"
 
 
+@cli.command()
+@click.option("--since", default="7d", show_default=True, metavar="WHEN", help=SINCE_HELP)
+@click.option("-o", "--output", default="report.html", show_default=True, type=click.Path(dir_okay=False),
+              help="The HTML file to write ('-' for stdout).")
+@click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting override.")
+@_friendly
+def report(since: str, output: str, setting_pairs: tuple[str, ...]) -> None:
+    """Write one self-contained HTML page with charts: articles and snippets per site per day, topic
+    flags per topic per day, crawl health per site, the latest flagged items."""
+    from crawler.report import collect, render
+
+    settings = _settings(setting_pairs)
+    start = _parse_when(since)
+    assert start is not None
+    store = _existing_store(settings)
+    if store is None:
+        sys.exit(1)
+    try:
+        page = render(collect(store, start))
+    finally:
+        store.close()
+    if output == "-":
+        click.echo(page, nl=False)
+        return
+    from pathlib import Path
+
+    try:
+        Path(output).write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise click.FileError(output, exc.strerror or str(exc)) from None
+    click.echo(f"wrote {output} ({len(page) // 1024} KB)", err=True)
+
+
 @cli.group()
 def topics() -> None:
     """Topics of interest: list, test, build their compiled terms, explain a match."""
