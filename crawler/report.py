@@ -170,7 +170,10 @@ def _flags_table(flags: list[dict[str, Any]]) -> str:
     for flag in flags:
         url, title = flag.get("url"), html.escape(str(flag.get("title") or flag.get("item_id") or ""))
         link = f'<a href="{html.escape(str(url))}">{title}</a>' if url else title
-        terms = ", ".join(f"{t.get('term')}×{t.get('count', 1)}" for t in flag.get("terms") or [])
+        counts: Counter[str] = Counter()
+        for term in flag.get("terms") or []:  # one entry per field it matched in: summed per term
+            counts[str(term.get("term"))] += int(term.get("count") or 1)
+        terms = ", ".join(f"{term}×{n}" for term, n in counts.most_common())
         when = flag.get("flagged_at")
         when_text = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if isinstance(when, datetime) else "-"
         score = flag.get("last_score", flag.get("score"))

@@ -124,12 +124,10 @@ def test_profile_health_table_overrides_settings() -> None:
 # --- real crawls ---------------------------------------------------------------------------------
 
 
-def test_a_collapsed_crawl_raises_one_health_alert_and_healthy_ones_none(tmp_path, demo_server) -> None:
+def test_a_collapsed_crawl_raises_one_health_alert_and_healthy_ones_none(store_tier, tmp_path, demo_server) -> None:
     """Crawl the demo site twice fully (healthy, the second compared with the first), then with
     ``max_articles=2``: the collapse fails ``articles_vs_recent`` and sends one alert."""
-    from tests.conftest import StoreTier
-
-    tier = StoreTier("embedded", tmp_path / "data")
+    tier = store_tier
     alerts = tmp_path / "alerts.jsonl"
     common = ["-a", f"base_url={demo_server.base_url}/", "-s", "ALERT_SINKS=jsonl", "-s",
               f"ALERT_JSONL_PATH={alerts}", "-s", "HEALTH_HISTORY_MIN_RUNS=1",
