@@ -61,6 +61,17 @@ _RESOURCE_TYPES = ("document", "stylesheet", "image", "media", "font", "script",
                    "fetch", "eventsource", "websocket", "manifest", "other")
 _HOST = text(r"\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*", "expected a host name such as example.com")
 
+
+
+def _missing_shares(value: Any) -> dict[str, float]:
+    """HEALTH_MAX_MISSING: field (title, date, author, body) -> share of articles in [0, 1]."""
+    shares = dict_of(number(0, 1))(value)
+    unknown = sorted(set(shares) - {"title", "date", "author", "body"})
+    if unknown:
+        raise Invalid(f"unknown field {unknown[0]!r} (use title, date, author, body)")
+    return shares
+
+
 RULES: dict[str, Rule] = {
     # storage
     "MONGO_URI": Rule(optional(mongo_uri), "mongodb:// or mongodb+srv:// URI", "NEWSMON_MONGO_URI"),
@@ -94,6 +105,22 @@ RULES: dict[str, Rule] = {
     "NEWSMON_RUN_TRIGGER": Rule(text(r"[a-z][a-z0-9_-]{0,31}", "use a short lowercase word such as manual, "
                                      "schedule or demo"), "word", "NEWSMON_RUN_TRIGGER"),
     "NEWSMON_PROGRESS_INTERVAL": Rule(number(0), "float >= 0 (0 = off)"),
+    # crawl health
+    "HEALTH_ENABLED": Rule(boolean, "bool"),
+    "HEALTH_ALERT_ON": Rule(choice("failed", "warnings", "never"), "failed | warnings | never"),
+    "HEALTH_MIN_PAGES": Rule(integer(0), "int >= 0"),
+    "HEALTH_MIN_ARTICLES": Rule(integer(0), "int >= 0"),
+    "HEALTH_ARTICLES_MIN_RATIO": Rule(number(0, 1), "float in [0, 1]"),
+    "HEALTH_HISTORY_RUNS": Rule(integer(1, 1000), "int in 1..1000"),
+    "HEALTH_HISTORY_MIN_RUNS": Rule(integer(1, 1000), "int in 1..1000"),
+    "HEALTH_MAX_ERROR_RATE": Rule(number(0), "float >= 0"),
+    "HEALTH_MAX_DROP_RATE": Rule(number(0, 1), "float in [0, 1]"),
+    "HEALTH_MAX_RUNTIME": Rule(number(0), "float >= 0 (0 = not checked)"),
+    "HEALTH_MAX_MISSING": Rule(_missing_shares, "dict field (title, date, author, body) -> float in [0, 1]"),
+    "HEALTH_FINISH_REASONS": Rule(list_of(text()), "list of Scrapy close reasons"),
+    # metrics
+    "METRICS_PORT": Rule(optional(integer(0, 65535)), "int in 0..65535 or unset (off)"),
+    "METRICS_ADDRESS": Rule(text(r"[0-9A-Za-z.:\[\]-]+", "expected an IP address or host name"), "address"),
     # dedupe
     "DEDUPE_ENABLED": Rule(boolean, "bool"),
     "DEDUPE_NEAR_THRESHOLD": Rule(_FRACTION, "float in (0, 1]"),

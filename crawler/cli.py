@@ -7,6 +7,7 @@ subcommand its ``--help``; rich draws the tables.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -594,6 +595,7 @@ def import_spool(files: tuple[str, ...], setting_pairs: tuple[str, ...]) -> None
 
 def _schedule_config(sites: tuple[str, ...], settings: Any, interval: float | None, timeout: float,
                      grace: float, jitter: float, crawl_args: list[str]) -> Any:
+    from crawler.checks import check_setting
     from crawler.scheduler import ScheduleConfig
     from pipelines.storage.config import StoreConfig
 
@@ -606,7 +608,9 @@ def _schedule_config(sites: tuple[str, ...], settings: Any, interval: float | No
     intervals = {s: interval if interval is not None else profiles[s].recrawl_minutes * 60 for s in chosen}
     return ScheduleConfig(sites=chosen, intervals=intervals, run_timeout=timeout, stop_grace=grace,
                           jitter=jitter, crawl_args=tuple(crawl_args),
-                          store=StoreConfig.from_settings(settings))
+                          store=StoreConfig.from_settings(settings),
+                          metrics_port=check_setting(settings, "METRICS_PORT"),
+                          metrics_address=check_setting(settings, "METRICS_ADDRESS"))
 
 
 @cli.command()
@@ -663,10 +667,12 @@ def _word(outcome: Any) -> str:
 @cli.command()
 @click.option("--site", default=None, help="Only this site.")
 @click.option("--last", default=20, show_default=True, type=click.IntRange(min=1), help="How many runs.")
+@click.option("--failed", is_flag=True, help="Only failing runs: health failed, or outcome failed/killed/timed out.")
 @_table_options
 @click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting override.")
 @_friendly
-def runs(site: str | None, last: int, wide: bool, as_json: bool, setting_pairs: tuple[str, ...]) -> None:
+def runs(site: str | None, last: int, failed: bool, wide: bool, as_json: bool,
+         setting_pairs: tuple[str, ...]) -> None:
     """List recorded crawl runs, newest first (relative times; --wide: UTC, every count)."""
     from crawler.runs import reap_dead_runs
 
@@ -676,15 +682,16 @@ def runs(site: str | None, last: int, wide: bool, as_json: bool, setting_pairs: 
         return
     try:
         reap_dead_runs(store, site)
-        docs = list(store.find("crawl_runs", {"site": site} if site else {},
-                               sort=[("started_at", -1)], limit=last))
+        found = store.find("crawl_runs", {"site": site} if site else {}, sort=[("started_at", -1)],
+                           limit=0 if failed else last)
+        docs = list(itertools.islice((d for d in found if not failed or _failing(d)), last))
     finally:
         store.close()
     if as_json:
         _json_lines(docs)
         return
     if wide:
-        table = _table("started (UTC)", "run id", "site", "trigger", "outcome", "seconds", "pages",
+        table = _table("started (UTC)", "run id", "site", "trigger", "outcome", "health", "seconds", "pages",
                        "articles new", "updated", "unchanged", "snippets new", "errors")
     else:
         table = _table("started", "site", "outcome", "took", "pages", "new", "errors")
@@ -694,17 +701,39 @@ def runs(site: str | None, last: int, wide: bool, as_json: bool, setting_pairs: 
         seconds = (finished - started).total_seconds() if started and finished else None
         if wide:
             table.add_row(_when(started), str(doc.get("_id", "-")), doc.get("site", "-"),
-                          doc.get("trigger", "-"), doc.get("outcome", "-"),
+                          doc.get("trigger", "-"), doc.get("outcome", "-"), _health_word(doc, wide),
                           "-" if seconds is None else f"{seconds:.0f}",
                           *(str(summary.get(k, "-")) for k in ("pages", "articles_new", "articles_updated",
                                                                "articles_unchanged", "snippets_new", "errors")))
         else:
-            table.add_row(ago(started), doc.get("site", "-"), _word(doc.get("outcome")),
+            table.add_row(ago(started), doc.get("site", "-"), _run_state(doc),
                           "-" if seconds is None else duration(seconds),
                           *(str(summary.get(k, "-")) for k in ("pages", "articles_new", "errors")))
     _print_table(table, wide)
     if not docs:
-        click.echo("no runs recorded" + (f" for {site}" if site else ""), err=True)
+        click.echo(("no failing runs" if failed else "no runs recorded") + (f" for {site}" if site else ""),
+                   err=True)
+
+
+def _failing(run: dict[str, Any]) -> bool:
+    """A run whose health failed, or that did not finish (failed, killed, timed out)."""
+    return (run.get("health") or {}).get("status") == "failed" or run.get("outcome") in (
+        "failed", "killed", "timed_out")
+
+
+def _run_state(run: dict[str, Any]) -> str:
+    """The outcome for narrow tables, ``unhealthy`` for a finished or degraded run whose health failed."""
+    if run.get("outcome") in ("finished", "degraded") and (run.get("health") or {}).get("status") == "failed":
+        return "unhealthy"
+    return _word(run.get("outcome"))
+
+
+def _health_word(run: dict[str, Any] | None, wide: bool = False) -> str:
+    """``failed`` / ``warnings`` / ``passed`` (``--wide``: with the monitors that did not pass)."""
+    health = (run or {}).get("health") or {}
+    status = health.get("status") or "-"
+    bad = [m["name"] for m in health.get("monitors", []) if m.get("status") in ("failed", "warning")]
+    return f"{status} ({', '.join(bad)})" if wide and bad else status
 
 
 def _status_rows(settings: Any, store: Store | None) -> list[dict[str, Any]]:
@@ -730,6 +759,8 @@ def _status_rows(settings: Any, store: Store | None) -> list[dict[str, Any]]:
                      "interval_from": "schedule" if job else "profile",
                      "last_started": last["started_at"] if last else None,
                      "outcome": last.get("outcome") if last else None,
+                     "health": ((last or {}).get("health") or {}).get("status"),
+                     "health_problems": _health_word(last, wide=True) if last else None,
                      "next_due": due, "paused": bool(job and job.next_run is None)})
     return rows
 
@@ -757,7 +788,7 @@ def status(wide: bool, as_json: bool, setting_pairs: tuple[str, ...]) -> None:
         _json_lines(rows + [{"site": name, "broken": str(exc)} for name, exc in broken.items()])
         return
     now = datetime.now(UTC)
-    table = _table("site", "every", "last run (UTC)" if wide else "last run", "outcome",
+    table = _table("site", "every", "last run (UTC)" if wide else "last run", "outcome", "health",
                    "next due (UTC)" if wide else "next due")
     for row in rows:
         due = row["next_due"]
@@ -770,14 +801,48 @@ def status(wide: bool, as_json: bool, setting_pairs: tuple[str, ...]) -> None:
         every = duration(row["interval_seconds"]) + (" (schedule)" if wide and row["interval_from"] == "schedule" else "")
         table.add_row(row["site"], every,
                       (_when if wide else ago)(row["last_started"]) if row["last_started"] else "never",
-                      (str if wide else _word)(row["outcome"] or "-"), due_text)
+                      (str if wide else _word)(row["outcome"] or "-"),
+                      (row["health_problems"] if wide else row["health"]) or "-", due_text)
     for name in broken:
-        table.add_row(name, "-", "-", "broken", "-")
+        table.add_row(name, "-", "-", "broken", "-", "-")
     _print_table(table, wide)
     for exc in broken.values():
         click.echo(f"broken: {exc}")
     if store is None:
         _has_data(settings)  # says "no data yet"
+
+
+@cli.command()
+@click.option("--since", default="7d", show_default=True, metavar="WHEN", help=SINCE_HELP)
+@click.option("-o", "--output", default="report.html", show_default=True, type=click.Path(dir_okay=False),
+              help="The HTML file to write ('-' for stdout).")
+@click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting override.")
+@_friendly
+def report(since: str, output: str, setting_pairs: tuple[str, ...]) -> None:
+    """Write one self-contained HTML page with charts: articles and snippets per site per day, topic
+    flags per topic per day, crawl health per site, the latest flagged items."""
+    from crawler.report import collect, render
+
+    settings = _settings(setting_pairs)
+    start = _parse_when(since)
+    assert start is not None
+    store = _existing_store(settings)
+    if store is None:
+        sys.exit(1)
+    try:
+        page = render(collect(store, start))
+    finally:
+        store.close()
+    if output == "-":
+        click.echo(page, nl=False)
+        return
+    from pathlib import Path
+
+    try:
+        Path(output).write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise click.FileError(output, exc.strerror or str(exc)) from None
+    click.echo(f"wrote {output} ({len(page) // 1024} KB)", err=True)
 
 
 @cli.group()

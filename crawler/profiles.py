@@ -133,6 +133,7 @@ class SiteProfile:
     render: RenderRule = field(default_factory=RenderRule)
     check: Mapping[str, str] = field(default_factory=dict)  # page type -> URL `scrapy check` fetches
     download_maxsize: int | None = None  # bytes per response for this site; None = DOWNLOAD_MAXSIZE
+    health: Mapping[str, Any] = field(default_factory=dict)  # [health]: HEALTH_* thresholds for this site
 
     def with_base_url(self, base_url: str) -> SiteProfile:
         """The same profile with every URL re-rooted on ``base_url`` (the demo site's port)."""
@@ -407,6 +408,24 @@ def _download_maxsize(top: _Reader) -> int | None:
     return maxsize
 
 
+def _health(top: _Reader) -> dict[str, Any]:
+    """``[health]``: per-site crawl health thresholds, each checked by its HEALTH_* setting's rule."""
+    from crawler.checks import RULES
+    from crawler.health import PROFILE_KEYS
+    from crawler.validators import Invalid
+
+    health = top.table("health")
+    values = {}
+    for key in PROFILE_KEYS:
+        if key in health.data:
+            try:
+                values[key] = RULES["HEALTH_" + key.upper()].validate(health.get(key, (int, float, str, list, dict)))
+            except Invalid as exc:
+                raise health.fail(key, str(exc)) from None
+    health.check_unknown()
+    return values
+
+
 def _locale(top: _Reader) -> str | None:
     locale = top.get("locale", str)
     if locale and not re.fullmatch(r"[a-z]{2,3}([-_][A-Za-z]{2})?", locale):
@@ -439,6 +458,7 @@ def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
     render = problems.attempt(lambda: _render_rule(top), RenderRule())
     check = problems.attempt(lambda: _check_pages(top, base_url), {})
     maxsize = problems.attempt(lambda: _download_maxsize(top), None)
+    health = problems.attempt(lambda: _health(top), {})
     for key in top.unknown_keys():
         problems.add(top.fail(key, "unknown key (typo?)"))
     problems.raise_any()
@@ -449,6 +469,7 @@ def parse_profile(path: str, data: Mapping[str, Any]) -> SiteProfile:
         selectors=selectors, news_feed=news_feed, timezone=tz, language=language, locale=locale,
         download_delay=delay, concurrency=concurrency, recrawl_minutes=interval,
         min_body_chars=min_body, render=render, check=check, download_maxsize=maxsize,
+        health=health,
     )
 
 

@@ -32,6 +32,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.checks import check_setting
 from crawler.errors import StorageError
+from crawler.health import CrawlHealth, Health
 from pipelines.identity import SCHEMA_VERSION
 from pipelines.storage.service import StoreService
 
@@ -178,6 +179,7 @@ class CrawlRunRecorder:
         self.trigger = trigger
         self.run_id = os.environ.get("NEWSMON_RUN_ID") or uuid.uuid4().hex
         self.run: dict[str, Any] = {}
+        self.health = CrawlHealth.from_crawler(crawler, service.config.data_dir)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
@@ -235,8 +237,12 @@ class CrawlRunRecorder:
         if self.service.last_error and not self.service.ever_opened:
             fields["store_error"] = self.service.last_error
         whole = {**self.run, **fields}
+        verdict: list[Health] = []
 
         def update(store: Any) -> None:
+            if self.health is not None:  # compared with the site's earlier runs, so judged here
+                verdict[:] = [self.health.judge(store, whole, spider)]
+                fields["health"] = whole["health"] = verdict[0].as_doc()
             if any(store.find("crawl_runs", {"_id": self.run_id}, limit=1)):
                 store.update_run(self.run_id, fields)
             else:
@@ -248,4 +254,10 @@ class CrawlRunRecorder:
             from pipelines.store import journal_records
 
             logger.error("Could not record the end of crawl run %s: %s", self.run_id, exc)
+            if self.health is not None and not verdict:
+                verdict[:] = [self.health.judge(None, whole, spider)]
+                whole["health"] = verdict[0].as_doc()
             await journal_records(self.crawler, self.service, "run", [whole])
+        if verdict:
+            self.crawler.stats.set_value("newsmon/health", verdict[0].status)
+            await self.health.announce(whole, verdict[0])  # type: ignore[union-attr]

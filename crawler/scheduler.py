@@ -53,6 +53,8 @@ class ScheduleConfig:
     misfire_grace: float = 300.0
     crawl_args: tuple[str, ...] = ()  # extra `newsmon crawl` arguments (-a/-s pairs)
     store: StoreConfig | None = None
+    metrics_port: int | None = None  # METRICS_PORT: Prometheus /metrics served while it runs (None = off)
+    metrics_address: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         if self.run_timeout <= 0 or self.stop_grace < 0 or self.jitter < 0:
@@ -89,6 +91,8 @@ class CrawlLauncher:
 # One launcher per service process: APScheduler calls jobs by reference ("module:function") with
 # picklable arguments only, so the running children are found through this module attribute.
 LAUNCHER = CrawlLauncher()
+# The service's Prometheus metrics while `serve` runs with a metrics port (crawler/metrics.py).
+METRICS: Any = None
 
 
 def _signal(child: subprocess.Popen[bytes], signum: int) -> None:
@@ -137,6 +141,8 @@ def run_scheduled_crawl(site: str, run_timeout: float, stop_grace: float,
             outcome = recorded or outcome
         fields["outcome"] = outcome
         store.update_run(run_id, fields)
+        if METRICS is not None:
+            METRICS.observe(next(iter(store.find("crawl_runs", {"_id": run_id}, limit=1)), {**current, **fields}))
         logger.info("Crawl of %s (run %s): %s, exit code %s", site, run_id, outcome, code)
         return outcome
     finally:
@@ -285,6 +291,7 @@ def serve(config: ScheduleConfig, stop: threading.Event | None = None,
                       "misfire_grace_time": int(config.misfire_grace)},
         timezone=UTC,
     )
+    metrics = _start_metrics(config)
     scheduler.start(paused=True)
     wanted = {f"crawl:{site}" for site in config.sites}
     for job in scheduler.get_jobs():
@@ -317,4 +324,30 @@ def serve(config: ScheduleConfig, stop: threading.Event | None = None,
     scheduler.pause()
     LAUNCHER.stop_all(config.stop_grace)
     scheduler.shutdown(wait=True)
+    if metrics is not None:
+        metrics.stop()
     return 0
+
+
+def _start_metrics(config: ScheduleConfig) -> Any:
+    """The metrics exporter when ``metrics_port`` is set, its per-site gauges seeded from the store."""
+    global METRICS
+    if config.metrics_port is None:
+        METRICS = None
+        return None
+    from crawler.metrics import SchedulerMetrics
+
+    assert config.store is not None
+    metrics = SchedulerMetrics()
+    store = config.store.create()
+    store.open()
+    try:
+        metrics.seed(store.find("crawl_runs", {"site": {"$in": list(config.sites)}}, sort=[("started_at", -1)],
+                                limit=20 * max(1, len(config.sites))))
+    finally:
+        store.close()
+    port = metrics.start(config.metrics_port, config.metrics_address)
+    print(f"newsmon schedule: metrics on http://{config.metrics_address}:{port}/metrics", file=sys.stderr,
+          flush=True)
+    METRICS = metrics
+    return metrics

@@ -104,6 +104,24 @@ INCREMENTAL_REVISIT_MIN_MINUTES = 30.0  # ... at most this often (back-off: a qu
 CRAWL_RUNS_ENABLED = True  # record one crawl_runs document per crawl
 NEWSMON_RUN_TRIGGER = "manual"  # who started the crawl: manual, schedule, demo
 
+# --- crawl health (crawler/health.py): monitors judge every run; a site's [health] table overrides
+HEALTH_ENABLED = True  # judge every crawl and write `health` on its crawl_runs document
+HEALTH_ALERT_ON = "failed"  # send a crawl_health alert through ALERT_SINKS on: failed | warnings | never
+HEALTH_MIN_PAGES = 1  # pages fetched below this: failed
+HEALTH_MIN_ARTICLES = 1  # articles found (extracted + known unchanged) below this: failed
+HEALTH_ARTICLES_MIN_RATIO = 0.5  # articles below this share of the median of recent runs: failed
+HEALTH_HISTORY_RUNS = 10  # recent finished/degraded runs of the site that the median is taken over
+HEALTH_HISTORY_MIN_RUNS = 3  # fewer earlier runs than this: the comparison is skipped
+HEALTH_MAX_ERROR_RATE = 0.25  # newsmon/errors/* per page fetched above this: warning
+HEALTH_MAX_DROP_RATE = 0.25  # share of items dropped above this: warning
+HEALTH_MAX_RUNTIME = 3600.0  # seconds a crawl may take before a warning; 0 = not checked
+HEALTH_MAX_MISSING = {"title": 0.05, "date": 0.2, "author": 0.5, "body": 0.05}  # share of articles without it: warning
+HEALTH_FINISH_REASONS = ["finished"]  # close reasons that pass (closespider_* limits count as finished)
+
+# --- metrics of the re-crawl service (crawler/metrics.py) ----------------------------------------
+METRICS_PORT = None  # `newsmon schedule` serves Prometheus /metrics on this port; None = off (e.g. 9410)
+METRICS_ADDRESS = "127.0.0.1"  # address the metrics server listens on (0.0.0.0 in a container)
+
 # --- dedupe (pipelines/dedupe.py, crawler/dupefilter.py) -------------------------------------------
 # Requests are deduplicated on pipelines.urls.canonical_url (tracking params, AMP, slash policy).
 DUPEFILTER_CLASS = "crawler.dupefilter.CanonicalDupeFilter"

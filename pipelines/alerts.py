@@ -173,6 +173,10 @@ class LogSink(AlertSink):
 
     def send(self, alerts: Sequence[dict[str, Any]]) -> None:
         for a in alerts:
+            if a.get("event") == "crawl_health":
+                logger.warning("Crawl health %s: %s run %s: %s", a["status"], a.get("site"), a.get("run_id"),
+                               a.get("summary"))
+                continue
             terms = ", ".join(f"{t['term']}×{t['count']}" for t in a.get("terms", []))
             logger.info("Topic %s: %s %r on %s (score %.1f: %s) %s", a["topic"], a.get("kind"),
                         a.get("title"), a.get("site"), a["score"], terms, a.get("url") or "")

@@ -204,6 +204,9 @@ class CleanPipeline:
         item.word_count = word_count(item.body)
         item.content_hash = content_hash(item.title, item.body)
         self.crawler.stats.inc_value("newsmon/items/article")
+        for name, value in (("date", item.published), ("author", item.authors)):
+            if not value:  # field coverage, read by the crawl health monitors (crawler/health.py)
+                self.crawler.stats.inc_value(f"newsmon/clean/missing/{name}")
         return item
 
     def _snippet(self, item: FeedSnippet) -> FeedSnippet:

@@ -95,7 +95,7 @@ def test_crawl_limits_and_export(embedded, demo_site, demo_server) -> None:
     table = run_newsmon(["runs", "--site", "demo", "--last", "5", "--wide"], wide, timeout=60)
     assert table.returncode == 0 and "finished" in table.stdout and "manual" in table.stdout
     status = run_newsmon(["status"], wide, timeout=60)
-    rows = {line.split("│")[1].strip(): line for line in status.stdout.splitlines() if line.count("│") == 6}
+    rows = {line.split("│")[1].strip(): line for line in status.stdout.splitlines() if line.count("│") == 7}
     assert "finished" in rows["demo"] and "never" in rows["kyivindependent"]
 
 

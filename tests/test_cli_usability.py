@@ -209,7 +209,7 @@ def test_status_uses_the_interval_the_scheduler_runs_with(store_tier) -> None:
     assert abs((due - (now + timedelta(minutes=10))).total_seconds()) < 2
     assert rows["kyivindependent"]["interval_seconds"] == 15 * 60  # not scheduled: its profile's
     table = _rows(run_newsmon(["status"], _env(store_tier), timeout=60).stdout)
-    assert table["demo"][1] == "2m" and table["demo"][4].startswith("in ")
+    assert table["demo"][1] == "2m" and table["demo"][5].startswith("in ")
 
 
 # --- a fresh machine: looking creates nothing ------------------------------------------------------
