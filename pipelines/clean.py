@@ -28,6 +28,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.drops import drop_item
 from crawler.items import Article, FeedSnippet
+from crawler.timing import cpu_timer
 from pipelines.urls import canonical_url
 
 if TYPE_CHECKING:
@@ -131,6 +132,10 @@ class CleanPipeline:
                    max_body_chars(crawler.settings))
 
     def process_item(self, item: Any) -> Any:
+        with cpu_timer(self.crawler.stats, "clean"):
+            return self._process(item)
+
+    def _process(self, item: Any) -> Any:
         try:
             if isinstance(item, Article):
                 return self._article(item)
