@@ -17,6 +17,7 @@ cleaning fail is dropped as ``newsmon/drop/clean_error/<Type>``, never raised in
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -113,6 +114,14 @@ def max_body_chars(settings: Any) -> int:
     from crawler.checks import check_setting
 
     return int(check_setting(settings, "CLEAN_MAX_BODY_CHARS"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fingerprint(site: str, headline: str, text: str) -> str:
+    """``snippet_fingerprint``, once per distinct snippet: a News Feed item is on every page of a crawl."""
+    from crawler.extraction import snippet_fingerprint
+
+    return snippet_fingerprint(site, headline, text)
 
 
 class CleanPipeline:
@@ -212,8 +221,6 @@ class CleanPipeline:
         return item
 
     def _snippet(self, item: FeedSnippet) -> FeedSnippet:
-        from crawler.extraction import snippet_fingerprint
-
         self._scrub(item)
         item.headline = self._line(item.headline)
         item.text = clean_text(plain_text(item.text))
@@ -223,6 +230,6 @@ class CleanPipeline:
             item.url = canonical_url(item.url)
         item.published = to_utc(item.published)
         item.fetched_at = to_utc(item.fetched_at) or datetime.now(UTC)
-        item.fingerprint = snippet_fingerprint(item.site, item.headline, item.text)
+        item.fingerprint = _fingerprint(item.site, item.headline, item.text)
         self.crawler.stats.inc_value("newsmon/items/snippet")
         return item

@@ -18,12 +18,14 @@ arrays, integers within int64. A document breaking them fails alone, as on a ser
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -482,9 +484,9 @@ class SqliteStore(Store):
         return self._conn
 
     def _run_batch(
-        self, table: str, docs: Sequence[Mapping[str, Any]], step: Any, prefetch: str
+        self, table: str, docs: Sequence[Mapping[str, Any]], step: Any, prefetch: str, finish: Any = None
     ) -> WriteSummary:
-        """Run ``step`` per document inside one transaction and commit once."""
+        """Run ``step`` per document, then ``finish`` if given, inside one transaction; commit once."""
         summary = WriteSummary()
         if not docs:
             return summary
@@ -496,6 +498,8 @@ class SqliteStore(Store):
                     state = self._prefetch(conn, table, docs, prefetch)
                     for doc in docs:
                         step(conn, doc, state, summary)
+                    if finish is not None:
+                        finish(conn, summary)
                     if not conn.in_transaction:
                         # SQLite rolls the whole transaction back on some errors (disk full,
                         # I/O): then nothing of this batch landed.
@@ -602,8 +606,11 @@ class SqliteStore(Store):
     # --- snippets -----------------------------------------------------------------------------
 
     def upsert_snippets(self, docs: Sequence[Mapping[str, Any]]) -> WriteSummary:
-        """See ``Store.upsert_snippets``; same-id documents merge through the running state."""
-        return self._run_batch("feed_snippets", docs, self._snippet_step, "doc")
+        """See ``Store.upsert_snippets``; same-id documents merge through the running state, and
+        each document is written once per batch (a News Feed item is on many pages of one batch)."""
+        writes: dict[str, _SnippetWrite] = {}
+        return self._run_batch("feed_snippets", docs, functools.partial(self._snippet_step, writes=writes), "doc",
+                               finish=functools.partial(self._write_snippets, writes))
 
     def _snippet_step(
         self,
@@ -611,6 +618,7 @@ class SqliteStore(Store):
         doc: Mapping[str, Any],
         state: dict[str, dict[str, Any]],
         summary: WriteSummary,
+        writes: dict[str, _SnippetWrite],
     ) -> None:
         try:
             doc_id = _doc_id(doc)
@@ -641,14 +649,25 @@ class SqliteStore(Store):
             row["last_seen"] = _max_time(old.get("last_seen"), seen)
             row["times_seen"] = _count(old.get("times_seen")) + 1
             outcome = "updated" if len(merged) > len(before) else "unchanged"
-        try:
-            self._write(conn, "feed_snippets", doc_id, row, exists=old is not None)
-            _sync_keys(conn, "feed_snippets", doc_id, old, row)
-        except sqlite3.IntegrityError as exc:
-            _fail(summary, doc, _integrity_message(exc, new))
-            return
+        write = writes.get(doc_id)
+        if write is None:
+            writes[doc_id] = write = _SnippetWrite(stored=old, row=row)
+        write.row = row
+        write.sightings.append((doc, outcome))
         state[doc_id] = row
         setattr(summary, outcome, getattr(summary, outcome) + 1)
+
+    def _write_snippets(self, writes: dict[str, _SnippetWrite], conn: sqlite3.Connection,
+                        summary: WriteSummary) -> None:
+        """Write each snippet of the batch once, as its last sighting left it."""
+        for doc_id, write in writes.items():
+            try:
+                self._write(conn, "feed_snippets", doc_id, write.row, exists=write.stored is not None)
+                _sync_keys(conn, "feed_snippets", doc_id, write.stored, write.row)
+            except sqlite3.IntegrityError as exc:
+                for doc, outcome in write.sightings:  # none of its sightings landed
+                    setattr(summary, outcome, getattr(summary, outcome) - 1)
+                    _fail(summary, doc, _integrity_message(exc, write.row))
 
     # --- dedupe support -----------------------------------------------------------------------
 
@@ -1009,6 +1028,15 @@ def _row_doc(doc_id: str, text: str) -> dict[str, Any]:
     doc = {"_id": doc_id}
     doc.update(_decode(_loads(text)))
     return doc
+
+
+@dataclass
+class _SnippetWrite:
+    """A snippet's pending write in one batch: the stored document, the merged row, its sightings."""
+
+    stored: Mapping[str, Any] | None
+    row: dict[str, Any]
+    sightings: list[tuple[Mapping[str, Any], str]] = field(default_factory=list)
 
 
 def _fail(summary: WriteSummary, doc: Mapping[str, Any], message: str) -> None:
