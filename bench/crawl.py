@@ -1,6 +1,6 @@
 """Crawl throughput: bare Scrapy against newsmon with every stage on (printed figures, not a timed test).
 
-    .venv/bin/python bench/crawl.py [--pages 5000] [--reps 2] [--modes bare,embedded,mongo]
+    .venv/bin/python bench/crawl.py [--pages 5000] [--reps 1] [--modes bare,embedded,mongo] [--profile P]
 
 1. A "Demo Independent" of ``--pages`` articles is generated with the demo generator
    (``crawler/demo``), every article padded to 50–150 KB of realistic boilerplate (inline CSS and
@@ -10,7 +10,7 @@
    directory from a separate process on 127.0.0.1.
 3. A site profile ``bench`` (the shipped demo profile, listings followed to their last page) is
    written to a temp ``NEWSMON_SITES_DIR``.
-4. Runs alternate, ``--reps`` times: (a) ``bare``: a plain Scrapy spider (no project settings)
+4. Runs alternate, a b a c a … (``--reps`` runs of each newsmon mode): (a) ``bare``: a plain Scrapy spider (no project settings)
    that follows the same links (sections and pagination, feed, sitemaps) and yields nothing;
    (b) ``embedded``: ``scrapy crawl bench`` with every newsmon stage on, embedded store in a fresh
    temp ``NEWSMON_DATA_DIR``; (c) ``mongo``: the same to ``NEWSMON_TEST_MONGO_URI`` (a fresh
@@ -409,7 +409,8 @@ def print_table(summaries: dict[str, dict[str, Any]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=5000, help="articles on the generated site (default 5000)")
-    parser.add_argument("--reps", type=int, default=2, help="alternating runs per mode (default 2)")
+    parser.add_argument("--reps", type=int, default=1,
+                        help="runs of each newsmon mode (default 1); bare runs before, between and after them")
     parser.add_argument("--modes", default="bare,embedded,mongo",
                         help="comma-separated: bare, embedded, mongo (mongo needs NEWSMON_TEST_MONGO_URI)")
     parser.add_argument("--seed", type=int, default=7)
@@ -455,13 +456,16 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("the static server did not start")
         print(f"serving at {base} (asyncio static server, pid {server.pid})")
         runs: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
-        for rep in range(args.reps):
-            for mode in modes:
-                report = run_one(mode, base, sites_dir, work, rep, mongo_uri, args.profile)
-                runs[mode].append(report)
-                print(f"  rep {rep + 1} {mode:<9} {report['responses']:>6} responses in {report['wall']:6.1f} s "
-                      f"({report['responses'] / report['wall']:5.0f}/s), process {report['process_wall']:.1f} s, "
-                      f"CPU {report['cpu']:.1f} s, finish {report['stats'].get('finish_reason')}", flush=True)
+        # a b a c a …: bare Scrapy is cheap, so it runs between every two newsmon runs.
+        order = [m for _ in range(args.reps) for m in modes if m != "bare"]
+        if "bare" in modes:
+            order = ["bare", *(m for mode in order for m in (mode, "bare"))]
+        for n, mode in enumerate(order):
+            report = run_one(mode, base, sites_dir, work, n, mongo_uri, args.profile)
+            runs[mode].append(report)
+            print(f"  run {n + 1} {mode:<9} {report['responses']:>6} responses in {report['wall']:6.1f} s "
+                  f"({report['responses'] / report['wall']:5.0f}/s), process {report['process_wall']:.1f} s, "
+                  f"CPU {report['cpu']:.1f} s, finish {report['stats'].get('finish_reason')}", flush=True)
         print_table({m: summarize(m, r) for m, r in runs.items()})
     finally:
         if server is not None:
