@@ -461,12 +461,16 @@ def main(argv: list[str] | None = None) -> int:
         if "bare" in modes:
             order = ["bare", *(m for mode in order for m in (mode, "bare"))]
         for n, mode in enumerate(order):
-            report = run_one(mode, base, sites_dir, work, n, mongo_uri, args.profile)
+            try:
+                report = run_one(mode, base, sites_dir, work, n, mongo_uri, args.profile)
+            except SystemExit as exc:  # a failed or interrupted run: print what the others measured
+                print(f"  run {n + 1} {mode}: {exc}; no more runs")
+                break
             runs[mode].append(report)
             print(f"  run {n + 1} {mode:<9} {report['responses']:>6} responses in {report['wall']:6.1f} s "
                   f"({report['responses'] / report['wall']:5.0f}/s), process {report['process_wall']:.1f} s, "
                   f"CPU {report['cpu']:.1f} s, finish {report['stats'].get('finish_reason')}", flush=True)
-        print_table({m: summarize(m, r) for m, r in runs.items()})
+        print_table({m: summarize(m, r) for m, r in runs.items() if r})
     finally:
         if server is not None:
             server.terminate()
