@@ -17,6 +17,7 @@ cleaning fail is dropped as ``newsmon/drop/clean_error/<Type>``, never raised in
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -28,6 +29,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.drops import drop_item
 from crawler.items import Article, FeedSnippet
+from crawler.timing import cpu_timer
 from pipelines.urls import canonical_url
 
 if TYPE_CHECKING:
@@ -114,6 +116,14 @@ def max_body_chars(settings: Any) -> int:
     return int(check_setting(settings, "CLEAN_MAX_BODY_CHARS"))
 
 
+@functools.lru_cache(maxsize=4096)
+def _fingerprint(site: str, headline: str, text: str) -> str:
+    """``snippet_fingerprint``, once per distinct snippet: a News Feed item is on every page of a crawl."""
+    from crawler.extraction import snippet_fingerprint
+
+    return snippet_fingerprint(site, headline, text)
+
+
 class CleanPipeline:
     """Normalize item fields and drop what cannot be a useful document."""
 
@@ -131,6 +141,10 @@ class CleanPipeline:
                    max_body_chars(crawler.settings))
 
     def process_item(self, item: Any) -> Any:
+        with cpu_timer(self.crawler.stats, "clean"):
+            return self._process(item)
+
+    def _process(self, item: Any) -> Any:
         try:
             if isinstance(item, Article):
                 return self._article(item)
@@ -210,8 +224,6 @@ class CleanPipeline:
         return item
 
     def _snippet(self, item: FeedSnippet) -> FeedSnippet:
-        from crawler.extraction import snippet_fingerprint
-
         self._scrub(item)
         item.headline = self._line(item.headline)
         item.text = clean_text(plain_text(item.text))
@@ -221,6 +233,6 @@ class CleanPipeline:
             item.url = canonical_url(item.url)
         item.published = to_utc(item.published)
         item.fetched_at = to_utc(item.fetched_at) or datetime.now(UTC)
-        item.fingerprint = snippet_fingerprint(item.site, item.headline, item.text)
+        item.fingerprint = _fingerprint(item.site, item.headline, item.text)
         self.crawler.stats.inc_value("newsmon/items/snippet")
         return item

@@ -68,6 +68,7 @@ DECISIONS = ("new", "exact_duplicate", "near_duplicate", "revision", "unchanged"
 # Marks a document rebuilt from the journal (``pipelines.identity``); removed before any write.
 REPLAYED = "__replayed"
 _WORD = re.compile(r"\w+", re.UNICODE)
+SIGNED_CACHE_SIZE = 4096  # distinct texts whose signature a Signer remembers (Signer.sign)
 _SHORT = 160  # characters of a paragraph kept in a change summary
 # Article fields read for deciding (bodies only for revision targets).
 _ARTICLE_FIELDS = (
@@ -150,6 +151,7 @@ class Signer:
         self.shingle_size = shingle_size
         self.bands, self.rows = band_plan(threshold, num_perm)
         self._prefix = f"{kind}:{num_perm}:{self.rows}:".encode()
+        self._signed: dict[str, tuple[str, int, tuple[int, ...]]] = {}
 
     @cached_property
     def _template(self) -> Any:
@@ -166,15 +168,30 @@ class Signer:
 
     def signature(self, text: str) -> np.ndarray:
         """The MinHash signature (uint32 × num_perm) of ``text``'s shingle set."""
+        return self._signature(self.shingles(text))
+
+    def _signature(self, shingles: set[bytes]) -> np.ndarray:
         from datasketch import MinHash
 
         template = self._template
         minhash = MinHash(num_perm=self.num_perm, seed=1, permutations=template.permutations,
                           scheme=template.scheme)
-        shingles = self.shingles(text)
         if shingles:
             minhash.update_batch(list(shingles))
         return minhash.hashvalues.astype(np.uint32)
+
+    def sign(self, text: str) -> tuple[str, int, tuple[int, ...]]:
+        """``text``'s (encoded signature, shingle count, band keys), computed once per distinct text
+        of the last SIGNED_CACHE_SIZE: a News Feed item is seen on hundreds of pages of one crawl."""
+        signed = self._signed.get(text)
+        if signed is None:
+            shingles = self.shingles(text)
+            signature = self._signature(shingles)
+            signed = (self.encode(signature), len(shingles), tuple(self.band_keys(signature)))
+            if len(self._signed) >= SIGNED_CACHE_SIZE:
+                del self._signed[next(iter(self._signed))]  # the oldest entry
+            self._signed[text] = signed
+        return signed
 
     def band_keys(self, signature: np.ndarray) -> list[int]:
         """One key per LSH band: documents sharing one are candidates."""
@@ -398,10 +415,8 @@ class Deduper:
     def prepare_article(self, doc: dict[str, Any]) -> dict[str, Any]:
         """Add ``minhash``, ``dedupe_keys``, ``revision``, ``updated_at``, ``aliases``."""
         text = f"{doc.get('title') or ''}\n{doc.get('body') or ''}"
-        signature = self.articles.signature(text)
-        doc["minhash"] = Signer.encode(signature)
-        doc["shingles"] = len(self.articles.shingles(text))
-        doc["dedupe_keys"] = [hash_key(doc.get("content_hash") or ""), *self.articles.band_keys(signature)]
+        doc["minhash"], doc["shingles"], bands = self.articles.sign(text)
+        doc["dedupe_keys"] = [hash_key(doc.get("content_hash") or ""), *bands]
         doc.setdefault("revision", 1)
         doc.setdefault("updated_at", doc.get("fetched_at"))
         doc.setdefault("aliases", [])
@@ -589,10 +604,8 @@ class Deduper:
 
     def prepare_snippet(self, doc: dict[str, Any]) -> dict[str, Any]:
         text = f"{doc.get('headline') or ''}\n{doc.get('text') or ''}"
-        signature = self.snippets.signature(text)
-        doc["minhash"] = Signer.encode(signature)
-        doc["shingles"] = len(self.snippets.shingles(text))
-        doc["dedupe_keys"] = [hash_key(doc["_id"]), *self.snippets.band_keys(signature)]
+        doc["minhash"], doc["shingles"], bands = self.snippets.sign(text)
+        doc["dedupe_keys"] = [hash_key(doc["_id"]), *bands]
         doc.setdefault("revision", 1)
         doc.setdefault("updated_at", doc.get("fetched_at"))
         return doc

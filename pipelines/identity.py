@@ -36,6 +36,7 @@ from crawler.checks import check_setting
 from crawler.dupefilter import trailing_slash_policy
 from crawler.errors import StorageError
 from crawler.items import Article, FeedSnippet
+from crawler.timing import cpu_timer
 from pipelines.dedupe import REPLAYED, BatchPlan, DedupeConfig, Deduper, PendingDocs
 from pipelines.storage.service import StoreService
 from pipelines.urls import article_url, canonical_url
@@ -202,11 +203,12 @@ class IdentityPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, (Article, FeedSnippet)):
             return item
-        self.canonicalize(item)
-        if isinstance(item, Article):
-            collection, doc = "articles", article_document(item)
-        else:
-            collection, doc = "feed_snippets", snippet_document(item)
+        with cpu_timer(self.crawler.stats, "identity"):
+            self.canonicalize(item)
+            if isinstance(item, Article):
+                collection, doc = "articles", article_document(item)
+            else:
+                collection, doc = "feed_snippets", snippet_document(item)
         if getattr(item, REPLAYED_ATTRIBUTE, False) and self.deduper is not None:
             doc[REPLAYED] = True  # read (and removed) by the Deduper
         ticket = Ticket(item, collection, doc, ready=asyncio.get_running_loop().create_future())

@@ -20,6 +20,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.checks import check_setting
 from crawler.items import Article, FeedSnippet
+from crawler.timing import cpu_timer
 from crawler.topics.config import load_topics
 from crawler.topics.matcher import TopicMatch, TopicMatcher, item_fields
 from pipelines.identity import article_id, ticket_of
@@ -68,6 +69,10 @@ class TopicsPipeline:
         logger.info("Matching topics %s", ", ".join(t.slug for t in self.matcher.topics))
 
     def process_item(self, item: Any) -> Any:
+        with cpu_timer(self.crawler.stats, "topics"):
+            return self._process(item)
+
+    def _process(self, item: Any) -> Any:
         if not isinstance(item, (Article, FeedSnippet)):
             return item
         ticket = ticket_of(item)

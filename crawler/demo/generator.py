@@ -146,6 +146,7 @@ def build_site(seed: int = 7, n_articles: int = 160) -> DemoSite:
 
     articles: list[DemoArticle] = []
     titles: set[str] = set()
+    slugs: set[str] = set()  # last path segments so far (a set: sites of 5,000 articles)
     for idx, (when, kind) in enumerate(plan):
         section = rng.choice(SECTIONS)
         topic, title, slots = prose.title(section.slug, titles)
@@ -169,7 +170,7 @@ def build_site(seed: int = 7, n_articles: int = 160) -> DemoSite:
         if rng.random() < 0.12:
             tag_slugs.append("video")
         slug = slugify(title)
-        if slug in {a.path.strip("/").split("/")[-1] for a in articles}:
+        if slug in slugs:
             slug = f"{slug}-{idx}"
         lang = "en"
         if kind == "cp1251":
@@ -181,6 +182,7 @@ def build_site(seed: int = 7, n_articles: int = 160) -> DemoSite:
         if idx >= len(plan) - 8:
             style.legacy_prefix = rng.choice(["national", "uncategorized"])
         path = f"/{style.legacy_prefix}/{slug}/" if style.legacy_prefix else f"/{slug}/"
+        slugs.add(slug)
         style.post_id = f"{rng.getrandbits(96):024x}"
         image = caption = credit = None
         if rng.random() < 0.93 or kind:

@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 
 from crawler.errors import ConfigError
 from crawler.incremental import ALWAYS_FETCH_META, KIND_META, RECHECK_META, SOURCE_DATE_META, SkippedKnown
+from crawler.timing import cpu_timer
 from crawler.items import Article, FeedSnippet
 from crawler.profiles import SiteProfile
 from pipelines.urls import canonical_url
@@ -185,8 +186,9 @@ class NewsSpider(scrapy.Spider):
             self._count("pages/not_html")
             return
         self._note_rendered(response)
-        links = [url for href in response.css("a::attr(href)").getall()
-                 if self.profile.is_article_url(url := response.urljoin(href))]
+        with cpu_timer(self.crawler.stats, "spider/links"):
+            links = [url for href in response.css("a::attr(href)").getall()
+                     if self.profile.is_article_url(url := response.urljoin(href))]
         snippets = self._snippet_items(response)
         retry = self._render_fallback(response, "listing", links=not links,
                                       news_feed=not snippets)
@@ -381,11 +383,12 @@ class NewsSpider(scrapy.Spider):
             return
         self._note_rendered(response)
         fetched_at = datetime.now(UTC)
-        result = extract_article(
-            response.body, response.url, selectors=self.profile.selectors,
-            timezone=self.profile.timezone, headers_encoding=response.encoding,
-            fetched_at=fetched_at, locale=self.profile.locale,
-        )
+        with cpu_timer(self.crawler.stats, "spider/extract"):
+            result = extract_article(
+                response.body, response.url, selectors=self.profile.selectors,
+                timezone=self.profile.timezone, headers_encoding=response.encoding,
+                fetched_at=fetched_at, locale=self.profile.locale,
+            )
         snippets = self._snippet_items(response)
         no_body = not result.get("is_article") and result.get("reason") in _NO_BODY_REASONS
         retry = self._render_fallback(response, "article", body=no_body, news_feed=not snippets)
@@ -431,10 +434,11 @@ class NewsSpider(scrapy.Spider):
         from crawler.extraction import extract_news_feed
 
         fetched_at = datetime.now(UTC)
-        items = extract_news_feed(
-            response.text, response.url, selectors=self.profile.news_feed,
-            timezone=self.profile.timezone, page_time=self._page_time(response, fetched_at),
-        )
+        with cpu_timer(self.crawler.stats, "spider/news_feed"):
+            items = extract_news_feed(
+                response.text, response.url, selectors=self.profile.news_feed,
+                timezone=self.profile.timezone, page_time=self._page_time(response, fetched_at),
+            )
         return [
             FeedSnippet(
                 site=self.name, headline=item.get("headline") or "", text=item.get("text") or "",

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from scrapy import signals
 
 from crawler.errors import StorageError
+from crawler.timing import cpu_timer
 from pipelines.journal import Journal
 from pipelines.storage.config import StoreConfig
 from pipelines.worker import BlockingWorker
@@ -99,7 +100,8 @@ class StoreService:
             self._open = self.ever_opened = True
             self.last_error = None
             self._backoff = 0.0
-        return func(self.store, *args)
+        with cpu_timer(self.stats, f"store_thread/{getattr(func, '__name__', 'call')}"):
+            return func(self.store, *args)
 
     def describe(self) -> str:
         return self.store.describe()
