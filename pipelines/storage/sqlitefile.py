@@ -1,11 +1,12 @@
-"""Open newsmon's SQLite file: WAL mode and a schema, safe when several components open it at once.
+"""Open newsmon's SQLite file: WAL mode and a schema, safe when several openers race on a new file.
 
-The embedded store, the topic-flag store and the fetch state share one file, each with its own
-connection, and a crawl opens them all at the same moment. Switching a fresh file to WAL and
-creating tables takes SQLite's exclusive lock, and ``PRAGMA journal_mode`` does not wait on a busy
-handler: two openers racing on a new file made one fail with "database is locked" (seen in ~1 of 5
-crawls into a fresh directory). Within a process the opening is serialised by a lock; against
-other processes (a scheduler and its crawl) a "locked" answer is retried until the timeout.
+A crawl opens the embedded store once (``pipelines.storage.service``), but a scheduler, its crawls
+and CLI commands open the same file from several processes, and tests open it from several
+threads. Switching a fresh file to WAL and creating tables takes SQLite's exclusive lock, and
+``PRAGMA journal_mode`` does not wait on a busy handler: two openers racing on a new file made one
+fail with "database is locked" (seen in ~1 of 5 crawls into a fresh directory). Within a process
+the opening is serialised by a lock; against other processes a "locked" answer is retried until
+the timeout.
 """
 
 from __future__ import annotations
