@@ -122,6 +122,7 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = list(self.profile.allowed_domains)
         # canonical article URL -> the newest sitemap/feed date it was requested with (None: undated)
         self._article_urls_seen: dict[str, datetime | None] = {}
+        self._link_sections: dict[str, str] = {}  # canonical article URL -> the listing's section
         self._articles_stored = 0  # Article items yielded (max_articles counts these)
         self._articles_in_flight = 0
         self._article_backlog: list[tuple[str, str | None, int, datetime | None, bool]] = []
@@ -308,6 +309,8 @@ class NewsSpider(scrapy.Spider):
         # (crawler/incremental.py), made from the date this request carries; a link met again
         # with a newer sitemap/feed date goes out once more, so that call is made with it.
         key = canonical_url(url, trailing_slash=self._trailing_slash)
+        if section:  # a listing names the section, whichever link is followed first
+            self._link_sections.setdefault(key, section)
         recheck = key in self._article_urls_seen
         if recheck:
             sent = self._article_urls_seen[key]
@@ -410,7 +413,9 @@ class NewsSpider(scrapy.Spider):
             site=self.name,
             title=result.get("title") or "",
             body=result.get("body") or "",
-            section=result.get("section") or section,
+            section=result.get("section") or section or self._link_sections.get(
+                canonical_url(response.request.url if response.request else response.url,
+                              trailing_slash=self._trailing_slash)),
             authors=list(result.get("authors") or []),
             byline_org=list(result.get("byline_org") or []),
             published=published,
