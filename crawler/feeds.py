@@ -2,7 +2,10 @@
 
 A News Feed widget sits on every page, so a crawl sees each snippet dozens of times; the store
 keeps one document per snippet, and so do these exporters: a snippet is exported once per crawl
-(its first sighting). Every item carries ``doc_id`` (the stored document's ``_id``) and
+(the sighting that decided its identity, or the first one when every sighting found it stored
+already). Items reach the exporter in the order their pipeline work ends, not the order the
+identity stage decided them, so snippets are held until the export finishes and written then,
+one per fingerprint; there are a few hundred per crawl, so holding them costs little. Every item carries ``doc_id`` (the stored document's ``_id``) and
 ``identity`` (new, unchanged, revision, exact_duplicate, near_duplicate) from the identity stage.
 CSV gets one header for both item kinds (a ``type`` column, then every field of either), lists
 joined with ``"; "`` and objects as JSON, so no article field is lost because the first row was a
@@ -26,22 +29,36 @@ CSV_FIELDS = ["type", *dict.fromkeys([f.name for f in dataclasses.fields(Article
 
 
 class _OncePerSnippet:
-    """Skips a snippet whose fingerprint this export has written already."""
+    """Holds one sighting per snippet fingerprint and writes them when the export finishes.
 
-    def _first_sighting(self, item: Any) -> bool:
+    The sighting kept is the first whose identity is not ``unchanged`` (the one the identity stage
+    decided as new or revised), else the first: a later sighting of a new snippet may reach the
+    exporter before the new one does.
+    """
+
+    def _hold(self, item: Any) -> bool:
+        """True if ``item`` is a snippet (held here), False if it is to be written now."""
         if not isinstance(item, FeedSnippet):
-            return True
-        seen: set[str] = self.__dict__.setdefault("_snippets_seen", set())
-        if item.fingerprint in seen:
             return False
-        seen.add(item.fingerprint)
+        held: dict[str, Any] = self.__dict__.setdefault("_snippets_held", {})
+        kept = held.get(item.fingerprint)
+        if kept is None or (kept.identity == "unchanged" and item.identity != "unchanged"):
+            held[item.fingerprint] = item
         return True
+
+    def _held(self) -> list[Any]:
+        return list(self.__dict__.pop("_snippets_held", {}).values())
 
 
 class JsonLinesExporter(_OncePerSnippet, JsonLinesItemExporter):
     def export_item(self, item: Any) -> None:
-        if self._first_sighting(item):
+        if not self._hold(item):
             super().export_item(item)
+
+    def finish_exporting(self) -> None:
+        for item in self._held():
+            super().export_item(item)
+        super().finish_exporting()
 
 
 def _flat(value: Any) -> Any:
@@ -60,8 +77,15 @@ class CsvExporter(_OncePerSnippet, CsvItemExporter):
         super().__init__(file, **kwargs)
 
     def export_item(self, item: Any) -> None:
-        if not self._first_sighting(item):
-            return
+        if not self._hold(item):
+            self._write_row(item)
+
+    def finish_exporting(self) -> None:
+        for item in self._held():
+            self._write_row(item)
+        super().finish_exporting()
+
+    def _write_row(self, item: Any) -> None:
         row = {"type": "article" if isinstance(item, Article) else "snippet"}
         row.update({k: _flat(v) for k, v in dataclasses.asdict(item).items()})
         super().export_item(row)

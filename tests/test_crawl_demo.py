@@ -120,6 +120,32 @@ def test_one_store_client_per_crawl_process(store_tier, demo_server) -> None:
         store.close()
 
 
+def test_feed_export_keeps_the_sighting_that_decided_a_snippet(tmp_path) -> None:
+    """Items reach the exporter in the order their pipeline work ends: a later, unchanged sighting
+    of a new snippet can come first. The export still carries the snippet once, as new."""
+    import json
+
+    from crawler.feeds import JsonLinesExporter
+    from crawler.items import FeedSnippet
+
+    def sighting(fingerprint: str, identity: str, page: str) -> FeedSnippet:
+        return FeedSnippet(site="demo", headline="h", text="t", published=None, time_shown="9:18 AM",
+                           seen_on=[page], fingerprint=fingerprint, doc_id=fingerprint, identity=identity)
+
+    out = tmp_path / "items.jsonl"
+    with out.open("wb") as handle:
+        exporter = JsonLinesExporter(handle)
+        exporter.start_exporting()
+        for item in (sighting("a", "unchanged", "/p2"), sighting("a", "new", "/p1"),
+                     sighting("a", "unchanged", "/p3"), sighting("b", "unchanged", "/p1"),
+                     sighting("b", "unchanged", "/p2")):
+            exporter.export_item(item)
+        exporter.finish_exporting()
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["fingerprint"], r["identity"], r["seen_on"]) for r in rows] == [
+        ("a", "new", ["/p1"]), ("b", "unchanged", ["/p1"])]
+
+
 def test_feed_exports_read_like_the_store(tmp_path, demo_site, demo_server) -> None:
     """`scrapy crawl demo -O items.jsonl -O items.csv`: each snippet once, the stored document's id
     on every item, and CSV rows that keep every article field (lists joined)."""
