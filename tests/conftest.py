@@ -32,6 +32,11 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(f"{sys.executable} lacks newsmon's dependencies ({', '.join(missing)}): run the "
                     "tests with `bash deploy/dev.sh test`, or activate .venv first", returncode=4)
 SHARED = ROOT.parent / "shared"
+# The demo site the crawl tests use: half the shipped demo's 160 articles. Every fixed case of the
+# generator (byline-only dates, the teaser, the cp1251 story, recent stories) is in it, and its
+# listings still paginate; the whole suite runs a few dozen crawls of it, so its size is the
+# suite's time.
+TEST_SITE_ARTICLES = 80
 SERVER_URI = os.environ.get("NEWSMON_TEST_MONGO_URI") or os.environ.get("MONGO_URI")
 SERVER_KIND = os.environ.get("NEWSMON_TEST_SERVER_KIND", "mongodb-server")
 NO_SERVER_REASON = (
@@ -91,7 +96,7 @@ def store_tier(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store
 def demo_site():
     from crawler.demo import build_site
 
-    return build_site(seed=7)
+    return build_site(seed=7, n_articles=TEST_SITE_ARTICLES)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import run_newsmon
+from tests.conftest import TEST_SITE_ARTICLES, run_newsmon
 
 
 @pytest.fixture
@@ -13,7 +13,7 @@ def own_site():
     """A demo site of this test's own: the test edits it."""
     from crawler.demo import build_site, serve
 
-    site = build_site(seed=7)
+    site = build_site(seed=7, n_articles=TEST_SITE_ARTICLES)
     server = serve(site)
     yield site, server
     server.close()

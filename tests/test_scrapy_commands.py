@@ -52,6 +52,23 @@ def kyiv_fixture_site() -> Iterator[str]:
     thread.join()
 
 
+@pytest.fixture(scope="module")
+def demo_site():
+    """The shipped demo site at its full size: the demo profile's contracts name its pages."""
+    from crawler.demo import build_site
+
+    return build_site(seed=7)
+
+
+@pytest.fixture(scope="module")
+def demo_server(demo_site):
+    from crawler.demo import serve
+
+    server = serve(demo_site)
+    yield server
+    server.close()
+
+
 def test_parse_an_article_url_with_the_default_callback(embedded, demo_site, demo_server) -> None:
     article = demo_site.articles[0]
     url = f"{demo_server.base_url}{article.path}"
