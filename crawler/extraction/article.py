@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import etree
+from lxml.html import Element as html_element
 from lxml.html import HtmlElement
 
 from .authors import split_byline
@@ -32,7 +33,16 @@ from .dates import BYLINE_DATE_RE, dayfirst_for, get_zone, parse_datetime, parse
 from .dates import parse_datetime as _parse_datetime
 from .document import base_url, join_url, parse_html
 from .language import detect_language
-from .mainbody import Block, blocks_of, find_container, find_standfirst, iter_after, text_key, update_stream
+from .mainbody import (
+    Block,
+    blocks_of,
+    find_container,
+    find_standfirst,
+    iter_after,
+    prose_siblings,
+    text_key,
+    update_stream,
+)
 from .selectors import select, select_elements, select_texts
 from .structured import LISTING_TYPES, StructuredData, read_structured
 from .text import clean_text, word_count
@@ -669,8 +679,17 @@ def _dom_body(root: HtmlElement, h1: HtmlElement | None, headline: str, descript
     if container is None:
         return [], running
     deck = find_standfirst(h1, container, descriptions)
-    work = deepcopy(container)
-    work.tail = None
+    # a live blog's intro was cut from its update stream on purpose: no siblings for it
+    before, after = prose_siblings(container) if SIBLINGS and running else ([], [])
+    if before or after:
+        # the container and the prose beside it, copied into one element read as the body
+        work = html_element("div")
+        for el in [*before, container, *after]:
+            work.append(deepcopy(el))
+            work[-1].tail = None
+    else:
+        work = deepcopy(container)
+        work.tail = None
     strip_boilerplate(work)
     blocks = [b.text for b in iter_after(blocks_of(work), headline) if _not_link_list(b)]
     paragraphs = filter_paragraphs(([deck] if deck else []) + blocks, drop=drop)
@@ -682,6 +701,8 @@ def _dom_body(root: HtmlElement, h1: HtmlElement | None, headline: str, descript
 #: running text (characters, CJK weighted) below which the DOM scorer offers no candidate; below
 #: ``mainbody.MIN_RUNNING_CHARS`` its candidate is a weak one
 DOM_MIN_CHARS = 140
+#: the DOM body takes in the prose siblings of its container (``mainbody.prose_siblings``)
+SIBLINGS = True
 #: when not None, ``_generic_body`` appends every candidate of every page here (bench/analysis)
 CANDIDATE_TRACE: list[dict[str, Any]] | None = None
 
