@@ -50,6 +50,7 @@ from .text import clean_text, word_count
 __all__ = ["extract_article"]
 
 JSONLD, META, SELECTOR, GENERIC, WEAK = 0.95, 0.9, 0.8, 0.6, 0.4
+H1 = 0.7  # the <h1> as the title
 #: ``authors`` holds person names only; desk, staff and agency bylines are ``byline_org`` (the
 #: spider stores both). True would repeat ``byline_org`` in ``authors`` when no person is named.
 ORG_AUTHORS_FALLBACK = False
@@ -157,6 +158,52 @@ def _strip_site(title: str | None, names: set[str], host: str, *, force: bool = 
         if force and head and len(tail) < len(head) and len(tail.split()) <= 5:
             return head.strip()
     return title
+
+
+_TITLE_WORDS = re.compile(r"\w+")
+#: a title candidate is confirmed when this share of its words occur in another source's text
+TITLE_CONFIRM = 0.8
+
+
+def _title(sources: list[tuple[str | None, float, str | None]], names: set[str],
+           host: str) -> tuple[str | None, float]:
+    """The title: the first candidate another source confirms (JSON-LD headline, og:title,
+    twitter:title, the profile selector, the <h1>, the <title>, in that order).
+
+    Each source is (raw text, confidence, site-suffix handling). A candidate is confirmed when
+    most of its words (``TITLE_CONFIRM``) occur in another source's raw text: a JSON-LD
+    "headline" holding a description, or an <h1> that is the site's logo, is then passed over
+    for the title the other sources agree on. With no agreement the order decides, except that
+    the <title> outranks an unconfirmed <h1> (the page's declared title against a guess at which
+    heading is the headline)."""
+    raw = [clean_text(text) for text, _, _ in sources]
+    cands: list[tuple[int, str, float]] = []
+    for i, (text, conf, mode) in enumerate(sources):
+        value = _strip_site(text, names, host, force=mode == "force") if mode else clean_text(text)
+        if value:
+            cands.append((i, value, conf))
+    if not cands:
+        return None, 0.0
+
+    def confirmed(i: int, value: str) -> bool:
+        words = _TITLE_WORDS.findall(value.casefold())
+        if not words:
+            return False
+        for j, other in enumerate(raw):
+            if j == i or not other:
+                continue
+            theirs = set(_TITLE_WORDS.findall(other.casefold()))
+            if sum(w in theirs for w in words) >= TITLE_CONFIRM * len(words):
+                return True
+        return False
+
+    for i, value, conf in cands:
+        if confirmed(i, value):
+            return value, conf
+    first = cands[0]
+    if first[2] == H1 and cands[-1][2] == WEAK:
+        return cands[-1][1], cands[-1][2]
+    return first[1], first[2]
 
 
 def _pick_h1(root: HtmlElement) -> HtmlElement | None:
@@ -774,14 +821,14 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
     title_el = root.find(".//title")
     page_title = clean_text(title_el.text_content()) if title_el is not None else ""
     h1_text = clean_text(h1.text_content()) if h1 is not None else ""
-    title, conf["title"] = _first([
-        (lambda: _ld_text(art.get("headline")), JSONLD),
-        (lambda: _strip_site(sd.first("og:title"), names, host), META),
-        (lambda: _strip_site(sd.first("twitter:title"), names, host), 0.85),
-        (lambda: next(iter(_sel_texts(root, sel, "title")), None), SELECTOR),
-        (lambda: h1_text, 0.7),
-        (lambda: _strip_site(page_title, names, host, force=True), WEAK),
-    ])
+    title, conf["title"] = _title([
+        (_ld_text(art.get("headline")), JSONLD, None),
+        (sd.first("og:title"), META, "site"),
+        (sd.first("twitter:title"), 0.85, "site"),
+        (next(iter(_sel_texts(root, sel, "title")), None), SELECTOR, None),
+        (h1_text, H1, None),
+        (page_title, WEAK, "force"),
+    ], names, host)
     if title and title.endswith(("…", "...")) and h1_text.startswith(title.rstrip("….").strip()):
         title = h1_text  # JSON-LD headlines are often cut at 110 characters
     if sd.article is None and title and _strip_site(title, names, host) != title:
