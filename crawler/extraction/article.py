@@ -173,9 +173,10 @@ def _title(sources: list[tuple[str | None, float, str | None]], names: set[str],
     Each source is (raw text, confidence, site-suffix handling). A candidate is confirmed when
     most of its words (``TITLE_CONFIRM``) occur in another source's raw text: a JSON-LD
     "headline" holding a description, or an <h1> that is the site's logo, is then passed over
-    for the title the other sources agree on. With no agreement the order decides, except that
-    the <title> outranks an unconfirmed <h1> (the page's declared title against a guess at which
-    heading is the headline)."""
+    for the title the other sources agree on. A candidate confirmed only by earlier-ranked
+    candidates that hold it is a cut version of them: the earlier one wins. With no agreement
+    the order decides, except between an <h1> and the <title>: the one with more words wins (a
+    logo or site name is short, a headline is a sentence; a tie goes to the declared <title>)."""
     raw = [clean_text(text) for text, _, _ in sources]
     cands: list[tuple[int, str, float]] = []
     for i, (text, conf, mode) in enumerate(sources):
@@ -185,24 +186,23 @@ def _title(sources: list[tuple[str | None, float, str | None]], names: set[str],
     if not cands:
         return None, 0.0
 
-    def confirmed(i: int, value: str) -> bool:
+    def within(value: str, other: str) -> bool:
         words = _TITLE_WORDS.findall(value.casefold())
-        if not words:
-            return False
-        for j, other in enumerate(raw):
-            if j == i or not other:
-                continue
-            theirs = set(_TITLE_WORDS.findall(other.casefold()))
-            if sum(w in theirs for w in words) >= TITLE_CONFIRM * len(words):
-                return True
-        return False
+        theirs = set(_TITLE_WORDS.findall(other.casefold()))
+        return bool(words) and sum(w in theirs for w in words) >= TITLE_CONFIRM * len(words)
 
+    by_index = {i: (value, conf) for i, value, conf in cands}
     for i, value, conf in cands:
-        if confirmed(i, value):
-            return value, conf
-    first = cands[0]
-    if first[2] == H1 and cands[-1][2] == WEAK:
-        return cands[-1][1], cands[-1][2]
+        confirmers = [j for j, other in enumerate(raw) if j != i and other and within(value, other)]
+        if confirmers:
+            # confirmed only by a source ranked before it, that holds it and more: a cut title
+            # ("Deep" for "Deep nesting still extracts"), the earlier candidate is the title
+            earlier = [j for j in confirmers if j < i and j in by_index]
+            return by_index[earlier[0]] if earlier and len(confirmers) == len(earlier) else (value, conf)
+    first, last = cands[0], cands[-1]
+    if first[2] == H1 and last[2] == WEAK and len(_TITLE_WORDS.findall(last[1])) >= len(
+            _TITLE_WORDS.findall(first[1])):
+        return last[1], last[2]
     return first[1], first[2]
 
 
