@@ -236,6 +236,19 @@ def test_title_suffix_stripped_without_structured_data() -> None:
     assert r["title"] == "Putin holds 'private' talks with Kazakhstan's ex-president"
 
 
+
+def test_title_is_the_one_other_sources_confirm() -> None:
+    # a JSON-LD "headline" that is a description (Wikipedia's) loses to the title og:title and
+    # the <h1> agree on; an <h1> that is the site's logo loses to the page's <title>
+    ld = {**LD_ARTICLE, "headline": "Country in the south-western Pacific Ocean"}
+    assert extract(ghost_page(ld=ld))["title"] == \
+        "Putin holds 'private' talks with Kazakhstan's ex-president"
+    page = ghost_page(ld=None).replace(
+        '<h1 class="post-title">Putin holds \'private\' talks with Kazakhstan\'s ex-president</h1>',
+        "<h1>Demo Daily</h1>")
+    page = re.sub(r'<meta property="og:title"[^>]*>', "", page)
+    assert extract(page)["title"] == "Putin holds 'private' talks with Kazakhstan's ex-president"
+
 CP1251_PAGE = """<html><head>
 <meta http-equiv="Content-Type" content="text/html; charset=windows-1251">
 <title>Київ отримав нову партію допомоги</title></head><body><article>

@@ -1,4 +1,5 @@
-"""Generic body rules: live blogs, prose with links, camelCase captions, card grids, articleBody."""
+"""Generic body rules: live blogs, prose with links, camelCase captions, card grids, articleBody,
+prose siblings of the container."""
 
 from __future__ import annotations
 
@@ -105,3 +106,16 @@ def test_page_wrapped_in_one_form_is_read_as_the_page() -> None:
             '<form class="comment"><p>Leave a comment</p></form></form></body></html>')
     body = extract_article(html, URL)["body"]
     assert "Paragraph 4." in body and "Leave a comment" not in body
+
+
+def test_lead_paragraph_beside_the_container_is_kept_and_a_teaser_past_a_link_list_is_not() -> None:
+    # the container (most of the running text) is the paywall block; the lead sits beside it
+    lead = ("<p>Grosbliederstroff, the small border town, woke on Monday to find its only bridge "
+            "to France closed by police, with no word on when it would open again.</p>")
+    links = "".join(f'<li><a href="/s{i}">Another story headline number {i}</a></li>' for i in range(4))
+    teaser = f"<p>{PROSE.replace('council', 'committee')} A teaser paragraph.</p>"
+    html = _page(f'<div class="story">{lead}<div class="paywall">{_paras(6)}</div>'
+                 f"<ul>{links}</ul>{teaser}</div>")
+    body = extract_article(html, URL)["body"]
+    assert body.startswith("Grosbliederstroff, the small border town") and "Paragraph 5." in body
+    assert "teaser paragraph" not in body

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import etree
+from lxml.html import Element as html_element
 from lxml.html import HtmlElement
 
 from .authors import split_byline
@@ -32,7 +33,16 @@ from .dates import BYLINE_DATE_RE, dayfirst_for, get_zone, parse_datetime, parse
 from .dates import parse_datetime as _parse_datetime
 from .document import base_url, join_url, parse_html
 from .language import detect_language
-from .mainbody import Block, blocks_of, find_container, find_standfirst, iter_after, text_key, update_stream
+from .mainbody import (
+    Block,
+    blocks_of,
+    find_container,
+    find_standfirst,
+    iter_after,
+    prose_siblings,
+    text_key,
+    update_stream,
+)
 from .selectors import select, select_elements, select_texts
 from .structured import LISTING_TYPES, StructuredData, read_structured
 from .text import clean_text, word_count
@@ -40,6 +50,7 @@ from .text import clean_text, word_count
 __all__ = ["extract_article"]
 
 JSONLD, META, SELECTOR, GENERIC, WEAK = 0.95, 0.9, 0.8, 0.6, 0.4
+H1 = 0.7  # the <h1> as the title
 #: ``authors`` holds person names only; desk, staff and agency bylines are ``byline_org`` (the
 #: spider stores both). True would repeat ``byline_org`` in ``authors`` when no person is named.
 ORG_AUTHORS_FALLBACK = False
@@ -147,6 +158,52 @@ def _strip_site(title: str | None, names: set[str], host: str, *, force: bool = 
         if force and head and len(tail) < len(head) and len(tail.split()) <= 5:
             return head.strip()
     return title
+
+
+_TITLE_WORDS = re.compile(r"\w+")
+#: a title candidate is confirmed when this share of its words occur in another source's text
+TITLE_CONFIRM = 0.8
+
+
+def _title(sources: list[tuple[str | None, float, str | None]], names: set[str],
+           host: str) -> tuple[str | None, float]:
+    """The title: the first candidate another source confirms (JSON-LD headline, og:title,
+    twitter:title, the profile selector, the <h1>, the <title>, in that order).
+
+    Each source is (raw text, confidence, site-suffix handling). A candidate is confirmed when
+    most of its words (``TITLE_CONFIRM``) occur in another source's raw text: a JSON-LD
+    "headline" holding a description, or an <h1> that is the site's logo, is then passed over
+    for the title the other sources agree on. A candidate confirmed only by earlier-ranked
+    candidates that hold it is a cut version of them: the earlier one wins. With no agreement
+    the order decides, except between an <h1> and the <title>: the one with more words wins (a
+    logo or site name is short, a headline is a sentence; a tie goes to the declared <title>)."""
+    raw = [clean_text(text) for text, _, _ in sources]
+    cands: list[tuple[int, str, float]] = []
+    for i, (text, conf, mode) in enumerate(sources):
+        value = _strip_site(text, names, host, force=mode == "force") if mode else clean_text(text)
+        if value:
+            cands.append((i, value, conf))
+    if not cands:
+        return None, 0.0
+
+    def within(value: str, other: str) -> bool:
+        words = _TITLE_WORDS.findall(value.casefold())
+        theirs = set(_TITLE_WORDS.findall(other.casefold()))
+        return bool(words) and sum(w in theirs for w in words) >= TITLE_CONFIRM * len(words)
+
+    by_index = {i: (value, conf) for i, value, conf in cands}
+    for i, value, conf in cands:
+        confirmers = [j for j, other in enumerate(raw) if j != i and other and within(value, other)]
+        if confirmers:
+            # confirmed only by a source ranked before it, that holds it and more: a cut title
+            # ("Deep" for "Deep nesting still extracts"), the earlier candidate is the title
+            earlier = [j for j in confirmers if j < i and j in by_index]
+            return by_index[earlier[0]] if earlier and len(confirmers) == len(earlier) else (value, conf)
+    first, last = cands[0], cands[-1]
+    if first[2] == H1 and last[2] == WEAK and len(_TITLE_WORDS.findall(last[1])) >= len(
+            _TITLE_WORDS.findall(first[1])):
+        return last[1], last[2]
+    return first[1], first[2]
 
 
 def _pick_h1(root: HtmlElement) -> HtmlElement | None:
@@ -669,8 +726,17 @@ def _dom_body(root: HtmlElement, h1: HtmlElement | None, headline: str, descript
     if container is None:
         return [], running
     deck = find_standfirst(h1, container, descriptions)
-    work = deepcopy(container)
-    work.tail = None
+    # a live blog's intro was cut from its update stream on purpose: no siblings for it
+    before, after = prose_siblings(container) if SIBLINGS and running else ([], [])
+    if before or after:
+        # the container and the prose beside it, copied into one element read as the body
+        work = html_element("div")
+        for el in [*before, container, *after]:
+            work.append(deepcopy(el))
+            work[-1].tail = None
+    else:
+        work = deepcopy(container)
+        work.tail = None
     strip_boilerplate(work)
     blocks = [b.text for b in iter_after(blocks_of(work), headline) if _not_link_list(b)]
     paragraphs = filter_paragraphs(([deck] if deck else []) + blocks, drop=drop)
@@ -682,6 +748,8 @@ def _dom_body(root: HtmlElement, h1: HtmlElement | None, headline: str, descript
 #: running text (characters, CJK weighted) below which the DOM scorer offers no candidate; below
 #: ``mainbody.MIN_RUNNING_CHARS`` its candidate is a weak one
 DOM_MIN_CHARS = 140
+#: the DOM body takes in the prose siblings of its container (``mainbody.prose_siblings``)
+SIBLINGS = True
 #: when not None, ``_generic_body`` appends every candidate of every page here (bench/analysis)
 CANDIDATE_TRACE: list[dict[str, Any]] | None = None
 
@@ -753,14 +821,14 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
     title_el = root.find(".//title")
     page_title = clean_text(title_el.text_content()) if title_el is not None else ""
     h1_text = clean_text(h1.text_content()) if h1 is not None else ""
-    title, conf["title"] = _first([
-        (lambda: _ld_text(art.get("headline")), JSONLD),
-        (lambda: _strip_site(sd.first("og:title"), names, host), META),
-        (lambda: _strip_site(sd.first("twitter:title"), names, host), 0.85),
-        (lambda: next(iter(_sel_texts(root, sel, "title")), None), SELECTOR),
-        (lambda: h1_text, 0.7),
-        (lambda: _strip_site(page_title, names, host, force=True), WEAK),
-    ])
+    title, conf["title"] = _title([
+        (_ld_text(art.get("headline")), JSONLD, None),
+        (sd.first("og:title"), META, "site"),
+        (sd.first("twitter:title"), 0.85, "site"),
+        (next(iter(_sel_texts(root, sel, "title")), None), SELECTOR, None),
+        (h1_text, H1, None),
+        (page_title, WEAK, "force"),
+    ], names, host)
     if title and title.endswith(("…", "...")) and h1_text.startswith(title.rstrip("….").strip()):
         title = h1_text  # JSON-LD headlines are often cut at 110 characters
     if sd.article is None and title and _strip_site(title, names, host) != title:

@@ -65,6 +65,22 @@ AGREE = (0.8, 1.25)
 #: a declared body the DOM body covers less of than this is the one the page means
 DECLARED_COVER = 0.5
 MIN_WORDS = 15
+#: a body this share of which the other candidate holds is contained in it; the container
+#: wins when it has this many times the words ("clearly more prose")
+CONTAINED = 0.95
+SUPERSET_MORE = 1.1
+
+
+#: a paragraph this long (characters) is running text (``mainbody``'s evidence threshold)
+RUNNING_PARAGRAPH = 70
+
+
+def _extra_is_prose(paragraphs: Sequence[str], known: set[str]) -> bool:
+    """True when most of what ``paragraphs`` add to ``known`` (by characters) is running text,
+    not captions, credits or link lines."""
+    extra = [p for p in paragraphs if _cover(chunk_set([p]), known) < 0.5]
+    total = sum(len(p) for p in extra)
+    return total > 0 and sum(len(p) for p in extra if len(p) >= RUNNING_PARAGRAPH) >= 0.5 * total
 
 
 def choose(dom: list[str], running: int, declared: list[str],
@@ -77,9 +93,12 @@ def choose(dom: list[str], running: int, declared: list[str],
     (or declared) body is doubtful: fewer than ``SUBSTANTIAL_WORDS`` words, description-only,
     the scorer short of running text, the declared body missed, a DOM text outside
     ``SURE_SHARE`` of the running text, or a page whose whole text (``page_chars``) is more than
-    ``PAGE_SHARE`` times the DOM body. Then the two bodies are compared: of similar length
-    (``AGREE``) the DOM's is kept; otherwise trafilatura's, unless the DOM body is more than
-    twice as long and mostly text trafilatura did not see (a second article part it skipped).
+    ``PAGE_SHARE`` times the DOM body. Then the two bodies are compared: trafilatura's wins when
+    it holds the DOM body (``CONTAINED``) and clearly more (``SUPERSET_MORE``); of similar
+    length (``AGREE``) the DOM's is kept; otherwise trafilatura's, unless the DOM body is more
+    than twice as long and mostly text trafilatura did not see (a second article part it
+    skipped). The rule is not symmetric: a DOM body holding trafilatura's and more is more
+    often the article plus furniture (measured: lower F1 on all three dev sets).
     A declared body that neither the DOM nor trafilatura body covers is taken as it is.
     """
     base, conf = dom, dom_conf
@@ -110,7 +129,11 @@ def choose(dom: list[str], running: int, declared: list[str],
         chosen = (traf, traf_conf) if traf_words > words else (base, conf)
     else:
         ratio = words / traf_words
-        if AGREE[0] <= ratio < AGREE[1] or (
+        superset = (ratio * SUPERSET_MORE <= 1 and _cover(chunk_set(base), chunk_set(traf)) >= CONTAINED
+                    and _extra_is_prose(traf, chunk_set(base)))
+        if superset:
+            chosen = (traf, traf_conf)  # trafilatura's holds all of the DOM body and more
+        elif AGREE[0] <= ratio < AGREE[1] or (
                 ratio >= 2 and _cover(chunk_set(base), chunk_set(traf)) < 0.4):
             chosen = (base, conf)
         else:

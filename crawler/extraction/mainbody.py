@@ -28,6 +28,7 @@ __all__ = [
     "find_container",
     "find_standfirst",
     "iter_after",
+    "prose_siblings",
     "text_key",
     "update_stream",
 ]
@@ -177,6 +178,77 @@ def find_container(root: HtmlElement, skip: frozenset[str] = frozenset(),
         if child is None:
             return best, total
         best = child
+
+
+#: a sibling paragraph this long (characters) that ends like a sentence and has few links is
+#: the article's too, though too short to count as running text (readability's sibling rule)
+_SIBLING_MIN = 40
+#: the run of prose siblings climbs to the parent when every sibling joined it
+CLIMB = True
+_HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+_SENTENCE = re.compile(r"[.!?…:][\"”’')\]]*$")
+
+
+def _prose(el: HtmlElement) -> bool:
+    """True when ``el`` holds running text the scorer would count, or is itself a prose <p>."""
+    if not isinstance(el.tag, str) or el.tag in _SKIP or el.tag in _FOREIGN_TAGS:
+        return False
+    names = (el.get("class") or "") + " " + (el.get("id") or "")
+    if names.strip() and _FOREIGN_NAME.search(names):
+        return False
+    candidates = [el] if el.tag in ("p", "pre") else [e for e in el.iter("p", "pre")]
+    for p in candidates:
+        text = p.text_content().strip()
+        n = _weight(text)
+        if n < _SIBLING_MIN or (p is not el and n < _PARA_MIN):
+            continue
+        if _link_chars(p) <= _LINK_DENSITY_MAX * n and (n >= _PARA_MIN or _SENTENCE.search(text)) \
+                and (p is el or not _foreign(p, el)):
+            return True
+    return False
+
+
+def prose_siblings(container: HtmlElement) -> tuple[list[HtmlElement], list[HtmlElement]]:
+    """Siblings of ``container`` that hold prose, before and after it: the article's lead or
+    last paragraphs often sit beside the element holding most of its text (an intro above a
+    paywall block, a blog's own words around a long quote). A run of them must touch the
+    container: the first sibling without prose ends it, so a teaser further on never joins.
+    When every sibling joins, the parent is the article's too: the run goes on at its level."""
+    before: list[HtmlElement] = []
+    after: list[HtmlElement] = []
+    node = container
+    while True:
+        parent = node.getparent()
+        if parent is None or node.tag == "body" or parent.tag == "body":
+            return before, after
+        siblings = [c for c in parent if isinstance(c.tag, str)]
+        i = siblings.index(node)
+        b, b_whole = _run(siblings[:i][::-1])
+        a, a_whole = _run(siblings[i + 1:])
+        before[:0] = b[::-1]
+        after.extend(a)
+        if not (b_whole and a_whole) or not CLIMB:
+            return before, after
+        node = parent
+
+
+def _run(seq: list[HtmlElement]) -> tuple[list[HtmlElement], bool]:
+    """The prose elements of ``seq`` up to the first one without prose, and whether it ran to
+    the end."""
+    out: list[HtmlElement] = []
+    pending: list[HtmlElement] = []  # subheadings: kept when prose follows them
+    for el in seq:
+        if el.tag in _HEADINGS:
+            pending.append(el)
+            continue
+        if not el.text_content().strip():
+            continue  # an empty spacer or ad slot does not break the run
+        if not _prose(el):
+            return out, False
+        out.extend(pending)
+        pending.clear()
+        out.append(el)
+    return out, not pending
 
 
 def update_stream(root: HtmlElement, keys: frozenset[str]) -> HtmlElement | None:
