@@ -33,6 +33,7 @@ from crawler.validators import (
     mongo_uri,
     number,
     optional,
+    redis_url,
     text,
     topics_file,
     writable_file,
@@ -121,6 +122,12 @@ RULES: dict[str, Rule] = {
     # metrics
     "METRICS_PORT": Rule(optional(integer(0, 65535)), "int in 0..65535 or unset (off)"),
     "METRICS_ADDRESS": Rule(text(r"[0-9A-Za-z.:\[\]-]+", "expected an IP address or host name"), "address"),
+    # scale-out on Redis
+    "REDIS_URL": Rule(optional(redis_url), "redis://, rediss:// or unix:// URL", "NEWSMON_REDIS_URL"),
+    "REDIS_QUEUE": Rule(text(r"[A-Za-z0-9_.-]{1,64}", "use 1-64 letters, digits, '_', '.' or '-'"), "queue name"),
+    "REDIS_LOCK_SECONDS": Rule(number(1), "float >= 1"),
+    "REDIS_SHARED_CRAWL": Rule(boolean, "bool"),
+    "REDIS_WORKER_TTL": Rule(number(1), "float >= 1"),
     # dedupe
     "DEDUPE_ENABLED": Rule(boolean, "bool"),
     "DEDUPE_NEAR_THRESHOLD": Rule(_FRACTION, "float in (0, 1]"),
