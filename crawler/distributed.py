@@ -103,7 +103,9 @@ def enqueue_crawl(site: str, run_timeout: float, stop_grace: float, crawl_args: 
                                    "crawl_args": list(crawl_args), "trigger": trigger},
                            # RQ kills a job that outlives this; the crawl's own limit comes first.
                            timeout=int(run_timeout + stop_grace + 60),
-                           result_ttl=0, failure_ttl=3600, description=f"crawl {site}")
+                           # A job id is unique while its job exists: a finished one goes at once,
+                           # a failed one a minute later, so it holds up the site's next run no longer.
+                           result_ttl=0, failure_ttl=60, description=f"crawl {site}")
     except DuplicateJobError:
         logger.info("Crawl of %s is queued already: not queued again", site)
         return "already_queued"

@@ -240,6 +240,11 @@ class SharedScheduler(RedisScheduler):
         if ripe:
             self.server.hdel(self.inflight_key, *ripe)
             self.done = self.done[len(ripe):]
+        # An idle engine looks at the scheduler again only on its 5 s heartbeat; requests another
+        # worker queued meanwhile are taken now. (Scrapy has no public call for this.)
+        slot = getattr(self.crawler.engine, "_slot", None)
+        if slot is not None and self.server.zcard(self.keys["requests"]):
+            slot.nextcall.schedule()
 
     def has_pending_requests(self) -> bool:
         """Called only when this worker is idle (Scrapy's ``spider_is_idle``): see the module doc."""
