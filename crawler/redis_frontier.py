@@ -151,6 +151,7 @@ class SharedScheduler(RedisScheduler):
     ttl: float
     ack_delay: float
     done: list[tuple[float, bytes]]
+    waiting = False  # idle, and kept open by other workers' requests in flight
     inflight_key: str
     alive_key: str
     heartbeat: task.LoopingCall
@@ -240,14 +241,16 @@ class SharedScheduler(RedisScheduler):
         if ripe:
             self.server.hdel(self.inflight_key, *ripe)
             self.done = self.done[len(ripe):]
-        # An idle engine looks at the scheduler again only on its 5 s heartbeat; requests another
-        # worker queued meanwhile are taken now. (Scrapy has no public call for this.)
+        # An idle engine looks at the scheduler again only on its 5 s heartbeat: requests another
+        # worker queued meanwhile are taken now, and a worker waiting on the others' requests in
+        # flight closes within a second of their end. (Scrapy has no public call for this.)
         slot = getattr(self.crawler.engine, "_slot", None)
-        if slot is not None and self.server.zcard(self.keys["requests"]):
+        if slot is not None and (self.waiting or self.server.zcard(self.keys["requests"])):
             slot.nextcall.schedule()
 
     def has_pending_requests(self) -> bool:
         """Called only when this worker is idle (Scrapy's ``spider_is_idle``): see the module doc."""
+        self.waiting = False
         if len(self.queue):
             return True
         self.server.delete(self.inflight_key)  # idle: what is left was handled
@@ -264,6 +267,7 @@ class SharedScheduler(RedisScheduler):
                 self.stats.inc_value("newsmon/frontier/requeued", int(moved))
                 return True
             waiting = waiting or bool(self.server.hlen(key))
+        self.waiting = waiting
         return waiting
 
 

@@ -25,7 +25,7 @@ from tests.conftest import ROOT, StoreTier, run_newsmon
 
 REDIS = shutil.which("redis-server")
 EXTERNAL = os.environ.get("NEWSMON_TEST_REDIS_URL")  # a Redis of the test run's own (CI's service), flushed
-pytestmark = pytest.mark.skipif(
+needs_redis = pytest.mark.skipif(
     REDIS is None and not EXTERNAL,
     reason="redis-server not installed and no NEWSMON_TEST_REDIS_URL (apt-get install redis-server; "
            "bash deploy/dev.sh test installs it when run as root)")
@@ -136,6 +136,7 @@ def _gate_until_two_workers(redis_url: str, server) -> threading.Thread:
     return thread
 
 
+@needs_redis
 def test_two_workers_fetch_every_page_once_and_store_every_article_once(
         redis_url, redis_client, small_site, expected_urls, tmp_path: Path) -> None:
     from crawler.demo import serve
@@ -159,6 +160,7 @@ def test_two_workers_fetch_every_page_once_and_store_every_article_once(
     assert redis_client.keys("newsmon:frontier:*") == []
 
 
+@needs_redis
 def test_a_worker_killed_mid_crawl_loses_nothing(redis_url, redis_client, small_site, expected_urls,
                                                  tmp_path: Path) -> None:
     from crawler.demo import serve
@@ -185,24 +187,18 @@ def test_a_worker_killed_mid_crawl_loses_nothing(redis_url, redis_client, small_
     assert _stored_paths(tier) == expected_urls
 
 
+@needs_redis
 def test_two_due_crawls_of_one_site_run_once(redis_url, redis_client, small_site, tmp_path: Path) -> None:
     from crawler.demo import serve
-    from crawler.distributed import RedisConfig, site_lock
-    from crawler.scheduler import ScheduleConfig, run_due_once
-    from pipelines.storage.config import StoreConfig
+    from crawler.distributed import site_lock
 
     tier = StoreTier("embedded", tmp_path / "data")
     env = dict(tier.env(), NEWSMON_REDIS_URL=redis_url)
     with serve(small_site) as server:
-        crawl_args = ("-a", f"base_url={server.base_url}/")
-        config = ScheduleConfig(sites=("demo",), intervals={"demo": 3600.0}, crawl_args=crawl_args,
-                                store=StoreConfig(None, "newsmon", tier.data_dir), queue=RedisConfig(redis_url))
-        os.environ["NEWSMON_REDIS_URL"] = redis_url  # the job function reads it, as a worker does
-        try:
-            assert run_due_once(config) == {"demo": "queued"}
-            assert run_due_once(config) == {"demo": "already_queued"}  # due again, still queued: once
-        finally:
-            del os.environ["NEWSMON_REDIS_URL"]
+        schedule = ["schedule", "demo", "--once", "-a", f"base_url={server.base_url}/"]
+        first, second = run_newsmon(schedule, env), run_newsmon(schedule, env)
+        assert (first.returncode, first.stdout) == (0, "demo: queued\n"), first.stderr[-2000:]
+        assert second.stdout == "demo: already_queued\n"  # due again while still queued: queued once
         # A crawl of demo holds the site lock elsewhere: the queued one is skipped, not run beside it.
         with site_lock(redis_client, "demo", 30) as held:
             assert held
@@ -211,17 +207,23 @@ def test_two_due_crawls_of_one_site_run_once(redis_url, redis_client, small_site
         assert "running on another worker: skipped" in result.stderr
         assert server.requests == 0
         # Lock free: the next due crawl runs on a worker and is recorded once.
-        os.environ["NEWSMON_REDIS_URL"] = redis_url
-        try:
-            assert run_due_once(config) == {"demo": "queued"}
-        finally:
-            del os.environ["NEWSMON_REDIS_URL"]
+        assert run_newsmon(schedule, env).stdout == "demo: queued\n"
         result = run_newsmon(["worker", "--burst"], env)
         assert result.returncode == 0, result.stderr[-2000:]
+        assert server.requests > 0
     store = tier.open()
     try:
         runs = list(store.find("crawl_runs", {"site": "demo"}))
     finally:
         store.close()
-    assert [r["outcome"] for r in runs] == ["finished"]
-    assert runs[0]["trigger"] == "schedule"
+    assert [(r["outcome"], r["trigger"]) for r in runs] == [("finished", "schedule")]
+
+
+def test_redis_commands_without_redis_say_so_in_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in StoreTier("embedded", tmp_path / "data").env().items() if k != "NEWSMON_REDIS_URL"}
+    missing = run_newsmon(["worker", "--burst"], env)
+    assert missing.returncode == 2 and "needs Redis: set NEWSMON_REDIS_URL" in missing.stderr, missing.stderr
+    unreachable = run_newsmon(["crawl", "demo", "--shared"], dict(env, NEWSMON_REDIS_URL=f"unix://{tmp_path}/no.sock"))
+    assert unreachable.returncode == 2, unreachable.stderr
+    assert unreachable.stderr.startswith("newsmon: error: Redis at unix://") and \
+        unreachable.stderr.count("\n") == 1, unreachable.stderr
