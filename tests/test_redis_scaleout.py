@@ -4,8 +4,9 @@ runs one crawl per site.
 A real ``redis-server`` (Debian's binary; ``bash deploy/dev.sh test`` installs it in CI) runs per
 test module on a Unix socket in a temp dir (no port to race for). Workers are ``newsmon crawl
 demo --shared`` processes against a small demo site served on a free port; the site's request
-counter says what was fetched, the site generator what should be stored, the embedded store (SQLite in WAL mode, safe for two processes on
-one machine) what was stored.
+counter says what was fetched, the site generator what should be stored, the store what was: the
+real server when NEWSMON_TEST_MONGO_URI is set (the store of workers on several machines), else
+the embedded one (SQLite in WAL mode, safe for two processes on one machine).
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import signal
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, StoreTier, run_newsmon
+from tests.conftest import ROOT, SERVER_KIND, SERVER_URI, StoreTier, run_newsmon
 
 REDIS = shutil.which("redis-server")
 EXTERNAL = os.environ.get("NEWSMON_TEST_REDIS_URL")  # a Redis of the test run's own (CI's service), flushed
@@ -83,6 +85,19 @@ def expected_urls(small_site) -> set[str]:
     return {article.path for article in small_site.articles}
 
 
+@pytest.fixture
+def shared_tier(tmp_path: Path) -> Iterator[StoreTier]:
+    """The store workers on several machines need: the real server when NEWSMON_TEST_MONGO_URI is
+    set (FerretDB here, MongoDB on the forge), else the embedded one, which the kill test uses anyway
+    (two processes on one machine: SQLite in WAL mode)."""
+    if SERVER_URI:
+        tier = StoreTier(SERVER_KIND, tmp_path / "data", SERVER_URI, f"newsmon_test_{uuid.uuid4().hex[:12]}")
+    else:
+        tier = StoreTier("embedded", tmp_path / "data")
+    yield tier
+    tier.drop()
+
+
 def _stored_paths(tier: StoreTier) -> set[str]:
     from urllib.parse import urlsplit
 
@@ -138,10 +153,10 @@ def _gate_until_two_workers(redis_url: str, server) -> threading.Thread:
 
 @needs_redis
 def test_two_workers_fetch_every_page_once_and_store_every_article_once(
-        redis_url, redis_client, small_site, expected_urls, tmp_path: Path) -> None:
+        redis_url, redis_client, small_site, expected_urls, shared_tier: StoreTier) -> None:
     from crawler.demo import serve
 
-    tier = StoreTier("embedded", tmp_path / "data")
+    tier = shared_tier
     env = dict(tier.env(), NEWSMON_REDIS_URL=redis_url)
     with serve(small_site) as server:
         _gate_until_two_workers(redis_url, server)
