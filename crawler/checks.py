@@ -211,6 +211,9 @@ def _combinations(settings: Any, ok: Callable[[str], bool]) -> list[str]:
         if str(pw_pages) != str(max_pages):
             problems.append(f"PLAYWRIGHT_MAX_PAGES_PER_CONTEXT: conflicts with RENDER_MAX_PAGES={max_pages}; "
                             "set only RENDER_MAX_PAGES")
+    if ok("REDIS_SHARED_CRAWL") and ok("REDIS_URL") and check_setting(settings, "REDIS_SHARED_CRAWL") \
+            and not check_setting(settings, "REDIS_URL"):
+        problems.append("REDIS_SHARED_CRAWL: needs REDIS_URL (or NEWSMON_REDIS_URL), where the shared frontier lives")
     if settings.get("PLAYWRIGHT_ABORT_REQUEST"):
         problems.append("PLAYWRIGHT_ABORT_REQUEST: set by newsmon; use RENDER_BLOCK_RESOURCES and "
                         "RENDER_BLOCK_HOSTS instead")

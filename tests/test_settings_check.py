@@ -190,6 +190,9 @@ def test_combinations() -> None:
     assert setting_problems(project(ALERT_SINKS="log,webhook")) == \
         ["ALERT_WEBHOOK_URL: required when ALERT_SINKS has 'webhook'"]
     assert setting_problems(project(ALERT_SINKS="webhook", ALERT_WEBHOOK_URL="https://hooks.example/x")) == []
+    assert setting_problems(project(REDIS_SHARED_CRAWL=True)) == \
+        ["REDIS_SHARED_CRAWL: needs REDIS_URL (or NEWSMON_REDIS_URL), where the shared frontier lives"]
+    assert setting_problems(project(REDIS_SHARED_CRAWL=True, REDIS_URL="redis://localhost:6379/0")) == []
     assert "conflicts with RENDER_MAX_PAGES=4" in \
         setting_problems(project(PLAYWRIGHT_MAX_PAGES_PER_CONTEXT=8))[0]
 
