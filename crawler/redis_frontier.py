@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.utils.misc import build_from_crawler
+from scrapy_redis import picklecompat  # type: ignore[import-untyped]  # pickle: callbacks by name
 from scrapy_redis.queue import PriorityQueue  # type: ignore[import-untyped]
 from scrapy_redis.scheduler import Scheduler as RedisScheduler  # type: ignore[import-untyped]
 from twisted.internet import task
@@ -99,11 +100,10 @@ class SharedFrontier:
         return cls()
 
     def update_settings(self, settings: Settings) -> None:
-        """Switch the scheduler; the REDIS_URL check is the CLI's (crawler/checks.py rules)."""
+        """Switch the scheduler (REDIS_URL is required with it: a crawler/checks.py combination rule)."""
         if not settings.getbool("REDIS_SHARED_CRAWL"):
             return
         settings.set("SCHEDULER", "crawler.redis_frontier.SharedScheduler", priority="addon")
-        settings.set("SCHEDULER_SERIALIZER", "scrapy_redis.picklecompat", priority="addon")
         settings["SPIDER_MIDDLEWARES"]["crawler.redis_frontier.FrontierAck"] = 10
 
 
@@ -166,7 +166,7 @@ class SharedScheduler(RedisScheduler):
         dupefilter = build_from_crawler(SharedDupeFilter, crawler)
         scheduler = cls(server=None, persist=True, queue_key=keys["requests"],
                         queue_cls="crawler.redis_frontier._InFlightQueue", dupefilter=dupefilter,
-                        serializer=_serializer())
+                        serializer=picklecompat)
         scheduler.crawler = crawler
         scheduler.url = check_setting(settings, "REDIS_URL")  # NEWSMON_REDIS_URL first
         scheduler.stats = crawler.stats
@@ -269,12 +269,6 @@ class SharedScheduler(RedisScheduler):
             waiting = waiting or bool(self.server.hlen(key))
         self.waiting = waiting
         return waiting
-
-
-def _serializer() -> Any:
-    import scrapy_redis.picklecompat  # type: ignore[import-untyped]
-
-    return scrapy_redis.picklecompat
 
 
 class FrontierAck:
