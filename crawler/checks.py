@@ -121,6 +121,8 @@ RULES: dict[str, Rule] = {
     # metrics
     "METRICS_PORT": Rule(optional(integer(0, 65535)), "int in 0..65535 or unset (off)"),
     "METRICS_ADDRESS": Rule(text(r"[0-9A-Za-z.:\[\]-]+", "expected an IP address or host name"), "address"),
+    # extraction
+    "EXTRACT_WORKERS": Rule(integer(0, 64), "int in 0..64 (0 = in the crawl process)"),
     # dedupe
     "DEDUPE_ENABLED": Rule(boolean, "bool"),
     "DEDUPE_NEAR_THRESHOLD": Rule(_FRACTION, "float in (0, 1]"),

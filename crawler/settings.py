@@ -122,6 +122,11 @@ HEALTH_FINISH_REASONS = ["finished"]  # close reasons that pass (closespider_* l
 METRICS_PORT = None  # `newsmon schedule` serves Prometheus /metrics on this port; None = off (e.g. 9410)
 METRICS_ADDRESS = "127.0.0.1"  # address the metrics server listens on (0.0.0.0 in a container)
 
+# --- extraction (crawler/workers.py) -------------------------------------------------------------
+# Worker processes that extract article pages beside the reactor (parse, article, News Feed);
+# 0 = in the crawl process. Each is a process of ~35 MB, forked at the first article page.
+EXTRACT_WORKERS = 1
+
 # --- dedupe (pipelines/dedupe.py, crawler/dupefilter.py) -------------------------------------------
 # Requests are deduplicated on pipelines.urls.canonical_url (tracking params, AMP, slash policy).
 DUPEFILTER_CLASS = "crawler.dupefilter.CanonicalDupeFilter"

@@ -95,6 +95,8 @@ INVALID = [
     ("HEALTH_FINISH_REASONS", ["finished", 3], "expected a non-empty string"),
     ("METRICS_PORT", "70000", "must be in 0..65535"),
     ("METRICS_ADDRESS", "http://0.0.0.0/", "expected an IP address or host name"),
+    ("EXTRACT_WORKERS", "-1", "must be in 0..64, got -1"),
+    ("EXTRACT_WORKERS", "two", "expected an integer"),
     ("DEDUPE_ENABLED", "nope", "expected a boolean"),
     ("DEDUPE_NEAR_THRESHOLD", "1.5", "must be in (0, 1], got 1.5"),
     ("DEDUPE_NEAR_THRESHOLD", "0", "must be in (0, 1]"),
