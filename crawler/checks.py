@@ -128,6 +128,8 @@ RULES: dict[str, Rule] = {
     "REDIS_LOCK_SECONDS": Rule(number(1), "float >= 1"),
     "REDIS_SHARED_CRAWL": Rule(boolean, "bool"),
     "REDIS_WORKER_TTL": Rule(number(1), "float >= 1"),
+    # extraction
+    "EXTRACT_WORKERS": Rule(integer(0, 64), "int in 0..64 (0 = in the crawl process)"),
     # dedupe
     "DEDUPE_ENABLED": Rule(boolean, "bool"),
     "DEDUPE_NEAR_THRESHOLD": Rule(_FRACTION, "float in (0, 1]"),

@@ -129,6 +129,11 @@ REDIS_LOCK_SECONDS = 60.0  # a site's crawl lock outlives a dead holder by at mo
 REDIS_SHARED_CRAWL = False  # one frontier and request-dedupe set in Redis for every worker crawling a site (--shared)
 REDIS_WORKER_TTL = 15.0  # shared crawl: a worker silent this long is dead and its in-flight requests are re-queued
 
+# --- extraction (crawler/workers.py) -------------------------------------------------------------
+# Worker processes that extract article pages beside the reactor (parse, article, News Feed);
+# 0 = in the crawl process. Each is a process of ~35 MB, forked at the first article page.
+EXTRACT_WORKERS = 1
+
 # --- dedupe (pipelines/dedupe.py, crawler/dupefilter.py) -------------------------------------------
 # Requests are deduplicated on pipelines.urls.canonical_url (tracking params, AMP, slash policy).
 DUPEFILTER_CLASS = "crawler.dupefilter.CanonicalDupeFilter"
