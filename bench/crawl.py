@@ -1,6 +1,7 @@
 """Crawl throughput: bare Scrapy against newsmon with every stage on (printed figures, not a timed test).
 
-    .venv/bin/python bench/crawl.py [--pages 5000] [--reps 1] [--modes bare,embedded,mongo] [--profile P]
+    .venv/bin/python bench/crawl.py [--pages 5000] [--reps 1] [--modes bare,embedded,workers,mongo]
+        [--workers 1] [--profile P]
 
 1. A "Demo Independent" of ``--pages`` articles is generated with the demo generator
    (``crawler/demo``), every article padded to 50–150 KB of realistic boilerplate (inline CSS and
@@ -13,11 +14,15 @@
 4. Runs alternate, a b a c a … (``--reps`` runs of each newsmon mode): (a) ``bare``: a plain Scrapy spider (no project settings)
    that follows the same links (sections and pagination, feed, sitemaps) and yields nothing;
    (b) ``embedded``: ``scrapy crawl bench`` with every newsmon stage on, embedded store in a fresh
-   temp ``NEWSMON_DATA_DIR``; (c) ``mongo``: the same to ``NEWSMON_TEST_MONGO_URI`` (a fresh
+   temp ``NEWSMON_DATA_DIR``, pages extracted in the crawl process (``EXTRACT_WORKERS=0``);
+   (b') ``workers``: the same with ``EXTRACT_WORKERS=--workers`` extraction worker processes;
+   (c) ``mongo``: the same to ``NEWSMON_TEST_MONGO_URI`` (a fresh
    database, dropped afterwards) when that variable is set.
 5. Each crawl process carries a probe extension (``Probe`` below) that records peak RSS at 1k, 3k
    and 5k responses and, at the end, the crawl's wall time, its CPU time and the stats (including
-   the ``newsmon/time/<stage>_ms`` CPU timers). Medians per mode are printed.
+   the ``newsmon/time/<stage>_ms`` CPU timers). CPU is the crawl process's plus what the
+   extraction workers spent on its pages (``newsmon/time/worker/*``); peak RSS is the crawl
+   process's only (each worker adds its own). Medians per mode are printed.
 
 The machine is usually shared: read the figures as medians of alternating runs, not as absolutes.
 """
@@ -212,9 +217,13 @@ class Probe:
             self.rss[str(self.responses)] = self._peak_mb()
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        report = {"wall": time.perf_counter() - self.t0, "cpu": self._cpu() - self.cpu0,
+        stats = self.crawler.stats.get_stats()
+        # CPU of extraction worker processes (EXTRACT_WORKERS), as the pool measured it per page
+        workers = sum(v for k, v in stats.items() if k.startswith("newsmon/time/worker/")) / 1000
+        report = {"wall": time.perf_counter() - self.t0, "cpu": self._cpu() - self.cpu0 + workers,
+                  "worker_cpu": workers,
                   "responses": self.responses, "rss": {**self.rss, "end": self._peak_mb()},
-                  "reason": reason, "stats": self.crawler.stats.get_stats()}
+                  "reason": reason, "stats": stats}
         Path(self.path).write_text(json.dumps(report, default=str))
 
 
@@ -313,7 +322,7 @@ def profiled_crawl(prefix: str, argv: list[str]) -> None:
 # --- the runs --------------------------------------------------------------------------------------
 
 def run_one(mode: str, base: str, sites_dir: Path, work: Path, n: int, mongo_uri: str | None,
-            profile: str | None = None) -> dict[str, Any]:
+            profile: str | None = None, workers: int = 1) -> dict[str, Any]:
     probe_file = work / f"probe-{mode}-{n}.json"
     log = work / f"log-{mode}-{n}.txt"
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_")}
@@ -335,6 +344,8 @@ def run_one(mode: str, base: str, sites_dir: Path, work: Path, n: int, mongo_uri
         runner = ["-m", "scrapy"] if not profile else [str(Path(__file__).resolve()), "--child-profile", profile]
         cmd = [sys.executable, *runner, "crawl", SITE, "-s", f"EXTENSIONS={json.dumps(extensions)}",
                "-s", f"BENCH_PROBE_FILE={probe_file}", "-s", "LOG_LEVEL=INFO"]
+        if mode in ("embedded", "workers"):  # in process / in worker processes; mongo: the default
+            cmd += ["-s", f"EXTRACT_WORKERS={workers if mode == 'workers' else 0}"]
         cwd = str(ROOT)
     t0 = time.perf_counter()
     with open(log, "w") as out:
@@ -411,7 +422,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=5000, help="articles on the generated site (default 5000)")
     parser.add_argument("--reps", type=int, default=1,
                         help="runs of each newsmon mode (default 1); bare runs before, between and after them")
-    parser.add_argument("--modes", default="bare,embedded,mongo",
+    parser.add_argument("--workers", type=int, default=1,
+                        help="EXTRACT_WORKERS of the workers mode (default 1)")
+    parser.add_argument("--modes", default="bare,embedded,workers,mongo",
                         help="comma-separated: bare, embedded, mongo (mongo needs NEWSMON_TEST_MONGO_URI)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, probe files)")
@@ -462,14 +475,14 @@ def main(argv: list[str] | None = None) -> int:
             order = ["bare", *(m for mode in order for m in (mode, "bare"))]
         for n, mode in enumerate(order):
             try:
-                report = run_one(mode, base, sites_dir, work, n, mongo_uri, args.profile)
+                report = run_one(mode, base, sites_dir, work, n, mongo_uri, args.profile, args.workers)
             except SystemExit as exc:  # a failed or interrupted run: print what the others measured
                 print(f"  run {n + 1} {mode}: {exc}; no more runs")
                 break
             runs[mode].append(report)
             print(f"  run {n + 1} {mode:<9} {report['responses']:>6} responses in {report['wall']:6.1f} s "
                   f"({report['responses'] / report['wall']:5.0f}/s), process {report['process_wall']:.1f} s, "
-                  f"CPU {report['cpu']:.1f} s, finish {report['stats'].get('finish_reason')}", flush=True)
+                  f"CPU {report['cpu']:.1f} s (workers {report.get('worker_cpu', 0):.1f}), finish {report['stats'].get('finish_reason')}", flush=True)
         print_table({m: summarize(m, r) for m, r in runs.items() if r})
     finally:
         if server is not None:

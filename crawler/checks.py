@@ -33,6 +33,7 @@ from crawler.validators import (
     mongo_uri,
     number,
     optional,
+    redis_url,
     text,
     topics_file,
     writable_file,
@@ -121,6 +122,14 @@ RULES: dict[str, Rule] = {
     # metrics
     "METRICS_PORT": Rule(optional(integer(0, 65535)), "int in 0..65535 or unset (off)"),
     "METRICS_ADDRESS": Rule(text(r"[0-9A-Za-z.:\[\]-]+", "expected an IP address or host name"), "address"),
+    # scale-out on Redis
+    "REDIS_URL": Rule(optional(redis_url), "redis://, rediss:// or unix:// URL", "NEWSMON_REDIS_URL"),
+    "REDIS_QUEUE": Rule(text(r"[A-Za-z0-9_.-]{1,64}", "use 1-64 letters, digits, '_', '.' or '-'"), "queue name"),
+    "REDIS_LOCK_SECONDS": Rule(number(1), "float >= 1"),
+    "REDIS_SHARED_CRAWL": Rule(boolean, "bool"),
+    "REDIS_WORKER_TTL": Rule(number(1), "float >= 1"),
+    # extraction
+    "EXTRACT_WORKERS": Rule(integer(0, 64), "int in 0..64 (0 = in the crawl process)"),
     # dedupe
     "DEDUPE_ENABLED": Rule(boolean, "bool"),
     "DEDUPE_NEAR_THRESHOLD": Rule(_FRACTION, "float in (0, 1]"),
@@ -204,6 +213,9 @@ def _combinations(settings: Any, ok: Callable[[str], bool]) -> list[str]:
         if str(pw_pages) != str(max_pages):
             problems.append(f"PLAYWRIGHT_MAX_PAGES_PER_CONTEXT: conflicts with RENDER_MAX_PAGES={max_pages}; "
                             "set only RENDER_MAX_PAGES")
+    if ok("REDIS_SHARED_CRAWL") and ok("REDIS_URL") and check_setting(settings, "REDIS_SHARED_CRAWL") \
+            and not check_setting(settings, "REDIS_URL"):
+        problems.append("REDIS_SHARED_CRAWL: needs REDIS_URL (or NEWSMON_REDIS_URL), where the shared frontier lives")
     if settings.get("PLAYWRIGHT_ABORT_REQUEST"):
         problems.append("PLAYWRIGHT_ABORT_REQUEST: set by newsmon; use RENDER_BLOCK_RESOURCES and "
                         "RENDER_BLOCK_HOSTS instead")

@@ -320,17 +320,36 @@ def _crawl_settings(settings: Any, trigger: str) -> None:
 @click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE",
               help="Scrapy/newsmon setting, e.g. -s MONGO_URI=mongodb://localhost:27017/.")
 @click.option("--log-level", default=None, help="Scrapy log level (default WARNING, progress lines on).")
+@click.option("--shared", is_flag=True,
+              help="Share one frontier and dedupe set in Redis (REDIS_URL) with every other --shared crawl of SITE.")
 @_friendly
 def crawl(site: str, spider_args: tuple[str, ...], setting_pairs: tuple[str, ...],
-          log_level: str | None) -> None:
+          log_level: str | None, shared: bool) -> None:
     """Crawl SITE (a profile name from `newsmon sites`) and print a summary."""
     settings = _settings(setting_pairs)
     if log_level:
         settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
+    if shared:
+        settings.set("REDIS_SHARED_CRAWL", True, priority="cmdline")
+    if settings.getbool("REDIS_SHARED_CRAWL"):
+        _require_redis(settings, "--shared")
     _crawl_settings(settings, os.environ.get("NEWSMON_RUN_TRIGGER", "manual"))
     stats = _run_crawl(site, _key_values(spider_args, "-a"), settings)
     _print_summary(site, stats)
     sys.exit(_exit_status(stats))
+
+
+def _require_redis(settings: Any, what: str) -> Any:
+    """The Redis configuration, or a one-line error naming ``what`` needs it."""
+    from crawler.checks import check_settings
+    from crawler.distributed import RedisConfig
+
+    check_settings(settings)
+    config = RedisConfig.from_settings(settings)
+    if config is None:
+        raise ConfigError(f"{what} needs Redis: set NEWSMON_REDIS_URL (or -s REDIS_URL=redis://host:6379/0)")
+    config.connect()
+    return config
 
 
 def _exit_status(stats: dict[str, Any]) -> int:
@@ -596,6 +615,7 @@ def import_spool(files: tuple[str, ...], setting_pairs: tuple[str, ...]) -> None
 def _schedule_config(sites: tuple[str, ...], settings: Any, interval: float | None, timeout: float,
                      grace: float, jitter: float, crawl_args: list[str]) -> Any:
     from crawler.checks import check_setting
+    from crawler.distributed import RedisConfig
     from crawler.scheduler import ScheduleConfig
     from pipelines.storage.config import StoreConfig
 
@@ -610,7 +630,8 @@ def _schedule_config(sites: tuple[str, ...], settings: Any, interval: float | No
                           jitter=jitter, crawl_args=tuple(crawl_args),
                           store=StoreConfig.from_settings(settings),
                           metrics_port=check_setting(settings, "METRICS_PORT"),
-                          metrics_address=check_setting(settings, "METRICS_ADDRESS"))
+                          metrics_address=check_setting(settings, "METRICS_ADDRESS"),
+                          queue=RedisConfig.from_settings(settings))
 
 
 @cli.command()
@@ -651,8 +672,29 @@ def schedule(sites: tuple[str, ...], once: bool, interval: float | None, timeout
         outcomes = run_due_once(config)
         for site, outcome in outcomes.items():
             click.echo(f"{site}: {outcome}")
-        sys.exit(0 if all(o in ("finished", "not_due") for o in outcomes.values()) else 1)
+        sys.exit(0 if all(o in ("finished", "not_due", "queued", "already_queued") for o in outcomes.values())
+                 else 1)
     sys.exit(serve(config))
+
+
+@cli.command()
+@click.option("--burst", is_flag=True, help="Exit once the queue is empty (for tests and cron).")
+@click.option("--name", default=None, help="Worker name shown by RQ (default: host and pid).")
+@click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Setting, e.g. -s REDIS_URL=...")
+@_friendly
+def worker(burst: bool, name: str | None, setting_pairs: tuple[str, ...]) -> None:
+    """Run the crawls `newsmon schedule` queues in Redis (REDIS_URL), one site at a time per
+    site across all workers; SIGTERM lets the running crawl finish."""
+    import logging
+
+    from crawler.distributed import run_worker
+
+    settings = _settings(setting_pairs)
+    config = _require_redis(settings, "newsmon worker")
+    _check_store(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    click.echo(f"newsmon worker: queue {config.queue}; Ctrl-C or SIGTERM stops", err=True)
+    run_worker(config, burst=burst, name=name)
 
 
 def _when(value: Any) -> str:

@@ -3,15 +3,16 @@
     NewsmonError                 base: a user-facing problem, printed as one line by the CLI
     ├── ConfigError              a bad setting, argument or environment variable
     │   └── ProfileError         a site profile that does not validate (names file and key)
-    └── StorageError             the store is unreachable or refused a whole operation
+    ├── StorageError             the store is unreachable or refused a whole operation
+    └── QueueError               Redis (REDIS_URL: job queue, locks, shared frontier) is unreachable
 
-Third-party errors (pymongo, sqlite3, tomllib) are wrapped once, at the boundary that calls them,
+Third-party errors (pymongo, redis, sqlite3, tomllib) are wrapped once, at the boundary that calls them,
 with ``raise ... from exc`` so the cause stays in the traceback for debugging.
 """
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "NewsmonError", "ProfileError", "StorageError"]
+__all__ = ["ConfigError", "NewsmonError", "ProfileError", "QueueError", "StorageError"]
 
 
 class NewsmonError(Exception):
@@ -47,3 +48,7 @@ class ProfileError(ConfigError):
 
 class StorageError(NewsmonError):
     """The store cannot be reached or refused an operation as a whole."""
+
+
+class QueueError(NewsmonError):
+    """Redis, which holds the crawl queue, the site locks and the shared frontier, failed."""

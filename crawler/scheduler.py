@@ -11,6 +11,10 @@ crawl that crashes or hangs is recorded too:
     timed_out  the child outlived RUN_TIMEOUT: SIGINT (Scrapy's graceful stop), SIGKILL after the grace
     killed     the service was stopped during the crawl, or the child died of a signal
 
+With a Redis URL (``queue``, from ``REDIS_URL``) the service starts no child itself: each due crawl
+is queued for ``newsmon worker`` processes (crawler/distributed.py), which run it the same way
+under a per-site lock.
+
 Job state lives in MongoDB (APScheduler's MongoDBJobStore) when ``MONGO_URI`` is set, else in a
 SQLite file beside the embedded store, so a restart neither re-runs every site at once nor forgets
 when each site last ran.
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from crawler.distributed import RedisConfig, enqueue_crawl
 from crawler.errors import ConfigError
 from pipelines.storage.config import StoreConfig
 from pipelines.identity import SCHEMA_VERSION
@@ -55,6 +60,7 @@ class ScheduleConfig:
     store: StoreConfig | None = None
     metrics_port: int | None = None  # METRICS_PORT: Prometheus /metrics served while it runs (None = off)
     metrics_address: str = "127.0.0.1"
+    queue: RedisConfig | None = None  # REDIS_URL set: due crawls go to workers through Redis
 
     def __post_init__(self) -> None:
         if self.run_timeout <= 0 or self.stop_grace < 0 or self.jitter < 0:
@@ -202,8 +208,8 @@ def run_due_once(config: ScheduleConfig) -> dict[str, str]:
         if last is not None and now - last < timedelta(seconds=config.intervals[site]):
             outcomes[site] = "not_due"
             continue
-        outcomes[site] = run_scheduled_crawl(site, config.run_timeout, config.stop_grace,
-                                             config.crawl_args)
+        dispatch = enqueue_crawl if config.queue else run_scheduled_crawl
+        outcomes[site] = dispatch(site, config.run_timeout, config.stop_grace, config.crawl_args)
     return outcomes
 
 
@@ -291,6 +297,9 @@ def serve(config: ScheduleConfig, stop: threading.Event | None = None,
                       "misfire_grace_time": int(config.misfire_grace)},
         timezone=UTC,
     )
+    if config.queue is not None:
+        config.queue.connect()  # an unreachable Redis is one line now, not a failed job per run
+    dispatch = enqueue_crawl if config.queue else run_scheduled_crawl
     metrics = _start_metrics(config)
     scheduler.start(paused=True)
     wanted = {f"crawl:{site}" for site in config.sites}
@@ -305,12 +314,12 @@ def serve(config: ScheduleConfig, stop: threading.Event | None = None,
         job = scheduler.get_job(f"crawl:{site}")
         if job is not None and getattr(job.trigger, "interval", None) == timedelta(seconds=seconds):
             # Known site, same interval: keep its next run time from before the restart.
-            job.modify(kwargs=kwargs)
+            job.modify(func=dispatch, kwargs=kwargs)
             logger.info("Resuming %s: next run %s", site, job.next_run_time)
             continue
         last = _last_started(config.store, site)
         first = datetime.now(UTC) if last is None else max(datetime.now(UTC), last + timedelta(seconds=seconds))
-        scheduler.add_job(run_scheduled_crawl, trigger, id=f"crawl:{site}", name=f"crawl {site}",
+        scheduler.add_job(dispatch, trigger, id=f"crawl:{site}", name=f"crawl {site}",
                           kwargs=kwargs, next_run_time=first, replace_existing=True)
         logger.info("Scheduled %s every %.0fs, first run %s", site, seconds, first)
     scheduler.resume()

@@ -54,7 +54,7 @@ SPIDER_MIDDLEWARES = {
     "crawler.drops.DropExceptionsMiddleware": 950,  # next to the spider: sees callback errors first
 }
 # Checks every newsmon setting (crawler/checks.py) when a crawler is built, before any component.
-ADDONS = {"crawler.addons.SettingsCheck": 0}
+ADDONS = {"crawler.addons.SettingsCheck": 0, "crawler.redis_frontier.SharedFrontier": 10}  # 2nd: REDIS_SHARED_CRAWL
 # `scrapy check SITE`: contracts on NewsSpider's callbacks, URLs from the profile's [check] table.
 SPIDER_CONTRACTS = {
     "crawler.contracts.ProfileUrlContract": 10,
@@ -121,6 +121,18 @@ HEALTH_FINISH_REASONS = ["finished"]  # close reasons that pass (closespider_* l
 # --- metrics of the re-crawl service (crawler/metrics.py) ----------------------------------------
 METRICS_PORT = None  # `newsmon schedule` serves Prometheus /metrics on this port; None = off (e.g. 9410)
 METRICS_ADDRESS = "127.0.0.1"  # address the metrics server listens on (0.0.0.0 in a container)
+
+# --- scale-out on Redis (crawler/distributed.py, crawler/redis_frontier.py) ----------------------
+REDIS_URL = None  # redis://host:6379/0; env NEWSMON_REDIS_URL. Set: `newsmon schedule` queues crawls for workers
+REDIS_QUEUE = "newsmon"  # the RQ queue `newsmon schedule` fills and `newsmon worker` drains
+REDIS_LOCK_SECONDS = 60.0  # a site's crawl lock outlives a dead holder by at most this; renewed while it runs
+REDIS_SHARED_CRAWL = False  # one frontier and request-dedupe set in Redis for every worker crawling a site (--shared)
+REDIS_WORKER_TTL = 15.0  # shared crawl: a worker silent this long is dead and its in-flight requests are re-queued
+
+# --- extraction (crawler/workers.py) -------------------------------------------------------------
+# Worker processes that extract article pages beside the reactor (parse, article, News Feed);
+# 0 = in the crawl process. Each is a process of ~35 MB, forked at the first article page.
+EXTRACT_WORKERS = 1
 
 # --- dedupe (pipelines/dedupe.py, crawler/dupefilter.py) -------------------------------------------
 # Requests are deduplicated on pipelines.urls.canonical_url (tracking params, AMP, slash policy).

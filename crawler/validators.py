@@ -18,7 +18,7 @@ from crawler.errors import ConfigError
 
 __all__ = [
     "Invalid", "Validator", "boolean", "choice", "dict_of", "directory", "http_url", "integer",
-    "list_of", "log_level", "mongo_uri", "number", "optional", "text", "topics_file", "writable_file",
+    "list_of", "log_level", "mongo_uri", "number", "optional", "redis_url", "text", "topics_file", "writable_file",
 ]
 
 Validator = Callable[[Any], Any]  # value -> typed value; raises Invalid("problem")
@@ -211,6 +211,24 @@ def mongo_uri(value: Any) -> str:
             message = message.replace(secret, "***")
         raise Invalid(f"{mask_uri(uri)}: {message}") from None
     return uri
+
+
+def redis_url(value: Any) -> str:
+    """A Redis URL redis-py accepts (redis://, rediss://, unix://), parsed without connecting;
+    the password never appears in the problem."""
+    from redis.connection import parse_url
+
+    from pipelines.storage.mongo import mask_uri
+
+    url = text()(value)
+    try:
+        parse_url(url)
+    except ValueError as exc:
+        message = str(exc)
+        for secret in _uri_password(url):
+            message = message.replace(secret, "***")
+        raise Invalid(f"{mask_uri(url)}: {message}") from None
+    return url
 
 
 def _uri_password(uri: str) -> list[str]:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # newsmon's one entry point for a fresh clone.
 #   bash deploy/dev.sh demo   set up .venv, then crawl the offline demo site into the embedded store
-#   bash deploy/dev.sh test   set up .venv, install chromium if missing (root), start the FerretDB test server if Go is here, run pytest
+#   bash deploy/dev.sh test   set up .venv, install chromium and redis-server if missing (root), start the FerretDB test server if Go is here, run pytest
 #   bash deploy/dev.sh setup  only set up .venv (Python >= 3.11 needed)
 # Extra arguments go to `newsmon demo` or to pytest.
 set -euo pipefail
@@ -45,6 +45,23 @@ ensure_chromium() {
     fi
 }
 
+ensure_redis() {
+    # The scale-out tests (tests/test_redis_scaleout.py) start Debian's redis-server themselves.
+    if command -v redis-server >/dev/null 2>&1 || [ -n "${NEWSMON_TEST_REDIS_URL:-}" ]; then
+        return 0
+    fi
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "newsmon: installing redis-server for the scale-out tests (apt-get) …" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq redis-server >/dev/null
+        command -v redis-server >/dev/null 2>&1 || { echo "newsmon: redis-server install failed" >&2; exit 1; }
+    else
+        echo "newsmon: redis-server not found: scale-out tests are skipped outside CI" \
+             "(install it: sudo apt-get install -y redis-server)" >&2
+    fi
+}
+
 start_ferretdb() {
     # The real-server tier: FerretDB (MongoDB wire protocol over SQLite), built with Go.
     if ! command -v go >/dev/null 2>&1; then
@@ -69,6 +86,7 @@ case "$cmd" in
     test)
         setup
         ensure_chromium
+        ensure_redis
         if [ -z "${NEWSMON_TEST_MONGO_URI:-}" ]; then start_ferretdb; fi
         "$VENV/bin/python" -m pytest -rs "$@"
         ;;

@@ -117,11 +117,14 @@ def max_body_chars(settings: Any) -> int:
 
 
 @functools.lru_cache(maxsize=4096)
-def _fingerprint(site: str, headline: str, text: str) -> str:
-    """``snippet_fingerprint``, once per distinct snippet: a News Feed item is on every page of a crawl."""
+def _clean_snippet(site: str, headline: str, text: str) -> tuple[str, str, str]:
+    """(headline, text, fingerprint) of a scrubbed snippet, once per distinct one: a News Feed
+    item is on every page of a crawl (~10 sightings per page, a few dozen distinct texts)."""
     from crawler.extraction import snippet_fingerprint
 
-    return snippet_fingerprint(site, headline, text)
+    headline = CleanPipeline._line(headline)
+    text = clean_text(plain_text(text))
+    return headline, text, snippet_fingerprint(site, headline, text)
 
 
 class CleanPipeline:
@@ -225,14 +228,13 @@ class CleanPipeline:
 
     def _snippet(self, item: FeedSnippet) -> FeedSnippet:
         self._scrub(item)
-        item.headline = self._line(item.headline)
-        item.text = clean_text(plain_text(item.text))
+        item.headline, item.text, fingerprint = _clean_snippet(item.site, item.headline, item.text)
         if not (item.headline or item.text):
             raise self._drop("empty_snippet", item)
         if item.url:
             item.url = canonical_url(item.url)
         item.published = to_utc(item.published)
         item.fetched_at = to_utc(item.fetched_at) or datetime.now(UTC)
-        item.fingerprint = _fingerprint(item.site, item.headline, item.text)
+        item.fingerprint = fingerprint
         self.crawler.stats.inc_value("newsmon/items/snippet")
         return item

@@ -39,10 +39,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from pipelines.minhash import minhash_signature
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -144,7 +145,7 @@ def url_key(url: str) -> int:
 
 
 class Signer:
-    """MinHash signatures over word shingles and their LSH band keys (datasketch's hashing)."""
+    """MinHash signatures over word shingles and their LSH band keys (datasketch's values, numpy's speed)."""
 
     def __init__(self, num_perm: int, shingle_size: int, threshold: float, kind: str) -> None:
         self.num_perm = num_perm
@@ -152,12 +153,6 @@ class Signer:
         self.bands, self.rows = band_plan(threshold, num_perm)
         self._prefix = f"{kind}:{num_perm}:{self.rows}:".encode()
         self._signed: dict[str, tuple[str, int, tuple[int, ...]]] = {}
-
-    @cached_property
-    def _template(self) -> Any:
-        from datasketch import MinHash
-
-        return MinHash(num_perm=self.num_perm, seed=1)
 
     def shingles(self, text: str) -> set[bytes]:
         words = _WORD.findall(text.lower())
@@ -171,14 +166,7 @@ class Signer:
         return self._signature(self.shingles(text))
 
     def _signature(self, shingles: set[bytes]) -> np.ndarray:
-        from datasketch import MinHash
-
-        template = self._template
-        minhash = MinHash(num_perm=self.num_perm, seed=1, permutations=template.permutations,
-                          scheme=template.scheme)
-        if shingles:
-            minhash.update_batch(list(shingles))
-        return minhash.hashvalues.astype(np.uint32)
+        return minhash_signature(shingles, self.num_perm, seed=1)
 
     def sign(self, text: str) -> tuple[str, int, tuple[int, ...]]:
         """``text``'s (encoded signature, shingle count, band keys), computed once per distinct text

@@ -95,6 +95,14 @@ INVALID = [
     ("HEALTH_FINISH_REASONS", ["finished", 3], "expected a non-empty string"),
     ("METRICS_PORT", "70000", "must be in 0..65535"),
     ("METRICS_ADDRESS", "http://0.0.0.0/", "expected an IP address or host name"),
+    ("REDIS_URL", "http://h:6379/", "must specify one of the following schemes"),
+    ("REDIS_URL", "redis://:hunter2pw@h:port/", "Port could not be cast"),
+    ("REDIS_QUEUE", "a queue", "use 1-64 letters"),
+    ("REDIS_LOCK_SECONDS", "0.5", "must be at least 1"),
+    ("REDIS_SHARED_CRAWL", "maybe", "expected"),
+    ("REDIS_WORKER_TTL", "0", "must be at least 1"),
+    ("EXTRACT_WORKERS", "-1", "must be in 0..64, got -1"),
+    ("EXTRACT_WORKERS", "two", "expected an integer"),
     ("DEDUPE_ENABLED", "nope", "expected a boolean"),
     ("DEDUPE_NEAR_THRESHOLD", "1.5", "must be in (0, 1], got 1.5"),
     ("DEDUPE_NEAR_THRESHOLD", "0", "must be in (0, 1]"),
@@ -184,6 +192,9 @@ def test_combinations() -> None:
     assert setting_problems(project(ALERT_SINKS="log,webhook")) == \
         ["ALERT_WEBHOOK_URL: required when ALERT_SINKS has 'webhook'"]
     assert setting_problems(project(ALERT_SINKS="webhook", ALERT_WEBHOOK_URL="https://hooks.example/x")) == []
+    assert setting_problems(project(REDIS_SHARED_CRAWL=True)) == \
+        ["REDIS_SHARED_CRAWL: needs REDIS_URL (or NEWSMON_REDIS_URL), where the shared frontier lives"]
+    assert setting_problems(project(REDIS_SHARED_CRAWL=True, REDIS_URL="redis://localhost:6379/0")) == []
     assert "conflicts with RENDER_MAX_PAGES=4" in \
         setting_problems(project(PLAYWRIGHT_MAX_PAGES_PER_CONTEXT=8))[0]
 

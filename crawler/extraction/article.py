@@ -785,14 +785,16 @@ def _generic_body(root: HtmlElement, url: str, h1: HtmlElement | None, headline:
 # ------------------------------------------------------------------------------- the API
 def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str] | None = None,
                     timezone: str = "UTC", headers_encoding: str | None = None,
-                    fetched_at: datetime | None = None, locale: str | None = None) -> dict[str, Any]:
+                    fetched_at: datetime | None = None, locale: str | None = None,
+                    root: HtmlElement | None = None) -> dict[str, Any]:
     """Extract the article fields of one page (see the module docstring for the evidence order).
 
     ``selectors`` keys: title, body, body_exclude, authors, published, modified, section, tags,
     image, image_caption. Naive times are read in ``timezone``; dates later than ``fetched_at``
     (default: now) are rejected and "2 hours ago" counts back from it; ``locale`` (the site's,
     e.g. "en-GB") settles numeric day/month order. ``is_article`` is False with a ``reason`` of "empty",
-    "soft_404", "listing", "no_title" or "no_body".
+    "soft_404", "listing", "no_title" or "no_body". ``root``: the page already parsed by
+    ``parse_html(html, headers_encoding)`` (``html`` is then not read); it is changed in place.
     """
     sel: Mapping[str, str] = selectors or {}
     fetched = fetched_at or datetime.now(UTC)
@@ -804,7 +806,8 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
         "canonical_url": None, "section": None, "tags": [], "image_url": None,
         "image_caption": None, "image_credit": None, "language": None, "confidence": {},
     }
-    root = parse_html(html, headers_encoding)
+    if root is None:
+        root = parse_html(html, headers_encoding)
     if root is None:
         result["reason"] = "empty"
         return result

@@ -78,16 +78,19 @@ def _item_text(node: HtmlElement, css: str | None) -> tuple[str, HtmlElement | N
 
 
 def extract_news_feed(html: str | bytes, url: str, *, selectors: Mapping[str, str], timezone: str,
-                      page_time: datetime, headers_encoding: str | None = None) -> list[dict]:
+                      page_time: datetime, headers_encoding: str | None = None,
+                      root: HtmlElement | None = None) -> list[dict]:
     """News Feed items of the page, newest first as shown, each with a resolved UTC ``published``.
 
     ``selectors``: ``item`` (required), ``time``, ``headline``, ``text``, ``link`` (CSS, with
-    optional ``::text``/``::attr(x)``). Dates: see :func:`.dates.resolve_feed_dates`.
+    optional ``::text``/``::attr(x)``). Dates: see :func:`.dates.resolve_feed_dates`. ``root``:
+    the page already parsed by ``parse_html(html, headers_encoding)``; it is changed in place.
     """
     item_css = selectors.get("item")
     if not item_css:
         return []
-    root = parse_html(html, headers_encoding)
+    if root is None:
+        root = parse_html(html, headers_encoding)
     if root is None:
         return []
     base = base_url(root, url)

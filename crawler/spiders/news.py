@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 from crawler.errors import ConfigError
 from crawler.incremental import ALWAYS_FETCH_META, KIND_META, RECHECK_META, SOURCE_DATE_META, SkippedKnown
 from crawler.timing import cpu_timer
+from crawler.workers import ExtractPool, PageJob, PageResult
 from crawler.items import Article, FeedSnippet
 from crawler.profiles import SiteProfile
 from pipelines.urls import canonical_url
@@ -126,6 +127,13 @@ class NewsSpider(scrapy.Spider):
         self._articles_stored = 0  # Article items yielded (max_articles counts these)
         self._articles_in_flight = 0
         self._article_backlog: list[tuple[str, str | None, int, datetime | None, bool]] = []
+        self.extractor = ExtractPool(0)  # in process; from_crawler reads EXTRACT_WORKERS
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.extractor = ExtractPool.from_crawler(crawler)  # crawler/workers.py: EXTRACT_WORKERS
+        return spider
 
     # --- start -----------------------------------------------------------------------------------
 
@@ -337,7 +345,8 @@ class NewsSpider(scrapy.Spider):
         meta[SOURCE_DATE_META] = source_date
         if recheck:
             meta[RECHECK_META] = True
-        return scrapy.Request(url, callback=self.parse_article, errback=self.on_article_error,
+        callback = self.parse_article_pooled if self.extractor.enabled else self.parse_article
+        return scrapy.Request(url, callback=callback, errback=self.on_article_error,
                               cb_kwargs={"section": section}, meta=meta,
                               priority=max(-(10**6), priority), dont_filter=recheck)
 
@@ -363,21 +372,42 @@ class NewsSpider(scrapy.Spider):
         @profile_url article
         @article url title body published
         """
+        page = self.extractor.extract(self._page_job(response)) if self._extractable(response) else None
+        yield from self._accounted(self._article_outputs(response, section, page))
+
+    async def parse_article_pooled(self, response: Response, section: str | None = None) -> AsyncIterator[Any]:
+        """``parse_article`` with the page extracted in a worker process (``EXTRACT_WORKERS``)."""
+        page = await self.extractor.submit(self._page_job(response)) if self._extractable(response) else None
+        for output in self._accounted(self._article_outputs(response, section, page)):
+            yield output
+
+    def _accounted(self, outputs: Iterator[Any]) -> Iterator[Any]:
         stored = retried = False
-        for output in self._parse_article(response, section):
+        for output in outputs:
             stored = stored or isinstance(output, Article)
             retried = retried or isinstance(output, scrapy.Request)  # the auto-render re-request
             yield output
         if not retried:  # a re-request stays in flight: it is accounted for when it finishes
             yield from self._article_done(stored)
 
-    def _parse_article(self, response: Response, section: str | None) -> Iterator[Any]:
-        from crawler.extraction import extract_article
+    @staticmethod
+    def _extractable(response: Response) -> bool:
+        return response.status != 304 and isinstance(response, TextResponse) and bool(response.body.strip())
 
+    def _page_job(self, response: Response) -> PageJob:
+        fetched_at = datetime.now(UTC)
+        return PageJob(
+            body=response.body, url=response.url, encoding=response.encoding,  # type: ignore[attr-defined]
+            selectors=dict(self.profile.selectors), timezone=self.profile.timezone, locale=self.profile.locale,
+            fetched_at=fetched_at, news_feed=dict(self.profile.news_feed) or None,
+            page_time=self._page_time(response, fetched_at),
+        )
+
+    def _article_outputs(self, response: Response, section: str | None, page: PageResult | None) -> Iterator[Any]:
         if response.status == 304:
             self._count("articles/not_modified")
             return
-        if not isinstance(response, TextResponse) or not response.body.strip():
+        if page is None:  # not text, or an empty body
             retry = self._render_fallback(response, "article", body=True)
             if retry:
                 yield retry
@@ -385,14 +415,9 @@ class NewsSpider(scrapy.Spider):
             self._count("pages/not_article/empty")
             return
         self._note_rendered(response)
-        fetched_at = datetime.now(UTC)
-        with cpu_timer(self.crawler.stats, "spider/extract"):
-            result = extract_article(
-                response.body, response.url, selectors=self.profile.selectors,
-                timezone=self.profile.timezone, headers_encoding=response.encoding,
-                fetched_at=fetched_at, locale=self.profile.locale,
-            )
-        snippets = self._snippet_items(response)
+        result = page.article
+        fetched_at = page.fetched_at
+        snippets = self._snippets(response, page.news_feed, fetched_at)
         no_body = not result.get("is_article") and result.get("reason") in _NO_BODY_REASONS
         retry = self._render_fallback(response, "article", body=no_body, news_feed=not snippets)
         if retry:
@@ -433,7 +458,7 @@ class NewsSpider(scrapy.Spider):
     # --- News Feed widget ------------------------------------------------------------------------
 
     def _snippet_items(self, response: TextResponse) -> list[FeedSnippet]:
-        """The page's News Feed items (none when the profile has no widget)."""
+        """The page's News Feed items (none when the profile has no widget): listing pages."""
         if not self.profile.news_feed:
             return []
         from crawler.extraction import extract_news_feed
@@ -444,6 +469,9 @@ class NewsSpider(scrapy.Spider):
                 response.text, response.url, selectors=self.profile.news_feed,
                 timezone=self.profile.timezone, page_time=self._page_time(response, fetched_at),
             )
+        return self._snippets(response, items, fetched_at)
+
+    def _snippets(self, response: Response, items: list[dict[str, Any]], fetched_at: datetime) -> list[FeedSnippet]:
         return [
             FeedSnippet(
                 site=self.name, headline=item.get("headline") or "", text=item.get("text") or "",

@@ -249,9 +249,9 @@ def _decode(value: Any) -> Any:
     """Invert ``_encode``: marker strings back to datetimes / plain strings."""
     if isinstance(value, str):
         if value.startswith(_DT):
-            return datetime.strptime(value[2:], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
-                tzinfo=timezone.utc
-            )
+            # The fixed form encode_datetime writes; fromisoformat (C) reads it ~25x faster
+            # than strptime, which was a tenth of the store thread's time on a crawl.
+            return datetime.fromisoformat(value[2:])
         if value.startswith(_ESC):
             return value[2:]
         return value

@@ -1,0 +1,161 @@
+"""Article page extraction, in the crawl process or in a pool of worker processes.
+
+An article page costs ~15 ms of CPU to extract (parse, article fields, News Feed widget): on
+the reactor thread that is most of a crawl's time, and one core stays idle. With
+``EXTRACT_WORKERS = N`` (N >= 1) the spider sends each article page to one of N worker processes
+and awaits the result; ``0`` extracts in the crawl process, as ``scrapy parse``/``check`` always do.
+
+- Order: a page's items (its News Feed snippets, then its article) are yielded by its own
+  callback once its result is back, as when extracting in process; across pages the order was
+  never fixed (responses arrive as the network delivers them).
+- Nothing lost: a worker that dies (``BrokenProcessPool``) costs no page: the pool is dropped,
+  the page is extracted in process and so is every later one (``newsmon/workers/broken``).
+- Shutdown: workers ignore SIGINT/SIGTERM (Ctrl-C reaches the whole process group; the crawl
+  process decides when to stop); Scrapy lets the callbacks in flight finish and at
+  ``spider_closed`` the pool is shut down and its processes joined.
+- Processes come from a ``forkserver`` context: forking the reactor's process (threads, sockets,
+  an event loop) is not safe, and ``spawn`` would import the extraction stack once per worker.
+
+CPU spent in a worker is counted as ``newsmon/time/worker/<stage>_ms`` (in process:
+``spider/<stage>``), so a crawl's stats account for all of its CPU.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import signal
+import time
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from copy import deepcopy
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = ["ExtractPool", "PageJob", "PageResult", "extract_page"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """What extracting one article page needs (picklable: it crosses to a worker process)."""
+
+    body: bytes
+    url: str
+    encoding: str | None
+    selectors: Mapping[str, str]
+    timezone: str
+    locale: str | None
+    fetched_at: datetime
+    news_feed: Mapping[str, str] | None  # the profile's widget selectors, or None
+    page_time: datetime
+
+
+@dataclass
+class PageResult:
+    """``extract_article``'s dict, ``extract_news_feed``'s list, the job's fetch time, CPU ms per stage."""
+
+    article: dict[str, Any]
+    news_feed: list[dict[str, Any]]
+    fetched_at: datetime
+    cpu_ms: dict[str, float] = field(default_factory=dict)
+
+
+def extract_page(job: PageJob) -> PageResult:
+    """Parse the page once and read both the article and the News Feed widget from it."""
+    from crawler.extraction import extract_article, extract_news_feed
+    from crawler.extraction.document import parse_html
+
+    start = time.thread_time_ns()
+    root = parse_html(job.body, job.encoding)
+    # Both extractors change the tree in place (hidden nodes dropped): the widget reader gets
+    # a copy, ~5x cheaper than parsing the page again.
+    feed_root = deepcopy(root) if job.news_feed and root is not None else None
+    article = extract_article(job.body, job.url, selectors=job.selectors, timezone=job.timezone,
+                              headers_encoding=job.encoding, fetched_at=job.fetched_at,
+                              locale=job.locale, root=root)
+    middle = time.thread_time_ns()
+    feed: list[dict[str, Any]] = []
+    if job.news_feed:
+        feed = extract_news_feed(job.body, job.url, selectors=job.news_feed, timezone=job.timezone,
+                                 page_time=job.page_time, headers_encoding=job.encoding, root=feed_root)
+    end = time.thread_time_ns()
+    return PageResult(article, feed, job.fetched_at, {"extract": (middle - start) / 1e6, "news_feed": (end - middle) / 1e6})
+
+
+def _ignore_stop_signals() -> None:
+    """Worker initializer: the crawl process alone decides when to stop (see the module doc)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+class ExtractPool:
+    """``EXTRACT_WORKERS`` worker processes, started at the first page, joined at spider_closed."""
+
+    def __init__(self, workers: int, crawler: Any = None) -> None:
+        self.workers = workers
+        self.crawler = crawler  # its stats exist only once the crawl starts
+        self._executor: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ExtractPool:
+        from scrapy import signals
+
+        from crawler.checks import check_setting
+
+        pool = cls(check_setting(crawler.settings, "EXTRACT_WORKERS"), crawler)
+        crawler.signals.connect(pool.close, signals.spider_closed)
+        return pool
+
+    @property
+    def enabled(self) -> bool:
+        return self.workers > 0
+
+    def extract(self, job: PageJob) -> PageResult:
+        """Extract in this process (CPU counted as ``spider/<stage>``)."""
+        return self._counted(extract_page(job), "spider")
+
+    async def submit(self, job: PageJob) -> PageResult:
+        """Extract in a worker process; in this one if the pool is off or broken."""
+        executor = self._pool()
+        if executor is None:
+            return self.extract(job)
+        try:
+            result = await asyncio.wrap_future(executor.submit(extract_page, job))
+        except BrokenProcessPool:
+            if self._executor is executor:  # the first page to meet it reports it
+                logger.error("An extraction worker died: extracting in the crawl process from now on")
+                self._inc("newsmon/workers/broken")
+                self.workers = 0
+                self._executor = None
+                executor.shutdown(wait=False, cancel_futures=True)
+            return self.extract(job)
+        return self._counted(result, "worker")
+
+    def close(self) -> None:
+        """Shut the pool down and join its processes (idle by now: Scrapy waited for callbacks)."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    def _pool(self) -> ProcessPoolExecutor | None:
+        if self._executor is None and self.workers > 0:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["crawler.workers", "crawler.extraction"])
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=context,
+                                                 initializer=_ignore_stop_signals)
+            logger.info("Extracting article pages in %d worker process(es)", self.workers)
+        return self._executor
+
+    def _counted(self, result: PageResult, where: str) -> PageResult:
+        for stage, ms in result.cpu_ms.items():
+            self._inc(f"newsmon/time/{where}/{stage}_ms", ms)
+        return result
+
+    def _inc(self, key: str, value: float = 1) -> None:
+        if self.crawler is not None:
+            self.crawler.stats.inc_value(key, value)
