@@ -543,3 +543,54 @@ def test_visible_byline_names_only(byline: str, authors: list[str], orgs: list[s
     r = extract_article(page, "https://news.example/2024/story", fetched_at=FETCHED)
     assert r["authors"] == authors
     assert r["byline_org"] == orgs
+
+
+def _story(before_h1: str, after_h1: str = "") -> str:
+    """A page whose header region (the h1's block) carries no byline: it sits elsewhere."""
+    prose = "".join(f"<p>{p} More words follow to make this a paragraph, item {i}.</p>"
+                    for i, p in enumerate(PARAS))
+    return (f"<html><head><title>Story</title></head><body>{before_h1}<div><div><div><div>"
+            f"<h1>Council passes budget</h1></div></div></div>{prose * 3}</div>{after_h1}"
+            f"</body></html>")
+
+
+@pytest.mark.parametrize(("markup", "authors"), [
+    # schema.org Person in an aside: its itemprop=name, not the dash after it
+    (('<aside><span itemprop="author" itemscope itemtype="http://schema.org/Person">'
+     '<span itemprop="name">Nicolas Perriault</span> —</span></aside>'), ["Nicolas Perriault"]),
+    # a rel=author link wins over an earlier block whose class merely contains "author..."
+    (('<div id="authorization">Sign In| Sign Up</div><div class="author_fmt">By '
+     '<a rel="author" href="/kelli-miller">Kelli  Miller</a></div>'), ["Kelli Miller"]),
+    # a byline block with the date after the name, and one with a separator
+    ('<div class="FeatureByline"> By <b>Nathan Willis</b> March 25, 2015</div>', ["Nathan Willis"]),
+    ('<div class="byline">James Akinaka • 8h</div>', ["James Akinaka"]),
+    ('<div class="article-author">Joe Wee Monday, February 29, 2016 @ 11:10 PM UTC</div>',
+     ["Joe Wee"]),
+    # "by" in French or Spanish before a name
+    ('<span class="author">Par<span class="authorname"> Sébastien Farcis</span></span>',
+     ["Sébastien Farcis"]),
+    ('<span class="author">por César Salza</span>', ["César Salza"]),
+    # not bylines: timestamps, account handles, a comment thread's author
+    ('<div class="author-date">Last Updated: January 7, 2025</div>', []),
+    ('<a class="author" href="/u/">mcupdate</a>', []),
+    ('<div class="comments"><span class="author">Pat Reader</span></div>', []),
+])
+def test_byline_marked_up_outside_the_headline_region(markup: str, authors: list[str]) -> None:
+    r = extract_article(_story(markup), "https://news.example/2024/story", fetched_at=FETCHED)
+    assert r["authors"] == authors
+
+
+@pytest.mark.parametrize(("raw", "people", "orgs"), [
+    (["par Bob Fischer", "Bob Fischer"], ["Bob Fischer"], []),  # one name, "by" in French
+    (["Erstellt von Andri Bryner"], ["Andri Bryner"], []),
+    (["Von Miller"], ["Von Miller"], []),  # capitalised "Von" before one word: a name
+    (["Ursula von der Leyen"], ["Ursula von der Leyen"], []),
+    (["Auteur: Anna Kubišta"], ["Anna Kubišta"], []),
+    (["von gizzmo", "admin"], [], []),  # handles name no one
+    (["stol.it"], [], ["stol.it"]),  # a domain is the publisher
+    (["Posted on"], [], []),
+])
+def test_split_byline_prefixes_and_handles(raw: list[str], people: list[str], orgs: list[str]) -> None:
+    from crawler.extraction.authors import split_byline
+
+    assert split_byline(raw) == (people, orgs)

@@ -19,7 +19,7 @@ from lxml import etree
 from lxml.html import Element as html_element
 from lxml.html import HtmlElement
 
-from .authors import split_byline
+from .authors import marked_bylines, split_byline
 from .body import (
     filter_paragraphs,
     paragraphs_of,
@@ -302,11 +302,16 @@ def _authors(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str]
                 return names, orgs, conf
         # "By Jane Doe · 2 hours ago": a capitalised name right after "By", whatever follows;
         # the region's blocks are lines, so a name never runs into the next paragraph
-        m2 = _BY_NAME.search(text)
+        m2 = next((m for ln in text.split("\n") if len(ln.split()) <= 12
+                   for m in [_BY_NAME.search(ln)] if m), None)
         if m2:
             names, conf = take([m2.group(1)], WEAK)
             if names:
                 return names, orgs, conf
+    if not orgs:
+        names = marked_bylines(root)
+        if names:
+            return names, orgs, WEAK
     return [], orgs, 0.0
 
 
@@ -325,6 +330,8 @@ _BYLINE_TEXT = re.compile(
 )
 
 
+# searched in short lines only: "Posted on May 5 by Jane Doe" is a byline, "... initiated by
+# Nazarbayev. More ..." in a paragraph is prose
 _BY_NAME = re.compile(r"\b[Bb]y:?[ \t]+((?:[A-Z\u00c0-\u024f\u0400-\u04ff][\w'’.\-]+[ \t]?){2,4})")
 
 

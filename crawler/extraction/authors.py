@@ -5,13 +5,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from lxml.html import HtmlElement
+
+from .dates import BYLINE_DATE_RE
 from .text import clean_text
 
-__all__ = ["clean_authors", "is_organization", "split_byline"]
+__all__ = ["clean_authors", "is_organization", "marked_bylines", "split_byline"]
 
 _PREFIX = re.compile(
     r"^\s*(?:(?:written|reported|reporting|words|story|text|photos?|compiled|edited|posted)\s+)?"
-    r"by\s*[:\-]?\s+|^\s*(?:author|authors|byline)\s*:\s*",
+    r"by\s*[:\-]?\s+|^\s*(?:author|authors|autor|auteur|autore|byline|interview|text)\s*:\s*"
+    # "by" in the languages of the sets: lowercase always ("von gizzmo"), capitalised only before
+    # two words or more ("Von Miller" is a name), after a participle ("Erstellt von", "publié par")
+    r"|^\s*(?:(?i:erstellt|eingestellt|geschrieben|verfasst|gepostet|publié|publicado|escrito|"
+    r"scritto)\s+)?(?-i:por|par|von|door|przez|av|af|від)\s+"
+    r"|^\s*(?-i:Por|Par|Von|Door|Przez|Av|Af|Від|Автор:?)\s+(?=\S+\s+\S)",
     re.IGNORECASE,
 )
 _SPLIT_AND = re.compile(r"\s+(?:and|&|with|und|mit|et|avec|y|con|e|i|і|и|та|з|с)\s+|\s*;\s*|"
@@ -28,10 +36,14 @@ _ORG_WORDS = re.compile(
     r"\b(?:news|staff|desk|team|agency|agencies|press|associated|"
     r"times|post|independent|media|newsroom|editorial|editors|board|wire|service|online|"
     r"magazine|journal|herald|tribune|gazette|daily|tv|radio|network|group|inc|ltd|llc|"
-    r"foundation|institute|contributors)\b",
+    r"foundation|institute|contributors|developers)\b",
     re.IGNORECASE,
 )
 _HONORIFIC = re.compile(r"^(?:dr|mr|mrs|ms|mx|prof|sir|dame)\.?\s+", re.IGNORECASE)
+#: account and timestamp furniture that a byline-like block can hold instead of a name
+_NOT_NAME = re.compile(r"\b(?:updated|published|posted on|posts|subscribe|sign (?:in|up|out)|log ?in|"
+                       r"menu|publiziert|veröffentlicht|about|über)\b",
+                       re.IGNORECASE)
 _DATEISH = re.compile(r"\d{4}|\d{1,2}:\d{2}|\bmin read\b", re.IGNORECASE)
 
 
@@ -96,15 +108,19 @@ def split_byline(raw: Iterable[str], *, organizations: Iterable[str] = ()) -> tu
             stripped = _FOR_SUFFIX.sub("", name)
             if stripped and stripped != name and not is_organization(stripped):
                 name = stripped
-            if not name or len(name) > 80 or _DATEISH.search(name):
+            if not name or len(name) > 80 or _DATEISH.search(name) or _NOT_NAME.search(name):
                 continue
             if not any(ch.isalpha() for ch in name):
                 continue
+            handle = " " not in name and name.islower()
+            if handle and "." not in name:
+                continue  # a one-word lowercase handle ("mcupdate", "admin") names no one;
+                # a domain ("stol.it") is the publisher: an organisation
             key = _HONORIFIC.sub("", name).casefold()
             if key in seen:
                 continue
             seen.add(key)
-            if key in org_set or is_organization(name) or len(name.split()) > 5:
+            if key in org_set or is_organization(name) or len(name.split()) > 5 or handle:
                 orgs.append(name)
             else:
                 people.append(name)
@@ -119,3 +135,79 @@ def split_byline(raw: Iterable[str], *, organizations: Iterable[str] = ()) -> tu
 def clean_authors(raw: Iterable[str], *, organizations: Iterable[str] = ()) -> list[str]:
     """Person names only from raw byline strings (see ``split_byline``)."""
     return split_byline(raw, organizations=organizations)[0]
+
+
+# ------------------------------------------------------------------- marked-up bylines
+#: class/id words that mark a byline block anywhere on the page ("author-name", "FeatureByline")
+_MARK = re.compile(r"author(?!i[sz]|ity)|byline|\bfn\b", re.IGNORECASE)  # not "authorization"
+#: blocks about the author rather than naming them, and reader comments (their authors are not
+#: the article's)
+_NOT_BYLINE = re.compile(r"bio|about|avatar|image|img|photo|desc|comment|reply|follow|social|share",
+                         re.IGNORECASE)
+#: declared first (schema.org Person, rel=author), then blocks told by their class or id
+_MARKED_XPATHS = (('.//*[@itemprop="author"]|.//a[contains(concat(" ", normalize-space(@rel), " "),'
+                  ' " author ")]'), ".//*[@class or @id]")
+_SEP = re.compile(r"\s*[•|·]\s*|\n")
+_WEEKDAY = re.compile(r"[,\s]+(?:mon|tues|wednes|thurs|fri|satur|sun)day\W*$", re.IGNORECASE)
+
+
+def _marked(el: HtmlElement) -> bool:
+    if el.get("itemprop") == "author" or "author" in (el.get("rel") or "").split():
+        return True
+    marks = f"{el.get('class') or ''} {el.get('id') or ''}"
+    return bool(_MARK.search(marks)) and not _NOT_BYLINE.search(marks)
+
+
+def _outside_article(el: HtmlElement) -> bool:
+    """Inside a footer, nav or comment thread: a name there is not the article's author."""
+    return any(a.tag in ("footer", "nav")
+               or "comment" in f"{a.get('class') or ''} {a.get('id') or ''}".lower()
+               for a in el.iterancestors())
+
+
+def marked_bylines(root: HtmlElement) -> list[str]:
+    """Person names from the first byline the markup declares anywhere on the page:
+    ``itemprop=author`` (its ``itemprop=name`` inside), ``rel=author`` links, and short blocks
+    whose class or id says author/byline. Why page-wide: templates put the byline in an aside or
+    above the headline's block, where the headline region does not reach. A block whose whole
+    text is no name ("By Jane Doe March 25, 2015") is read child by child."""
+    for xpath in _MARKED_XPATHS:
+        for el in root.xpath(xpath):
+            if not isinstance(el.tag, str) or not _marked(el) or _outside_article(el):
+                continue
+            inner = el.xpath('.//*[@itemprop="name"]')
+            texts = [_before_date(e) for e in inner] or [_before_date(el)]
+            if sum(len(t.split()) for t in texts) > 12:
+                continue  # a bio or a whole block, not a byline
+            people = [p for p in split_byline(texts)[0] if _name_shaped(p)]
+            if not people:
+                people = [p for p in split_byline(_before_date(c) for c in el
+                                                  if isinstance(c.tag, str))[0] if _name_shaped(p)]
+            if people:
+                return people
+    return []
+
+
+_PARTICLES = frozenset({"von", "van", "der", "den", "de", "da", "di", "del", "della", "du", "la", "le",
+                        "bin", "al", "ibn", "ben", "y", "e"})
+
+
+def _name_shaped(name: str) -> bool:
+    """Two to five words, capitalised or particles inside ("Hagen von Eitzen"), no digits: the
+    markup alone is weak evidence, so a class="author" block holding a bio line, a handle or
+    "Posted on" is no byline."""
+    words = name.split()
+    if any(ch.isdigit() for ch in name):
+        return False
+    if name.lower() == name.upper():  # a script without case (中文, 日本語): no spaces needed
+        return len(name) <= 12
+    return (2 <= len(words) <= 5 and words[0][:1].isupper() and words[-1][:1].isupper()
+            and all(w[:1].isupper() or w in _PARTICLES for w in words))
+
+
+def _before_date(el: HtmlElement) -> str:
+    """The element's text up to its first separator or printed date ("Jane Doe • 8h",
+    "By Jane Doe March 25, 2015", "Jane Doe Monday, February 29, 2016")."""
+    text = _SEP.split(clean_text(el.text_content()).strip(" •|·"))[0]
+    m = BYLINE_DATE_RE.search(text)
+    return _WEEKDAY.sub("", text[:m.start()] if m else text).strip(" ,")
