@@ -89,6 +89,7 @@ STORE_FLUSH_SECONDS = 2.0  # decided items waiting longer than this are written 
 NEWSMON_REPLAY_ONLY = False  # replay the site's journal and crawl nothing (`newsmon import-spool`)
 SNIPPET_SEEN_ON_MAX = 100  # pages remembered per News Feed snippet (seen_on)
 SQLITE_BUSY_TIMEOUT = 30.0  # embedded store: seconds a write waits for another process's lock, then fails
+MONGO_SERVER_SELECTION_TIMEOUT = 5.0  # MongoDB: seconds a call waits for a reachable server, then fails (and is journaled)
 
 # --- cleaning / validation -----------------------------------------------------------------------
 CLEAN_ENABLED = True

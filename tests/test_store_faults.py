@@ -28,7 +28,13 @@ import pytest
 
 from tests.conftest import SERVER_KIND, SERVER_URI, StoreTier, assert_flags_name_stored_documents, run_newsmon
 
-KILL_AT, BACK_AT = 50, 120
+
+def _outage_window(n_articles: int) -> tuple[int, int]:
+    """The requests after which the store goes down and may come back: a third and three
+    quarters of the way through the articles, so the crawl goes on well past both."""
+    return n_articles * 5 // 16, n_articles * 3 // 4
+
+
 FERRETDB_BIN = Path(os.environ.get("NEWSMON_CACHE_DIR") or Path.home() / ".cache" / "newsmon") / "ferretdb" / "newsmon-ferretdb"
 
 
@@ -112,10 +118,11 @@ class _LockOutage:
 
 
 def _crawl(tier: StoreTier, server, *extra: str):
-    # Short waits so the outage window always meets writes: a lock waited for at most 0.5 s, a
-    # decided batch written after at most 0.2 s.
+    # Short waits so the outage window always meets writes: a lock or a server waited for at most
+    # 0.5 s, a decided batch written after at most 0.2 s.
     return run_newsmon(["crawl", "demo", "-a", f"base_url={server.base_url}/", "-s", "SQLITE_BUSY_TIMEOUT=0.5",
-                        "-s", "STORE_FLUSH_SECONDS=0.2", *extra], tier.env(), timeout=600)
+                        "-s", "MONGO_SERVER_SELECTION_TIMEOUT=0.5", "-s", "STORE_FLUSH_SECONDS=0.2", *extra],
+                       tier.env(), timeout=600)
 
 
 def _state(tier: StoreTier) -> tuple[list, list, list, dict]:
@@ -150,15 +157,19 @@ def test_store_killed_mid_crawl_loses_nothing(fault_tier, demo_site, demo_server
     journal = tier.data_dir / "journal" / "demo.jsonl"
     before = demo_server.requests  # the server is the session's: count this crawl's requests
 
+    kill_at, back_at = _outage_window(len(demo_site.articles))
+    restored: list[int] = []
+
     def inject(total: int) -> None:
         count = total - before
-        # The store comes back after request BACK_AT, once the crawl has journaled something
+        # The store comes back after request back_at, once the crawl has journaled something
         # (a condition, not a clock: on a loaded machine the window may hold few writes).
         with lock:
-            if count == KILL_AT:
+            if count == kill_at:
                 outage.begin()
-            elif count >= BACK_AT and journal.exists() and journal.stat().st_size:
+            elif count >= back_at and not restored and journal.exists() and journal.stat().st_size:
                 outage.end()
+                restored.append(count)
 
     demo_server.on_request = inject
     try:
@@ -167,6 +178,7 @@ def test_store_killed_mid_crawl_loses_nothing(fault_tier, demo_site, demo_server
         demo_server.on_request = None
         outage.end()
     assert outage.engaged, "the outage never began"
+    assert restored, "the store never came back during the crawl"
     assert first.returncode == 3, first.stdout[-3000:] + first.stderr[-3000:]  # degraded
     journaled = _summary_value(first.stdout, "journaled")
     assert journaled > 0 and "crawl of demo: degraded" in first.stdout

@@ -33,6 +33,7 @@ def open_store(
     data_dir: str | Path,
     seen_on_max: int = 100,
     sqlite_busy_timeout: float = 30.0,
+    mongo_server_selection_timeout: float = 5.0,
 ) -> Store:
     """The configured store, not yet opened: MongoDB if ``mongo_uri`` is set, else SQLite.
 
@@ -40,6 +41,7 @@ def open_store(
     ``open_spider``, so nothing connects at import or configuration time.
     """
     if mongo_uri:
-        return MongoStore(mongo_uri, mongo_database, seen_on_max=seen_on_max)
+        return MongoStore(mongo_uri, mongo_database, seen_on_max=seen_on_max,
+                          server_selection_timeout_ms=round(mongo_server_selection_timeout * 1000))
     return SqliteStore(Path(data_dir) / SQLITE_FILENAME, seen_on_max=seen_on_max,
                        busy_timeout=sqlite_busy_timeout)

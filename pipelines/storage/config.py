@@ -29,6 +29,7 @@ class StoreConfig:
     data_dir: Path
     seen_on_max: int = 100
     sqlite_busy_timeout: float = 30.0
+    mongo_server_selection_timeout: float = 5.0
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> StoreConfig:
@@ -43,6 +44,7 @@ class StoreConfig:
             data_dir=Path(data_dir).expanduser() if data_dir else default_data_dir(),
             seen_on_max=check_setting(settings, "SNIPPET_SEEN_ON_MAX"),
             sqlite_busy_timeout=check_setting(settings, "SQLITE_BUSY_TIMEOUT"),
+            mongo_server_selection_timeout=check_setting(settings, "MONGO_SERVER_SELECTION_TIMEOUT"),
         )
 
     @property
@@ -65,4 +67,5 @@ class StoreConfig:
             data_dir=self.data_dir,
             seen_on_max=self.seen_on_max,
             sqlite_busy_timeout=self.sqlite_busy_timeout,
+            mongo_server_selection_timeout=self.mongo_server_selection_timeout,
         )
