@@ -94,6 +94,7 @@ def store_tier(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store
 
 @pytest.fixture(scope="session")
 def demo_site():
+    """The demo site at the crawl tests' size (its fixed cases all in it, listings paginated)."""
     from crawler.demo import build_site
 
     return build_site(seed=7, n_articles=TEST_SITE_ARTICLES)
@@ -101,11 +102,27 @@ def demo_site():
 
 @pytest.fixture(scope="session")
 def demo_server(demo_site):
+    yield from _serving(demo_site)
+
+
+@pytest.fixture(scope="session")
+def full_demo_site():
+    """The shipped demo site at its full size: the demo profile's contracts name its pages."""
+    from crawler.demo import build_site
+
+    return build_site(seed=7)
+
+
+@pytest.fixture(scope="session")
+def full_demo_server(full_demo_site):
+    yield from _serving(full_demo_site)
+
+
+def _serving(site):
     from crawler.demo import serve
 
-    server = serve(demo_site)
-    yield server
-    server.close()
+    with serve(site) as server:
+        yield server
 
 
 def assert_flags_name_stored_documents(store) -> None:

@@ -6,7 +6,6 @@ import html
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import timedelta
 from email.utils import format_datetime
 
@@ -16,15 +15,14 @@ from crawler.demo import DemoServer, DemoSite, build_site, serve
 from crawler.demo.model import kyiv
 
 
-@pytest.fixture(scope="module")
-def site() -> DemoSite:
-    return build_site(seed=7)
+@pytest.fixture
+def site(full_demo_site: DemoSite) -> DemoSite:
+    return full_demo_site
 
 
-@pytest.fixture(scope="module")
-def server(site: DemoSite) -> Iterator[DemoServer]:
-    with serve(site) as srv:
-        yield srv
+@pytest.fixture
+def server(full_demo_server: DemoServer) -> DemoServer:
+    return full_demo_server
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -60,10 +60,8 @@ def test_kyivindependent_printed_kyiv_time_is_utc_without_structured_data() -> N
     assert result["authors"] == ["Martin Fornusek"]
 
 
-def test_demo_site_articles_extract_exactly() -> None:
-    from crawler.demo import build_site
-
-    site = build_site(seed=7)
+def test_demo_site_articles_extract_exactly(full_demo_site) -> None:
+    site = full_demo_site
     profile = load_profile(SITES / "demo.toml")
     base = "http://127.0.0.1:8000"
     wrong = []

@@ -52,21 +52,14 @@ def kyiv_fixture_site() -> Iterator[str]:
     thread.join()
 
 
-@pytest.fixture(scope="module")
-def demo_site():
-    """The shipped demo site at its full size: the demo profile's contracts name its pages."""
-    from crawler.demo import build_site
-
-    return build_site(seed=7)
+@pytest.fixture
+def demo_site(full_demo_site):
+    return full_demo_site  # the contracts of the demo profile name pages of the full site
 
 
-@pytest.fixture(scope="module")
-def demo_server(demo_site):
-    from crawler.demo import serve
-
-    server = serve(demo_site)
-    yield server
-    server.close()
+@pytest.fixture
+def demo_server(full_demo_server):
+    return full_demo_server
 
 
 def test_parse_an_article_url_with_the_default_callback(embedded, demo_site, demo_server) -> None:
