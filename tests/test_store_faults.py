@@ -16,6 +16,7 @@ waits on a clock.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -120,9 +121,32 @@ class _LockOutage:
 def _crawl(tier: StoreTier, server, *extra: str):
     # Short waits so the outage window always meets writes: a lock or a server waited for at most
     # 0.5 s, a decided batch written after at most 0.2 s.
+    # Every new flag is announced to a jsonl file; an alert not confirmed is due again at once.
     return run_newsmon(["crawl", "demo", "-a", f"base_url={server.base_url}/", "-s", "SQLITE_BUSY_TIMEOUT=0.5",
-                        "-s", "MONGO_SERVER_SELECTION_TIMEOUT=0.5", "-s", "STORE_FLUSH_SECONDS=0.2", *extra],
+                        "-s", "MONGO_SERVER_SELECTION_TIMEOUT=0.5", "-s", "STORE_FLUSH_SECONDS=0.2",
+                        "-s", "ALERT_SINKS=jsonl", "-s", f"ALERT_JSONL_PATH={_alerts_file(tier)}",
+                        "-s", "ALERT_OUTBOX_BACKOFF=0", *extra],
                        tier.env(), timeout=600)
+
+
+def _alerts_file(tier: StoreTier) -> Path:
+    return tier.data_dir / "alerts.jsonl"
+
+
+def _assert_every_flag_alerted(tier: StoreTier, flags: list) -> None:
+    """Each stored flag reached the sink (at least once: a delivery whose confirmation the outage
+    swallowed is sent again, by design) and the outbox holds it as sent; no alert without a flag."""
+    assert flags, "the demo site has Central Asia stories: a crawl of it flags some"
+    path = _alerts_file(tier)
+    sent = [json.loads(line)["_id"] for line in path.read_text(encoding="utf-8").splitlines()] \
+        if path.exists() else []
+    assert set(sent) == {f["_id"] for f in flags}
+    store = tier.open()
+    try:
+        outbox = {d["flag_id"]: d["status"] for d in store.find("alert_outbox")}
+    finally:
+        store.close()
+    assert outbox == {f["_id"]: "sent" for f in flags}
 
 
 def _state(tier: StoreTier) -> tuple[list, list, list, dict]:
@@ -198,6 +222,7 @@ def test_store_killed_mid_crawl_loses_nothing(fault_tier, demo_site, demo_server
     flags = _assert_complete(tier, demo_site)
     reference = _reference_flags(demo_site, demo_server, tier.data_dir.parent / "reference")
     assert sorted(f["_id"] for f in flags) == reference
+    _assert_every_flag_alerted(tier, flags)
     assert not list((tier.data_dir / "journal").glob("*.jsonl")), "the journal is empty again"
 
 
@@ -220,6 +245,7 @@ def test_store_down_for_the_whole_crawl_loses_nothing(fault_tier, demo_site, dem
     flags = _assert_complete(tier, demo_site)
     reference = _reference_flags(demo_site, demo_server, tier.data_dir.parent / "reference")
     assert sorted(f["_id"] for f in flags) == reference
+    _assert_every_flag_alerted(tier, flags)
     _, _, _, runs = _state(tier)
     assert len(runs) == 2, "the first crawl's run record was journaled and written by the second"
     outcomes = sorted(r["outcome"] for r in runs.values())
