@@ -1,7 +1,7 @@
 """Crawl throughput: bare Scrapy against newsmon with every stage on (printed figures, not a timed test).
 
     .venv/bin/python bench/crawl.py [--pages 5000] [--reps 1] [--modes bare,embedded,workers,mongo]
-        [--workers 1] [--profile P]
+        [--workers 1] [--profile P] [--set NAME=VALUE ...]
 
 1. A "Demo Independent" of ``--pages`` articles is generated with the demo generator
    (``crawler/demo``), every article padded to 50–150 KB of realistic boilerplate (inline CSS and
@@ -322,7 +322,7 @@ def profiled_crawl(prefix: str, argv: list[str]) -> None:
 # --- the runs --------------------------------------------------------------------------------------
 
 def run_one(mode: str, base: str, sites_dir: Path, work: Path, n: int, mongo_uri: str | None,
-            profile: str | None = None, workers: int = 1) -> dict[str, Any]:
+            profile: str | None = None, workers: int = 1, extra: tuple[str, ...] = ()) -> dict[str, Any]:
     probe_file = work / f"probe-{mode}-{n}.json"
     log = work / f"log-{mode}-{n}.txt"
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_")}
@@ -346,6 +346,8 @@ def run_one(mode: str, base: str, sites_dir: Path, work: Path, n: int, mongo_uri
                "-s", f"BENCH_PROBE_FILE={probe_file}", "-s", "LOG_LEVEL=INFO"]
         if mode in ("embedded", "workers"):  # in process / in worker processes; mongo: the default
             cmd += ["-s", f"EXTRACT_WORKERS={workers if mode == 'workers' else 0}"]
+        for setting in extra:  # --set: last, so it wins over the mode's own
+            cmd += ["-s", setting]
         cwd = str(ROOT)
     t0 = time.perf_counter()
     with open(log, "w") as out:
@@ -426,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="EXTRACT_WORKERS of the workers mode (default 1)")
     parser.add_argument("--modes", default="bare,embedded,workers,mongo",
                         help="comma-separated: bare, embedded, mongo (mongo needs NEWSMON_TEST_MONGO_URI)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
+                        help="a Scrapy/newsmon setting for every newsmon run (repeatable), e.g. CONCURRENT_ITEMS=100")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, probe files)")
     parser.add_argument("--profile", metavar="PREFIX",
@@ -434,6 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child-bare", nargs=3, metavar=("BASE", "SITES_DIR", "PROBE"), help=argparse.SUPPRESS)
     parser.add_argument("--serve", nargs=2, metavar=("DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if bad := [s for s in args.settings if "=" not in s or not s.split("=", 1)[0]]:
+        parser.error(f"--set {bad[0]!r}: expected NAME=VALUE")
     if args.child_profile:
         profiled_crawl(args.child_profile[0], args.child_profile[1:])
         return 0
@@ -475,7 +481,8 @@ def main(argv: list[str] | None = None) -> int:
             order = ["bare", *(m for mode in order for m in (mode, "bare"))]
         for n, mode in enumerate(order):
             try:
-                report = run_one(mode, base, sites_dir, work, n, mongo_uri, args.profile, args.workers)
+                report = run_one(mode, base, sites_dir, work, n, mongo_uri, args.profile, args.workers,
+                                 tuple(args.settings))
             except SystemExit as exc:  # a failed or interrupted run: print what the others measured
                 print(f"  run {n + 1} {mode}: {exc}; no more runs")
                 break

@@ -28,6 +28,11 @@ RETRY_TIMES = 2
 DOWNLOAD_TIMEOUT = 30
 # Politeness per site comes from its profile (download_delay, concurrency); these are ceilings.
 CONCURRENT_REQUESTS = 16
+# Items of one response in the pipelines at once. Scrapy's 100 starts 100 asyncio tasks for every
+# response (scrapy.utils.asyncio._parallel_asyncio), however few items it has; a page yields ~11
+# (its article, ~10 News Feed sightings), so 16 still lets all of them reach identity together
+# (one batch) and saves ~4 ms of CPU per article (README "Throughput").
+CONCURRENT_ITEMS = 16
 AUTOTHROTTLE_ENABLED = False
 
 # The item path, in this order (README, "The item path"): clean → identity → topics → store.

@@ -29,13 +29,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
 from crawler.checks import check_setting
 from crawler.dupefilter import trailing_slash_policy
 from crawler.errors import StorageError
-from crawler.items import Article, FeedSnippet
+from crawler.items import Article, FeedSnippet, item_dict
 from crawler.timing import cpu_timer
 from pipelines.dedupe import REPLAYED, BatchPlan, DedupeConfig, Deduper, PendingDocs
 from pipelines.storage.service import StoreService
@@ -75,7 +74,7 @@ def article_id(canonical: str) -> str:
 
 
 def article_document(item: Article) -> dict[str, Any]:
-    doc = ItemAdapter(item).asdict()
+    doc = item_dict(item)
     for name in _PATH_FIELDS:
         doc.pop(name, None)
     doc["_id"] = article_id(doc["url"])
@@ -84,7 +83,7 @@ def article_document(item: Article) -> dict[str, Any]:
 
 
 def snippet_document(item: FeedSnippet) -> dict[str, Any]:
-    doc = ItemAdapter(item).asdict()
+    doc = item_dict(item)
     for name in _PATH_FIELDS:
         doc.pop(name, None)
     doc["_id"] = doc.pop("fingerprint")
@@ -94,7 +93,7 @@ def snippet_document(item: FeedSnippet) -> dict[str, Any]:
 
 def item_record(item: Article | FeedSnippet) -> tuple[str, dict[str, Any]]:
     """(journal kind, fields) of an item, as the journal keeps it."""
-    record = ItemAdapter(item).asdict()
+    record = item_dict(item)
     for name in _PATH_FIELDS:
         record.pop(name, None)
     return ("article" if isinstance(item, Article) else "snippet"), record

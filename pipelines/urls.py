@@ -9,6 +9,7 @@ URL the page was fetched from. Requests are deduplicated on the same form
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Literal
@@ -66,6 +67,14 @@ def canonical_url(url: str, *, trailing_slash: TrailingSlash | str = "keep") -> 
     dupefilter does); ``trailing_slash`` "strip"/"add" rewrites a path's last slash, "keep" not."""
     if trailing_slash not in TRAILING_SLASH_POLICIES:
         raise ValueError(f"trailing_slash must be one of {TRAILING_SLASH_POLICIES}, got {trailing_slash!r}")
+    return _canonical(url, trailing_slash)
+
+
+# A pure function of (url, policy), asked ~15 times per article page: the links of listings, the
+# article's declared and fetched URL in clean and identity, every News Feed sighting's link.
+# Bounded, so a long crawl's memory stays flat (a few MB at most).
+@functools.lru_cache(maxsize=8192)
+def _canonical(url: str, trailing_slash: str) -> str:
     url = url.strip()
     parts = urlsplit(url)
     pairs = parse_qsl(parts.query, keep_blank_values=True)

@@ -327,14 +327,16 @@ class TopicMatcher:
 
     def _lexicon_hits(self, text: str) -> list[tuple[int, int, _Entry]]:
         low = _lex_lower(text)
-        if self._first_words.isdisjoint(_WORD.findall(low)):
+        words = _WORD.findall(low)
+        first = self._first_words
+        if first.isdisjoint(words):
             return []
-        spans = [(m.start(), m.end()) for m in _WORD.finditer(low)]
-        words = [low[a:b] for a, b in spans]
+        # Only the few words that start a form are looked at; their offsets come from one more pass.
+        spans = [m.span() for m in _WORD.finditer(low)]
         found = []
         lexicon = self._lexicon
-        for i, word in enumerate(words):
-            for seq, entry in lexicon.get(word, ()):
+        for i in [i for i, word in enumerate(words) if word in first]:
+            for seq, entry in lexicon[words[i]]:
                 n = len(seq)
                 if n > 1:
                     if tuple(words[i:i + n]) != seq or any(
