@@ -29,7 +29,15 @@ from .body import (
     trafilatura_paragraphs,
 )
 from .candidates import choose
-from .dates import BYLINE_DATE_RE, dayfirst_for, get_zone, parse_datetime, parse_relative
+from .dates import (
+    BYLINE_DATE_RE,
+    best_dated,
+    dayfirst_for,
+    get_zone,
+    parse_datetime,
+    parse_relative,
+    precision_of,
+)
 from .dates import parse_datetime as _parse_datetime
 from .document import base_url, join_url, parse_html
 from .language import detect_language
@@ -388,8 +396,13 @@ def _dates(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
            dayfirst: bool = False) -> dict[str, tuple[Any, float]]:
     art = sd.article or {}
 
+    precision: dict[datetime, tuple[bool, bool]] = {}  # what each text said: clock, offset
+
     def parse_datetime(value: str | None, zone: str) -> datetime | None:
-        return _parse_datetime(value, zone, dayfirst=dayfirst)
+        parsed = _parse_datetime(value, zone, dayfirst=dayfirst)
+        if parsed is not None and parsed not in precision:
+            precision[parsed] = precision_of(value, zone, dayfirst=dayfirst)
+        return parsed
 
     def ok(value: datetime | None) -> datetime | None:
         return value if value is not None and value <= fetched else None
@@ -445,14 +458,16 @@ def _dates(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
         rel = _RELATIVE_IN_TEXT.search(clean_text(" ".join(region.itertext()))[:3000])
         return ok(parse_relative(rel.group(0), fetched)) if rel else None
 
-    published = _first([
+    # every source is asked: a less precise first one borrows a later one's clock or offset
+    answers = [(d, c, *precision.get(d, (True, False))) for get, c in (
         (ld("datePublished"), JSONLD), (ld("dateCreated"), 0.85),
         (meta("article:published_time", "og:published_time", "datepublished",
               "parsely-pub-date", "pubdate", "publishdate", "publish-date", "dc.date",
               "dcterms.created", "dc.date.issued", "sailthru.date", "date"), META),
         (sel("published"), SELECTOR),
         (time_el("datePublished"), 0.75), (time_el(""), 0.7), (byline, GENERIC),
-    ])
+    ) if (d := get())]
+    published = best_dated(answers, tz)
     modified = _first([
         (ld("dateModified"), JSONLD),
         (meta("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified",
