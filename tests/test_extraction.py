@@ -570,6 +570,17 @@ def _story(before_h1: str, after_h1: str = "") -> str:
     ('<span class="author">Par<span class="authorname"> Sébastien Farcis</span></span>',
      ["Sébastien Farcis"]),
     ('<span class="author">por César Salza</span>', ["César Salza"]),
+    # two declared authors in one byline block: both; an author card of another story: neither
+    (('<span class="e-byline"><span itemprop="author" itemscope><a rel="author" href="/a/tc">'
+      '<span itemprop="name">Tom Cary, </span></a><span itemprop="jobTitle">Correspondent</span>'
+      '</span> and <span itemprop="author" itemscope><a rel="author" href="/a/fp">'
+      '<span itemprop="name">Fiona Parker</span></a></span></span>'
+      + '<div class="related">' + "<p>Another story on another matter, long enough. </p>" * 8
+      + '<span itemprop="author"><span itemprop="name">Other Writer</span></span></div>'),
+     ["Tom Cary", "Fiona Parker"]),
+    # a "More <name>." link beside the byline is no second author
+    (('<span class="byline"><a rel="author" href="/w/jd">Jane Doe</a> '
+      '<a rel="author" href="/w/jd">More Jane Doe.</a></span>'), ["Jane Doe"]),
     # not bylines: timestamps, account handles, a comment thread's author
     ('<div class="author-date">Last Updated: January 7, 2025</div>', []),
     ('<a class="author" href="/u/">mcupdate</a>', []),
@@ -589,6 +600,7 @@ def test_byline_marked_up_outside_the_headline_region(markup: str, authors: list
     (["von gizzmo", "admin"], [], []),  # handles name no one
     (["stol.it"], [], ["stol.it"]),  # a domain is the publisher
     (["Posted on"], [], []),
+    (["Jane Doe", "More Jane Doe."], ["Jane Doe"], []),  # a link text wrapping a name found
 ])
 def test_split_byline_prefixes_and_handles(raw: list[str], people: list[str], orgs: list[str]) -> None:
     from crawler.extraction.authors import split_byline
