@@ -249,6 +249,29 @@ def test_title_is_the_one_other_sources_confirm() -> None:
     page = re.sub(r'<meta property="og:title"[^>]*>', "", page)
     assert extract(page)["title"] == "Putin holds 'private' talks with Kazakhstan's ex-president"
 
+
+@pytest.mark.parametrize(("url", "og_title", "title"), [
+    # a short suffix naming the site by its host's label, whatever og:site_name says
+    ("https://www.spiegel.de/politik/a-1.html", "Koalition einigt sich auf Haushalt - Der Spiegel",
+     "Koalition einigt sich auf Haushalt"),
+    ("https://www.bbc.co.uk/news/uk-1", "Budget passed after long debate - BBC News",
+     "Budget passed after long debate"),
+    # a blog template's "Title | Site | by Author"
+    ("https://www.gazette.example/2024/budget", "Budget passed | The Gazette | by Jane Doe",
+     "Budget passed"),
+    # a headline that starts or ends with the site's name keeps it
+    ("https://dropbox.tech/infra/atf", "How we designed Dropbox ATF - an async task framework",
+     "How we designed Dropbox ATF - an async task framework"),
+    ("https://www.gipfelbuch.ch/news/1", "Outdoornews - Neue Schneekarten auf Gipfelbuch.ch erklärt",
+     "Outdoornews - Neue Schneekarten auf Gipfelbuch.ch erklärt"),
+])
+def test_site_name_suffixes(url: str, og_title: str, title: str) -> None:
+    prose = "".join(f"<p>{p} More words follow to make this a paragraph, item {i}.</p>"
+                    for i, p in enumerate(PARAS))
+    page = (f'<html><head><meta property="og:title" content="{og_title}"><title>{og_title}</title>'
+            f"</head><body><article>{prose}</article></body></html>")
+    assert extract_article(page, url, fetched_at=FETCHED)["title"] == title
+
 CP1251_PAGE = """<html><head>
 <meta http-equiv="Content-Type" content="text/html; charset=windows-1251">
 <title>Київ отримав нову партію допомоги</title></head><body><article>

@@ -141,7 +141,33 @@ def _site_names(sd: StructuredData, url: str) -> tuple[set[str], str]:
         names.add(name)
     host = urlsplit(url).hostname or ""
     host = re.sub(r"^www\d?\.", "", host)
+    label = _host_label(host)
+    if label:
+        names.add(label)
     return {_compact(n.lstrip("@")) for n in names if _compact(n)}, host.replace(".", "").casefold()
+
+
+#: second-level labels under a country's domain ("bbc.co.uk", "abc.net.au", "asahi.co.jp")
+_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "go", "gv"})
+
+
+def _host_label(host: str) -> str:
+    """The publisher's own label of a host: "spiegel" of "www.spiegel.de", "bbc" of "bbc.co.uk"."""
+    labels = host.casefold().split(".")
+    if len(labels) < 2:
+        return ""
+    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
+        return labels[-3]
+    return labels[-2]
+
+
+#: a " | by Jane Doe" segment that blog templates put after the title and the site name
+_BY_TAIL = re.compile(r"^(?:by|par|von|por|di|door|av)\s+\S", re.IGNORECASE)
+#: a " | by …" segment names its author in at most this many words
+SITE_NAME_WORDS = 5
+#: a title suffix holding the site's name among other words has at most this many ("Der
+#: Spiegel", "Rezept von Backen.de"); a longer one is a headline that names the site
+SITE_SUFFIX_WORDS = 3
 
 
 def _strip_site(title: str | None, names: set[str], host: str, *, force: bool = False) -> str | None:
@@ -150,15 +176,22 @@ def _strip_site(title: str | None, names: set[str], host: str, *, force: bool = 
     if not title:
         return None
 
-    def is_site(part: str) -> bool:
+    def is_site(part: str, *, suffix: bool = False) -> bool:
         c = _compact(part)
-        return bool(c) and (c in names or (len(c) >= 3 and c in host))
+        # a suffix may also hold the site's name or host label among few words: "Der Spiegel"
+        # on spiegel.de, "Rezept von Backen.de"; a prefix must be the name (a headline often
+        # starts with the site's name: "How we designed Dropbox's ATF - ...")
+        return bool(c) and (c in names or (len(c) >= 3 and c in host) or (
+            suffix and len(part.split()) <= SITE_SUFFIX_WORDS and not any(s in part for s in _TITLE_SEPARATORS)
+            and any(len(n) >= 3 and n in c for n in names)))
 
     for sep in _TITLE_SEPARATORS:
         if sep not in title:
             continue
         head, _, tail = title.rpartition(sep)
-        if head and is_site(tail):
+        if head and sep in head and _BY_TAIL.match(tail) and len(tail.split()) <= SITE_NAME_WORDS:
+            head, _, tail = head.rpartition(sep)  # "Title | Site | by Jane Doe"
+        if head and is_site(tail, suffix=True):
             return head.strip()
         first, _, rest = title.partition(sep)
         if rest and is_site(first):
