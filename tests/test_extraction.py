@@ -629,3 +629,20 @@ def test_split_byline_prefixes_and_handles(raw: list[str], people: list[str], or
     from crawler.extraction.authors import split_byline
 
     assert split_byline(raw) == (people, orgs)
+
+
+@pytest.mark.parametrize(("metas", "authors"), [
+    # Dublin Core and citation metadata write "Family, Given"
+    ('<meta name="DC.Creator" content="Kooman, F."><meta name="DC.Creator" content="Jong, Michiel de">',
+     ["F. Kooman", "Michiel de Jong"]),
+    ('<meta name="citation_author" content="Doe, Jane; Roe, John">', ["Jane Doe", "John Roe"]),
+    # other author meta: a comma separates two names or a name and its role
+    ('<meta name="author" content="Jane Doe, John Roe">', ["Jane Doe", "John Roe"]),
+    ('<meta name="DC.Creator" content="Jane Doe, Senior Reporter">', ["Jane Doe"]),
+])
+def test_family_given_order_of_dublin_core(metas: str, authors: list[str]) -> None:
+    prose = "".join(f"<p>{p} More words follow to make this a paragraph, item {i}.</p>"
+                    for i, p in enumerate(PARAS))
+    page = (f"<html><head>{metas}<title>Council passes budget</title></head><body><article>"
+            f"<h1>Council passes budget</h1>{prose}</article></body></html>")
+    assert extract_article(page, "https://news.example/2024/story", fetched_at=FETCHED)["authors"] == authors

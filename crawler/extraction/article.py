@@ -19,7 +19,7 @@ from lxml import etree
 from lxml.html import Element as html_element
 from lxml.html import HtmlElement
 
-from .authors import marked_bylines, split_byline
+from .authors import given_first, marked_bylines, split_byline
 from .body import (
     filter_paragraphs,
     paragraphs_of,
@@ -311,8 +311,10 @@ def _authors(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str]
         names, conf = take(people, JSONLD, ld_orgs)
         if names:
             return names, orgs, conf
-    meta_names = [v for key in ("author", "article:author", "parsely-author", "sailthru.author",
-                                "dc.creator", "dcterms.creator", "byl") for v in sd.all(key)]
+    meta_names = [given_first(v) if key in _FAMILY_FIRST_KEYS else v
+                  for key in ("author", "article:author", "parsely-author", "sailthru.author",
+                              "dc.creator", "dcterms.creator", "citation_author", "byl")
+                  for v in sd.all(key)]
     names, conf = take(meta_names, META)
     if names:
         return names, orgs, conf
@@ -356,6 +358,8 @@ def _authors(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str]
     return [], orgs, 0.0
 
 
+#: meta keys whose convention is "Family, Given" (Dublin Core, Highwire/Google Scholar)
+_FAMILY_FIRST_KEYS = frozenset({"dc.creator", "dcterms.creator", "citation_author"})
 _BY_LINE = re.compile(r"^\s*by:?\s+\w", re.IGNORECASE)
 _LINE_SEP = re.compile(r"\s+[·|•–—]\s+|\s*[|·•]\s*")
 

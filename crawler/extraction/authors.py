@@ -10,7 +10,7 @@ from lxml.html import HtmlElement
 from .dates import BYLINE_DATE_RE
 from .text import clean_text
 
-__all__ = ["clean_authors", "drop_wrapped", "is_organization", "marked_bylines", "split_byline"]
+__all__ = ["clean_authors", "drop_wrapped", "given_first", "is_organization", "marked_bylines", "split_byline"]
 
 _PREFIX = re.compile(
     r"^\s*(?:(?:written|reported|reporting|words|story|text|photos?|compiled|edited|posted)\s+)?"
@@ -130,6 +130,22 @@ def split_byline(raw: Iterable[str], *, organizations: Iterable[str] = ()) -> tu
             seen.add(name.casefold())
             orgs.append(name)
     return drop_wrapped(people), orgs
+
+
+#: "Family, Given": one family word after lowercase particles ("van der Berg, Jan")
+_FAMILY_GIVEN = re.compile(r"^\s*((?:[a-z]+\s+)*[^\s,;]+),\s*([^,;]+?)\s*$")
+
+
+def given_first(raw: str) -> str:
+    """"Jong, Michiel de" as "Michiel de Jong": the "Family, Given" order of Dublin Core and
+    citation metadata ("Doe, Jane; Roe, John" too), for a one-word family name and a given part
+    of at most three words that is no role ("Doe, Senior Reporter" stays)."""
+    def flip(part: str) -> str:
+        m = _FAMILY_GIVEN.match(part)
+        if not m or _is_role(m.group(2)) or len(m.group(2).split()) > 3:
+            return part
+        return f"{m.group(2)} {m.group(1)}"
+    return "; ".join(flip(p) for p in (raw or "").split(";"))
 
 
 def clean_authors(raw: Iterable[str], *, organizations: Iterable[str] = ()) -> list[str]:
