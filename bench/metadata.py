@@ -104,7 +104,11 @@ def _emit_truth(directory: Path) -> int:
 
 def fundus_truth(python: str, directory: Path) -> dict[str, Any] | str:
     """Fundus's values per page, computed by ``python``; a string says why there are none."""
-    probe = subprocess.run([python, "-c", "import fundus"], capture_output=True, text=True, check=False)
+    try:
+        probe = subprocess.run([python, "-c", "import fundus"], capture_output=True, text=True,
+                               check=False)
+    except OSError as exc:  # no such interpreter: a user mistake, one line
+        return f"cannot run {python}: {exc.strerror}"
     if probe.returncode != 0:
         return f"fundus is not importable by {python}"
     child = subprocess.run([python, __file__, "--emit-truth", str(directory)],
