@@ -249,6 +249,29 @@ def test_title_is_the_one_other_sources_confirm() -> None:
     page = re.sub(r'<meta property="og:title"[^>]*>', "", page)
     assert extract(page)["title"] == "Putin holds 'private' talks with Kazakhstan's ex-president"
 
+
+@pytest.mark.parametrize(("url", "og_title", "title"), [
+    # a short suffix naming the site by its host's label, whatever og:site_name says
+    ("https://www.spiegel.de/politik/a-1.html", "Koalition einigt sich auf Haushalt - Der Spiegel",
+     "Koalition einigt sich auf Haushalt"),
+    ("https://www.bbc.co.uk/news/uk-1", "Budget passed after long debate - BBC News",
+     "Budget passed after long debate"),
+    # a blog template's "Title | Site | by Author"
+    ("https://www.gazette.example/2024/budget", "Budget passed | The Gazette | by Jane Doe",
+     "Budget passed"),
+    # a headline that starts or ends with the site's name keeps it
+    ("https://dropbox.tech/infra/atf", "How we designed Dropbox ATF - an async task framework",
+     "How we designed Dropbox ATF - an async task framework"),
+    ("https://www.gipfelbuch.ch/news/1", "Outdoornews - Neue Schneekarten auf Gipfelbuch.ch erklärt",
+     "Outdoornews - Neue Schneekarten auf Gipfelbuch.ch erklärt"),
+])
+def test_site_name_suffixes(url: str, og_title: str, title: str) -> None:
+    prose = "".join(f"<p>{p} More words follow to make this a paragraph, item {i}.</p>"
+                    for i, p in enumerate(PARAS))
+    page = (f'<html><head><meta property="og:title" content="{og_title}"><title>{og_title}</title>'
+            f"</head><body><article>{prose}</article></body></html>")
+    assert extract_article(page, url, fetched_at=FETCHED)["title"] == title
+
 CP1251_PAGE = """<html><head>
 <meta http-equiv="Content-Type" content="text/html; charset=windows-1251">
 <title>Київ отримав нову партію допомоги</title></head><body><article>
@@ -570,6 +593,17 @@ def _story(before_h1: str, after_h1: str = "") -> str:
     ('<span class="author">Par<span class="authorname"> Sébastien Farcis</span></span>',
      ["Sébastien Farcis"]),
     ('<span class="author">por César Salza</span>', ["César Salza"]),
+    # two declared authors in one byline block: both; an author card of another story: neither
+    (('<span class="e-byline"><span itemprop="author" itemscope><a rel="author" href="/a/tc">'
+      '<span itemprop="name">Tom Cary, </span></a><span itemprop="jobTitle">Correspondent</span>'
+      '</span> and <span itemprop="author" itemscope><a rel="author" href="/a/fp">'
+      '<span itemprop="name">Fiona Parker</span></a></span></span>'
+      + '<div class="related">' + "<p>Another story on another matter, long enough. </p>" * 8
+      + '<span itemprop="author"><span itemprop="name">Other Writer</span></span></div>'),
+     ["Tom Cary", "Fiona Parker"]),
+    # a "More <name>." link beside the byline is no second author
+    (('<span class="byline"><a rel="author" href="/w/jd">Jane Doe</a> '
+      '<a rel="author" href="/w/jd">More Jane Doe.</a></span>'), ["Jane Doe"]),
     # not bylines: timestamps, account handles, a comment thread's author
     ('<div class="author-date">Last Updated: January 7, 2025</div>', []),
     ('<a class="author" href="/u/">mcupdate</a>', []),
@@ -589,8 +623,26 @@ def test_byline_marked_up_outside_the_headline_region(markup: str, authors: list
     (["von gizzmo", "admin"], [], []),  # handles name no one
     (["stol.it"], [], ["stol.it"]),  # a domain is the publisher
     (["Posted on"], [], []),
+    (["Jane Doe", "More Jane Doe."], ["Jane Doe"], []),  # a link text wrapping a name found
 ])
 def test_split_byline_prefixes_and_handles(raw: list[str], people: list[str], orgs: list[str]) -> None:
     from crawler.extraction.authors import split_byline
 
     assert split_byline(raw) == (people, orgs)
+
+
+@pytest.mark.parametrize(("metas", "authors"), [
+    # Dublin Core and citation metadata write "Family, Given"
+    ('<meta name="DC.Creator" content="Kooman, F."><meta name="DC.Creator" content="Jong, Michiel de">',
+     ["F. Kooman", "Michiel de Jong"]),
+    ('<meta name="citation_author" content="Doe, Jane; Roe, John">', ["Jane Doe", "John Roe"]),
+    # other author meta: a comma separates two names or a name and its role
+    ('<meta name="author" content="Jane Doe, John Roe">', ["Jane Doe", "John Roe"]),
+    ('<meta name="DC.Creator" content="Jane Doe, Senior Reporter">', ["Jane Doe"]),
+])
+def test_family_given_order_of_dublin_core(metas: str, authors: list[str]) -> None:
+    prose = "".join(f"<p>{p} More words follow to make this a paragraph, item {i}.</p>"
+                    for i, p in enumerate(PARAS))
+    page = (f"<html><head>{metas}<title>Council passes budget</title></head><body><article>"
+            f"<h1>Council passes budget</h1>{prose}</article></body></html>")
+    assert extract_article(page, "https://news.example/2024/story", fetched_at=FETCHED)["authors"] == authors

@@ -19,7 +19,7 @@ from lxml import etree
 from lxml.html import Element as html_element
 from lxml.html import HtmlElement
 
-from .authors import marked_bylines, split_byline
+from .authors import given_first, marked_bylines, split_byline
 from .body import (
     filter_paragraphs,
     paragraphs_of,
@@ -29,7 +29,15 @@ from .body import (
     trafilatura_paragraphs,
 )
 from .candidates import choose
-from .dates import BYLINE_DATE_RE, dayfirst_for, get_zone, parse_datetime, parse_relative
+from .dates import (
+    BYLINE_DATE_RE,
+    best_dated,
+    dayfirst_for,
+    get_zone,
+    parse_datetime,
+    parse_relative,
+    precision_of,
+)
 from .dates import parse_datetime as _parse_datetime
 from .document import base_url, join_url, parse_html
 from .language import detect_language
@@ -133,7 +141,33 @@ def _site_names(sd: StructuredData, url: str) -> tuple[set[str], str]:
         names.add(name)
     host = urlsplit(url).hostname or ""
     host = re.sub(r"^www\d?\.", "", host)
+    label = _host_label(host)
+    if label:
+        names.add(label)
     return {_compact(n.lstrip("@")) for n in names if _compact(n)}, host.replace(".", "").casefold()
+
+
+#: second-level labels under a country's domain ("bbc.co.uk", "abc.net.au", "asahi.co.jp")
+_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "go", "gv"})
+
+
+def _host_label(host: str) -> str:
+    """The publisher's own label of a host: "spiegel" of "www.spiegel.de", "bbc" of "bbc.co.uk"."""
+    labels = host.casefold().split(".")
+    if len(labels) < 2:
+        return ""
+    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
+        return labels[-3]
+    return labels[-2]
+
+
+#: a " | by Jane Doe" segment that blog templates put after the title and the site name
+_BY_TAIL = re.compile(r"^(?:by|par|von|por|di|door|av)\s+\S", re.IGNORECASE)
+#: a " | by …" segment names its author in at most this many words
+SITE_NAME_WORDS = 5
+#: a title suffix holding the site's name among other words has at most this many ("Der
+#: Spiegel", "Rezept von Backen.de"); a longer one is a headline that names the site
+SITE_SUFFIX_WORDS = 3
 
 
 def _strip_site(title: str | None, names: set[str], host: str, *, force: bool = False) -> str | None:
@@ -142,15 +176,22 @@ def _strip_site(title: str | None, names: set[str], host: str, *, force: bool = 
     if not title:
         return None
 
-    def is_site(part: str) -> bool:
+    def is_site(part: str, *, suffix: bool = False) -> bool:
         c = _compact(part)
-        return bool(c) and (c in names or (len(c) >= 3 and c in host))
+        # a suffix may also hold the site's name or host label among few words: "Der Spiegel"
+        # on spiegel.de, "Rezept von Backen.de"; a prefix must be the name (a headline often
+        # starts with the site's name: "How we designed Dropbox's ATF - ...")
+        return bool(c) and (c in names or (len(c) >= 3 and c in host) or (
+            suffix and len(part.split()) <= SITE_SUFFIX_WORDS and not any(s in part for s in _TITLE_SEPARATORS)
+            and any(len(n) >= 3 and n in c for n in names)))
 
     for sep in _TITLE_SEPARATORS:
         if sep not in title:
             continue
         head, _, tail = title.rpartition(sep)
-        if head and is_site(tail):
+        if head and sep in head and _BY_TAIL.match(tail) and len(tail.split()) <= SITE_NAME_WORDS:
+            head, _, tail = head.rpartition(sep)  # "Title | Site | by Jane Doe"
+        if head and is_site(tail, suffix=True):
             return head.strip()
         first, _, rest = title.partition(sep)
         if rest and is_site(first):
@@ -270,8 +311,10 @@ def _authors(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str]
         names, conf = take(people, JSONLD, ld_orgs)
         if names:
             return names, orgs, conf
-    meta_names = [v for key in ("author", "article:author", "parsely-author", "sailthru.author",
-                                "dc.creator", "dcterms.creator", "byl") for v in sd.all(key)]
+    meta_names = [given_first(v) if key in _FAMILY_FIRST_KEYS else v
+                  for key in ("author", "article:author", "parsely-author", "sailthru.author",
+                              "dc.creator", "dcterms.creator", "citation_author", "byl")
+                  for v in sd.all(key)]
     names, conf = take(meta_names, META)
     if names:
         return names, orgs, conf
@@ -315,6 +358,8 @@ def _authors(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str]
     return [], orgs, 0.0
 
 
+#: meta keys whose convention is "Family, Given" (Dublin Core, Highwire/Google Scholar)
+_FAMILY_FIRST_KEYS = frozenset({"dc.creator", "dcterms.creator", "citation_author"})
 _BY_LINE = re.compile(r"^\s*by:?\s+\w", re.IGNORECASE)
 _LINE_SEP = re.compile(r"\s+[·|•–—]\s+|\s*[|·•]\s*")
 
@@ -388,8 +433,13 @@ def _dates(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
            dayfirst: bool = False) -> dict[str, tuple[Any, float]]:
     art = sd.article or {}
 
+    precision: dict[datetime, tuple[bool, bool]] = {}  # what each text said: clock, offset
+
     def parse_datetime(value: str | None, zone: str) -> datetime | None:
-        return _parse_datetime(value, zone, dayfirst=dayfirst)
+        parsed = _parse_datetime(value, zone, dayfirst=dayfirst)
+        if parsed is not None and parsed not in precision:
+            precision[parsed] = precision_of(value, zone, dayfirst=dayfirst)
+        return parsed
 
     def ok(value: datetime | None) -> datetime | None:
         return value if value is not None and value <= fetched else None
@@ -445,14 +495,16 @@ def _dates(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
         rel = _RELATIVE_IN_TEXT.search(clean_text(" ".join(region.itertext()))[:3000])
         return ok(parse_relative(rel.group(0), fetched)) if rel else None
 
-    published = _first([
+    # every source is asked: a less precise first one borrows a later one's clock or offset
+    answers = [(d, c, *precision.get(d, (True, False))) for get, c in (
         (ld("datePublished"), JSONLD), (ld("dateCreated"), 0.85),
         (meta("article:published_time", "og:published_time", "datepublished",
               "parsely-pub-date", "pubdate", "publishdate", "publish-date", "dc.date",
               "dcterms.created", "dc.date.issued", "sailthru.date", "date"), META),
         (sel("published"), SELECTOR),
         (time_el("datePublished"), 0.75), (time_el(""), 0.7), (byline, GENERIC),
-    ])
+    ) if (d := get())]
+    published = best_dated(answers, tz)
     modified = _first([
         (ld("dateModified"), JSONLD),
         (meta("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified",

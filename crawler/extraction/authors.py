@@ -10,7 +10,7 @@ from lxml.html import HtmlElement
 from .dates import BYLINE_DATE_RE
 from .text import clean_text
 
-__all__ = ["clean_authors", "is_organization", "marked_bylines", "split_byline"]
+__all__ = ["clean_authors", "drop_wrapped", "given_first", "is_organization", "marked_bylines", "split_byline"]
 
 _PREFIX = re.compile(
     r"^\s*(?:(?:written|reported|reporting|words|story|text|photos?|compiled|edited|posted)\s+)?"
@@ -129,7 +129,23 @@ def split_byline(raw: Iterable[str], *, organizations: Iterable[str] = ()) -> tu
         if name and name.casefold() not in seen:
             seen.add(name.casefold())
             orgs.append(name)
-    return people, orgs
+    return drop_wrapped(people), orgs
+
+
+#: "Family, Given": one family word after lowercase particles ("van der Berg, Jan")
+_FAMILY_GIVEN = re.compile(r"^\s*((?:[a-z]+\s+)*[^\s,;]+),\s*([^,;]+?)\s*$")
+
+
+def given_first(raw: str) -> str:
+    """"Jong, Michiel de" as "Michiel de Jong": the "Family, Given" order of Dublin Core and
+    citation metadata ("Doe, Jane; Roe, John" too), for a one-word family name and a given part
+    of at most three words that is no role ("Doe, Senior Reporter" stays)."""
+    def flip(part: str) -> str:
+        m = _FAMILY_GIVEN.match(part)
+        if not m or _is_role(m.group(2)) or len(m.group(2).split()) > 3:
+            return part
+        return f"{m.group(2)} {m.group(1)}"
+    return "; ".join(flip(p) for p in (raw or "").split(";"))
 
 
 def clean_authors(raw: Iterable[str], *, organizations: Iterable[str] = ()) -> list[str]:
@@ -165,27 +181,71 @@ def _outside_article(el: HtmlElement) -> bool:
                for a in el.iterancestors())
 
 
+def _people_of(el: HtmlElement) -> list[str]:
+    """The person names one marked block holds (none for a bio or a whole block)."""
+    inner = el.xpath('.//*[@itemprop="name"]')
+    texts = [_before_date(e) for e in inner] or [_before_date(el)]
+    if sum(len(t.split()) for t in texts) > 12:
+        return []  # a bio or a whole block, not a byline
+    people = [p for p in split_byline(texts)[0] if _name_shaped(p)]
+    if not people:
+        people = [p for p in split_byline(_before_date(c) for c in el
+                                          if isinstance(c.tag, str))[0] if _name_shaped(p)]
+    return people
+
+
+#: a byline block holding several declared authors is at most this many levels above one of them
+#: and this short ("By <span itemprop=author>A</span> and <span itemprop=author>B</span>")
+_BYLINE_LEVELS, _BYLINE_CHARS = 3, 400
+
+
+def _byline_block(el: HtmlElement) -> HtmlElement:
+    block = el
+    for _ in range(_BYLINE_LEVELS):
+        parent = block.getparent()
+        if parent is None or len(clean_text(parent.text_content())) > _BYLINE_CHARS:
+            break
+        block = parent
+    return block
+
+
 def marked_bylines(root: HtmlElement) -> list[str]:
     """Person names from the first byline the markup declares anywhere on the page:
     ``itemprop=author`` (its ``itemprop=name`` inside), ``rel=author`` links, and short blocks
     whose class or id says author/byline. Why page-wide: templates put the byline in an aside or
     above the headline's block, where the headline region does not reach. A block whose whole
-    text is no name ("By Jane Doe March 25, 2015") is read child by child."""
-    for xpath in _MARKED_XPATHS:
+    text is no name ("By Jane Doe March 25, 2015") is read child by child. Every declared author
+    of that byline's block counts ("A and B" as two ``itemprop=author`` elements), none beyond it
+    (the author cards of related articles)."""
+    for k, xpath in enumerate(_MARKED_XPATHS):
         for el in root.xpath(xpath):
             if not isinstance(el.tag, str) or not _marked(el) or _outside_article(el):
                 continue
-            inner = el.xpath('.//*[@itemprop="name"]')
-            texts = [_before_date(e) for e in inner] or [_before_date(el)]
-            if sum(len(t.split()) for t in texts) > 12:
-                continue  # a bio or a whole block, not a byline
-            people = [p for p in split_byline(texts)[0] if _name_shaped(p)]
+            people = _people_of(el)
             if not people:
-                people = [p for p in split_byline(_before_date(c) for c in el
-                                                  if isinstance(c.tag, str))[0] if _name_shaped(p)]
-            if people:
-                return people
+                continue
+            if k == 0:  # declared authors: the others in the same byline block
+                block = _byline_block(el)
+                for other in block.xpath(xpath):
+                    if other is not el and _marked(other):
+                        people.extend(_people_of(other))
+            return drop_wrapped(people)
     return []
+
+
+def drop_wrapped(names: list[str]) -> list[str]:
+    """``names`` without repeats and without those that wrap another one ("More Jane Doe.",
+    "Jane Doe Senior Reporter" beside "Jane Doe"): link texts around the byline, not people."""
+    keys = [_HONORIFIC.sub("", n).casefold() for n in names]
+    out: list[str] = []
+    for i, (name, key) in enumerate(zip(names, keys, strict=True)):
+        if key in keys[:i]:
+            continue
+        if any(other != key and re.search(rf"(?<!\w){re.escape(other)}(?!\w)", key)
+               for other in keys):
+            continue
+        out.append(name)
+    return out
 
 
 _PARTICLES = frozenset({"von", "van", "der", "den", "de", "da", "di", "del", "della", "du", "la", "le",
