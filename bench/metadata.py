@@ -22,7 +22,8 @@ trafilatura here, with the project's own dependencies. Nothing Fundus outputs is
     .venv/bin/python bench/metadata.py --match Reuters --pages
 
 Without ``../shared`` or without an interpreter that imports ``fundus``, it says so and exits 0.
-``pip install 'newsmon[bench]'`` into a fresh venv brings Fundus.
+``python3 -m venv /tmp/fundus-venv && /tmp/fundus-venv/bin/pip install -r bench/fundus-requirements.txt``
+makes that venv.
 """
 
 from __future__ import annotations
