@@ -31,10 +31,12 @@ __all__ = [
     "DT",
     "DT_END",
     "DocumentError",
+    "check_doc",
     "decode",
     "doc_id",
     "dumps",
     "dumps_doc",
+    "dumps_value",
     "encode",
     "encode_datetime",
     "encode_doc",
@@ -190,7 +192,7 @@ def validate_document(doc: Mapping[str, Any]) -> None:
     MongoStore checks documents with this too, so one document fails alike on every backend.
     """
     doc_id(doc)
-    dumps_doc(doc)
+    check_doc(doc)
 
 
 # --- the hot path -----------------------------------------------------------------------------
@@ -249,6 +251,29 @@ def _plain_item(item: Any) -> bool:
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
 
 
+def _fast(value: Any) -> bytes | None:
+    """orjson's text of a value ``_plain_*`` accepted, or None where the full walk must decide."""
+    datetimes = 0
+
+    def default(item: Any) -> str:
+        nonlocal datetimes
+        if type(item) is not datetime:
+            raise TypeError  # a date or time: the full walk says why
+        datetimes += 1
+        return encode_datetime(item)
+
+    try:
+        raw = orjson.dumps(value, default=default, option=_OPTIONS)
+    except orjson.JSONEncodeError:
+        return None
+    # orjson writes control characters as \u00XX: a NUL, or a \x01 that is not one of the
+    # datetime markers (one per datetime), needs the full walk (its error, its escape). A
+    # literal backslash-u0001 in a string also lands there, harmlessly.
+    if b"\\u0000" in raw or raw.count(b"\\u0001") != datetimes:
+        return None
+    return raw
+
+
 def dumps_doc(doc: Mapping[str, Any]) -> bytes:
     """The stored JSON of a document (without ``_id``) as UTF-8, or DocumentError.
 
@@ -260,26 +285,28 @@ def dumps_doc(doc: Mapping[str, Any]) -> bytes:
         if "_id" in doc:
             body = dict(doc)
             del body["_id"]
-        if _plain_dict(body):
-            datetimes = 0
-
-            def default(value: Any) -> str:
-                nonlocal datetimes
-                if type(value) is not datetime:
-                    raise TypeError  # a date or time: the full walk says why
-                datetimes += 1
-                return encode_datetime(value)
-
-            try:
-                raw = orjson.dumps(body, default=default, option=_OPTIONS)
-            except orjson.JSONEncodeError:
-                raw = b""
-            # orjson writes control characters as \u00XX: a NUL, or a \x01 that is not one of
-            # the datetime markers (one per datetime), needs the full walk (its error, its
-            # escape). A literal backslash-u0001 in a string also lands there, harmlessly.
-            if raw and b"\\u0000" not in raw and raw.count(b"\\u0001") == datetimes:
-                return raw
+        raw = _fast(body) if _plain_dict(body) else None
+        if raw is not None:
+            return raw
     return orjson.dumps(encode_doc(doc))
+
+
+def dumps_value(value: Any) -> str:
+    """The stored JSON text of one value (a field's), or DocumentError."""
+    raw = _fast(value) if type(value) in _PLAIN or _plain_item(value) else None
+    return (raw if raw is not None else orjson.dumps(encode(value))).decode("utf-8")
+
+
+def check_doc(doc: Mapping[str, Any]) -> None:
+    """Raise DocumentError (TypeError for text orjson cannot write) unless ``doc`` is storable:
+    ``dumps_doc`` without writing the datetimes (orjson's own form is as good for the checks)."""
+    if type(doc) is dict and _plain_dict(doc):
+        try:
+            if b"\\u0000" not in orjson.dumps(doc):
+                return
+        except orjson.JSONEncodeError:
+            pass
+    orjson.dumps(encode_doc(doc))
 
 
 def loads_doc(raw: bytes | str, fields: Collection[str] | None = None) -> dict[str, Any]:

@@ -4,15 +4,15 @@
 store's transaction. One batch is:
 
 1. one query reading, for the batch's ids, only what the sighting rules need
-   (``pipelines.storage.sightings``: ``content_hash``, ``times_seen``, ``seen_on``), as one small
-   JSON object per stored document built by SQLite;
+   (``pipelines.storage.sightings``: ``content_hash``, ``seen_on`` and the bookkeeping fields),
+   as one small JSON object per stored document built by SQLite;
 2. the plan (one ``Sighting`` per ``_id``);
 3. the writes, in plan order, grouped: new documents in one ``executemany`` (their
-   ``dedupe_keys`` rows in another), bookkeeping-only updates in one ``executemany`` of
-   ``json_set`` statements that compute ``last_seen`` (max), ``first_seen`` (min) and
-   ``times_seen`` (+n) inside SQLite from the stored values, as MongoDB's ``$max``/``$min``/
-   ``$inc`` do, so the document is never parsed in Python; a document whose fields change
-   (an article edited) is read and written whole, alone.
+   ``dedupe_keys`` rows in another), bookkeeping-only updates (``last_seen``, ``first_seen``,
+   ``times_seen``, ``seen_on``, computed by ``Sighting.row`` from the values read in the same
+   transaction) in one ``executemany`` of ``json_set`` statements, so the document is never
+   parsed in Python; a document whose fields change (an article edited) is read and written
+   whole, alone.
 
 A constraint error in a grouped insert (a ``url`` another article holds) rolls the group back to
 its savepoint and replays it one statement per document, so the failing document fails alone,
@@ -30,11 +30,11 @@ import orjson
 from pipelines.storage.base import WriteSummary
 from pipelines.storage.jsondoc import (
     DocumentError,
+    check_doc,
     decode,
     doc_id,
-    dumps,
     dumps_doc,
-    encode,
+    dumps_value,
     encode_datetime,
     encode_doc,
     loads_doc,
@@ -45,34 +45,21 @@ __all__ = ["CHUNK", "find_candidates", "integrity_message", "keys_of", "sync_key
 
 CHUNK = 500  # ids or keys per query, well under SQLite's bound-variable limit
 
-# What the plan reads of a stored document (pipelines/storage/sightings.py), built by SQLite.
-# times_seen only when it is an integer (a stored true is no count: sightings.count).
+# What the writes read of a stored document, built by SQLite: the plan's inputs
+# (pipelines/storage/sightings.py) and the bookkeeping Sighting.row moves. times_seen only when
+# it is an integer (a stored true is no count: sightings.count).
+_BOOKKEEPING = ("'first_seen', json_extract(doc, '$.first_seen'), 'last_seen', json_extract(doc, '$.last_seen'), "
+                "'times_seen', CASE json_type(doc, '$.times_seen') WHEN 'integer' "
+                "THEN json_extract(doc, '$.times_seen') END")
 _STATE = {
-    "articles": ("json_object('content_hash', json_extract(doc, '$.content_hash'), 'times_seen', "
-                 "CASE json_type(doc, '$.times_seen') WHEN 'integer' THEN json_extract(doc, '$.times_seen') END)"),
-    "feed_snippets": ("json_object('seen_on', json_extract(doc, '$.seen_on'), 'times_seen', "
-                      "CASE json_type(doc, '$.times_seen') WHEN 'integer' THEN json_extract(doc, '$.times_seen') END)"),
+    "articles": f"json_object('content_hash', json_extract(doc, '$.content_hash'), {_BOOKKEEPING})",
+    "feed_snippets": f"json_object('seen_on', json_extract(doc, '$.seen_on'), {_BOOKKEEPING})",
 }
 
 
-def _stored(field: str) -> str:
-    return f"json_extract(doc, '$.{field}')"
-
-
-# The sighting rules of Sighting.row, in SQL over the stored values. Encoded datetimes are the
-# strings in [char(1, 68), char(1, 69)) = ["\x01D", "\x01E"), ordered as time: a stored value
-# outside that range is no datetime and gives way to the new one.
-_LAST = (f"CASE WHEN json_type(doc, '$.last_seen') = 'text' AND {_stored('last_seen')} > :last "
-         f"AND {_stored('last_seen')} < char(1, 69) THEN {_stored('last_seen')} ELSE :last END")
-_FIRST = (f"CASE WHEN json_type(doc, '$.first_seen') = 'text' AND {_stored('first_seen')} < :first "
-          f"AND {_stored('first_seen')} >= char(1, 68) THEN {_stored('first_seen')} ELSE :first END")
-_TIMES = (f"CASE WHEN json_type(doc, '$.times_seen') = 'integer' THEN {_stored('times_seen')} "
-          "ELSE 0 END + :inc")
-
-
 def _touch_sql(table: str, first: bool, pages: bool) -> str:
-    sets = [*(["'$.first_seen', " + _FIRST] if first else []), "'$.last_seen', " + _LAST,
-            "'$.times_seen', " + _TIMES, *(["'$.seen_on', json(:pages)"] if pages else [])]
+    sets = [*(["'$.first_seen', :first"] if first else []), "'$.last_seen', :last", "'$.times_seen', :times",
+            *(["'$.seen_on', json(:pages)"] if pages else [])]
     return f"UPDATE {table} SET doc = json_set(doc, {', '.join(sets)}) WHERE _id = :id"
 
 
@@ -83,7 +70,7 @@ def upsert(conn: sqlite3.Connection, table: str, docs: Sequence[Mapping[str, Any
     valid: list[Valid] = []
     for index, doc in enumerate(docs):
         try:
-            dumps_doc(doc)  # fails alone, as on a server
+            check_doc(doc)  # fails alone, as on a server
             doc_id(doc)
             if table == "feed_snippets" and not isinstance(doc.get("seen_on") or [], (list, tuple)):
                 raise DocumentError("seen_on must be a list")
@@ -97,7 +84,7 @@ def upsert(conn: sqlite3.Connection, table: str, docs: Sequence[Mapping[str, Any
     for chunk in _chunks(ids):
         sql = f"SELECT _id, CAST({_STATE[table]} AS BLOB) FROM {table} WHERE _id IN ({_marks(chunk)})"
         known.update((i, loads_doc(raw)) for i, raw in conn.execute(sql, chunk))
-    _Writer(conn, table, summary, docs).run(plan(valid, known))
+    _Writer(conn, table, summary, docs).run(plan(valid, known), known)
 
 
 class _Writer:
@@ -109,19 +96,22 @@ class _Writer:
         self.inserts: list[tuple[Sighting, bytes, set[int]]] = []
         self.touches: dict[str, list[tuple[Sighting, dict[str, Any]]]] = {}  # statement -> rows
 
-    def run(self, sightings: Iterable[Sighting]) -> None:
-        snippets = self.table == "feed_snippets"
+    def run(self, sightings: Iterable[Sighting], known: Mapping[str, Mapping[str, Any]]) -> None:
         for sighting in sightings:
             if sighting.insert is not None:
                 row = sighting.row(None)
                 self.inserts.append((sighting, dumps_doc(row), keys_of(row)))
             elif not sighting.set_fields:
-                params: dict[str, Any] = {"id": sighting.doc_id, "inc": sighting.inc,
-                                          "last": encode_datetime(sighting.last_seen)}  # type: ignore[arg-type]
-                if snippets and sighting.first_seen is not None:
-                    params["first"] = encode_datetime(sighting.first_seen)
+                # Only the bookkeeping moves, by the one rule (Sighting.row) from the values read
+                # in this transaction; json_set writes them inside SQLite, so the document is
+                # never parsed in Python.
+                after = sighting.row(known[sighting.doc_id])
+                params: dict[str, Any] = {"id": sighting.doc_id, "times": after["times_seen"],
+                                          "last": encode_datetime(after["last_seen"])}
+                if sighting.first_seen is not None:
+                    params["first"] = encode_datetime(after["first_seen"])
                 if sighting.add_pages:
-                    params["pages"] = dumps(encode(sighting.union))
+                    params["pages"] = dumps_value(sighting.union)
                 sql = _touch_sql(self.table, "first" in params, "pages" in params)
                 self.touches.setdefault(sql, []).append((sighting, params))
             else:
