@@ -2,8 +2,8 @@
 
 Every article and News Feed snippet is decided against what is stored (and against documents
 of earlier batches still on their way to the store, ``PendingDocs``) by the identity stage
-(``pipelines.identity``), in batches on the store thread (one candidate query per batch, never
-the reactor thread), before topics see it:
+(``pipelines.identity``), in batches on the store thread (two candidate queries per batch: by
+``_id``, then by key for the items not found so; never the reactor thread), before topics see it:
 
 - ``unchanged``: its ``_id`` (hash of the canonical URL; the snippet fingerprint) or an alias URL
   is known with the same content hash -> only ``last_seen``/``times_seen`` move.
