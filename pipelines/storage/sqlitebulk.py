@@ -3,9 +3,9 @@
 ``SqliteStore.upsert_articles``/``upsert_snippets`` and ``find_candidates`` run here, inside the
 store's transaction. One batch is:
 
-1. one query reading, for the batch's ids, only what the sighting rules need
-   (``pipelines.storage.sightings``: ``content_hash``, ``seen_on`` and the bookkeeping fields),
-   as one small JSON object per stored document built by SQLite;
+1. one query reading the batch's stored documents, of which only what the sighting rules need
+   (``pipelines.storage.sightings``: ``content_hash``, ``seen_on`` and the bookkeeping fields)
+   is decoded;
 2. the plan (one ``Sighting`` per ``_id``);
 3. the writes, in plan order, grouped: new documents in one ``executemany`` (their
    ``dedupe_keys`` rows in another), bookkeeping-only updates (``last_seen``, ``first_seen``,
@@ -45,15 +45,13 @@ __all__ = ["CHUNK", "find_candidates", "integrity_message", "keys_of", "sync_key
 
 CHUNK = 500  # ids or keys per query, well under SQLite's bound-variable limit
 
-# What the writes read of a stored document, built by SQLite: the plan's inputs
-# (pipelines/storage/sightings.py) and the bookkeeping Sighting.row moves. times_seen only when
-# it is an integer (a stored true is no count: sightings.count).
-_BOOKKEEPING = ("'first_seen', json_extract(doc, '$.first_seen'), 'last_seen', json_extract(doc, '$.last_seen'), "
-                "'times_seen', CASE json_type(doc, '$.times_seen') WHEN 'integer' "
-                "THEN json_extract(doc, '$.times_seen') END")
+# What the writes read of a stored document: the plan's inputs (pipelines/storage/sightings.py)
+# and the bookkeeping Sighting.row moves; only these are decoded. The whole JSON is fetched and
+# parsed once by orjson: picking the fields with json_extract inside SQLite parses the document
+# once per field (58 against 34 us per ~7 KB snippet, measured here).
 _STATE = {
-    "articles": f"json_object('content_hash', json_extract(doc, '$.content_hash'), {_BOOKKEEPING})",
-    "feed_snippets": f"json_object('seen_on', json_extract(doc, '$.seen_on'), {_BOOKKEEPING})",
+    "articles": frozenset({"content_hash", *BOOKKEEPING}),
+    "feed_snippets": frozenset({"seen_on", *BOOKKEEPING}),
 }
 
 
@@ -82,8 +80,8 @@ def upsert(conn: sqlite3.Connection, table: str, docs: Sequence[Mapping[str, Any
     known: dict[str, dict[str, Any]] = {}
     ids = sorted({i for _, i, _, _ in valid})
     for chunk in _chunks(ids):
-        sql = f"SELECT _id, CAST({_STATE[table]} AS BLOB) FROM {table} WHERE _id IN ({_marks(chunk)})"
-        known.update((i, loads_doc(raw)) for i, raw in conn.execute(sql, chunk))
+        sql = f"SELECT _id, CAST(doc AS BLOB) FROM {table} WHERE _id IN ({_marks(chunk)})"
+        known.update((i, loads_doc(raw, _STATE[table])) for i, raw in conn.execute(sql, chunk))
     _Writer(conn, table, summary, docs).run(plan(valid, known), known)
 
 
