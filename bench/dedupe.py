@@ -12,7 +12,7 @@ store grows to 10k, 100k and 1M documents (printed figures, not a timed test).
 2. Scale: the store is filled with filler documents whose signatures and band keys are
    bulk-loaded straight into the SQLite tables (random signatures, i.e. distinct stories), up to
    each size; at each size the same probes are decided (read-only: ``decide_articles``, in
-   batches of 100, one candidate query per batch) and the per-item cost is printed with the
+   batches of 100, two candidate queries per batch: ids, then keys) and the per-item cost is printed with the
    process's peak RSS.
 """
 

@@ -2,8 +2,8 @@
 
 Every article and News Feed snippet is decided against what is stored (and against documents
 of earlier batches still on their way to the store, ``PendingDocs``) by the identity stage
-(``pipelines.identity``), in batches on the store thread (one candidate query per batch, never
-the reactor thread), before topics see it:
+(``pipelines.identity``), in batches on the store thread (two candidate queries per batch: by
+``_id``, then by key for the items not found so; never the reactor thread), before topics see it:
 
 - ``unchanged``: its ``_id`` (hash of the canonical URL; the snippet fingerprint) or an alias URL
   is known with the same content hash -> only ``last_seen``/``times_seen`` move.
@@ -370,12 +370,23 @@ class Deduper:
                     fields: Sequence[str], pending: PendingDocs | None,
                     plan: BatchPlan) -> dict[str, dict[str, Any]]:
         """Stored documents sharing an id or key with the batch, and the pending ones (decided
-        in an earlier batch, not yet written: they are newer than what the store holds)."""
+        in an earlier batch, not yet written: they are newer than what the store holds).
+
+        Keys are looked up only for the documents not found under their own ``_id``: one found
+        is decided against that document alone (unchanged or a revision of it), so its keys
+        could only bring candidates no decision reads. On a crawl most items are such repeats
+        (the News Feed widget shows the same snippets on every page): their ~40 keys each
+        were most of the lookup.
+        """
         ids = [d["_id"] for d in docs]
-        keys = [k for d in docs for k in d["dedupe_keys"]]
-        found = {d["_id"]: d for d in store.find_candidates(collection, ids, keys, fields=fields)}
+        found = {d["_id"]: d for d in store.find_candidates(collection, ids, [], fields=fields)}
+        mine = pending.match(ids, ()) if pending is not None else {}
+        keys = [k for d in docs if d["_id"] not in found and d["_id"] not in mine for k in d["dedupe_keys"]]
+        if keys:
+            found.update((d["_id"], d) for d in store.find_candidates(collection, [], keys, fields=fields))
+            if pending is not None:
+                mine.update(pending.match((), keys))
         if pending is not None:
-            mine = pending.match(ids, keys)
             plan.uses_pending = bool(mine)
             found.update(mine)
         return found

@@ -6,43 +6,58 @@ columns over the JSON, indexed, so SQLite itself enforces the same unique constr
 MongoDB indexes. The file runs in WAL mode with ``synchronous=NORMAL`` and every bulk call is one
 transaction: a killed process leaves whole batches or nothing, never a corrupt file.
 
-Datetimes are stored as ``"\\x01D" + "YYYY-MM-DDTHH:MM:SS.mmmZ"`` (UTC, millisecond precision
-like BSON, so both backends hold the same values); the fixed format makes lexical order time
-order, so range filters on the indexed columns are plain index scans. Strings that themselves
-start with ``\\x01`` are escaped with ``"\\x01S"`` so they never decode as datetimes.
+Documents are stored as the JSON text ``pipelines.storage.jsondoc`` writes (datetimes as
+lexically ordered marker strings) and follow the rules both MongoDB and FerretDB accept; a
+document breaking them fails alone, as on a server.
 
-Documents follow the rules both MongoDB and FerretDB accept (see deploy/ferretdb/README.md): no
-NaN/Infinity, no NUL in strings, no keys with ``.`` or a leading ``$``, no arrays directly inside
-arrays, integers within int64. A document breaking them fails alone, as on a server.
+Writes are bulk: a batch of upserts is one transaction of a few ``executemany`` calls (new
+documents, then bookkeeping-only updates done by ``json_set`` inside SQLite, without parsing the
+document in Python); only a document whose fields change is read and written whole.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import date, datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from crawler.errors import ConfigError, StorageError
+from pipelines.storage import sqlitebulk
 from pipelines.storage.base import COLLECTIONS, Store, WriteSummary
-from pipelines.storage.sightings import BOOKKEEPING, Sighting, plan_articles, plan_snippets, seen_time
+from pipelines.storage.jsondoc import (
+    DT,
+    DT_END,
+    DocumentError,
+    encode_datetime,
+    loads_doc,
+    validate_document,
+)
+from pipelines.storage.jsondoc import (
+    doc_id as _doc_id,
+)
+from pipelines.storage.jsondoc import (
+    dumps as _dumps,
+)
+from pipelines.storage.jsondoc import (
+    encode as _encode,
+)
+from pipelines.storage.jsondoc import (
+    encode_doc as _encode_doc,
+)
+from pipelines.storage.jsondoc import (
+    loads as _loads,
+)
+from pipelines.storage.sightings import plan_articles, plan_snippets
 from pipelines.storage.sqlitefile import open_sqlite
 
 __all__ = ["DocumentError", "SqliteStore", "encode_datetime", "validate_document"]
 
 logger = logging.getLogger(__name__)
-
-_DT = "\x01D"  # prefix of an encoded datetime
-_DT_END = "\x01E"  # every encoded datetime sorts in [_DT, _DT_END)
-_ESC = "\x01S"  # prefix of a string that started with \x01
-_INT64 = 2**63
 
 _TABLES = {
     "articles": "articles", "feed_snippets": "feed_snippets", "crawl_runs": "crawl_runs",
@@ -140,161 +155,6 @@ CREATE TABLE IF NOT EXISTS dedupe_keys (
 ) WITHOUT ROWID;
 """
 _OPERATORS = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
-_CHUNK = 500  # ids per prefetch query, well under SQLite's bound-variable limit
-# What the article prefetch reads: one json_object, so SQLite parses each document once.
-_ARTICLE_STATE = (
-    "json_object('content_hash', json_extract(doc, '$.content_hash'), "
-    "'first_seen', json_extract(doc, '$.first_seen'), "
-    "'last_seen', json_extract(doc, '$.last_seen'), "
-    "'times_seen', json_extract(doc, '$.times_seen'))"
-)
-
-
-class DocumentError(ValueError):
-    """A document value the store does not take (the document fails alone)."""
-
-    def __init__(self, problem: str, path: list[str] | None = None) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.path = path or []  # keys / [index] from the document root, filled while unwinding
-
-    def __str__(self) -> str:
-        where = "".join(p if p.startswith("[") else f".{p}" for p in self.path).lstrip(".")
-        return f"{where}: {self.problem}" if where else self.problem
-
-
-# --- value encoding ---------------------------------------------------------------------------
-
-
-def encode_datetime(value: datetime) -> str:
-    """Encode a datetime (naive = UTC) in the fixed, lexically ordered storage format."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    value = value.astimezone(timezone.utc)
-    # Explicit zero padding: strftime's %Y does not pad years below 1000 on every platform.
-    return (
-        f"{_DT}{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
-        f"{value.minute:02d}:{value.second:02d}.{value.microsecond // 1000:03d}Z"
-    )
-
-
-def _encode(value: Any) -> Any:
-    """Return ``value`` in its JSON storage form, or raise DocumentError.
-
-    This walk runs for every stored document, so it dispatches on exact types first (the common
-    str/dict/list cases) and builds the error path only when something fails.
-    """
-    kind = type(value)
-    if kind is str:
-        if "\x00" in value:
-            raise DocumentError("NUL character in string")
-        return _ESC + value if value[:1] == "\x01" else value
-    if kind is dict or isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if type(key) is not str or not key or key[0] == "$" or "." in key or "\x00" in key:
-                raise DocumentError(
-                    f"key {key!r} is not a string, is empty, starts with '$' or holds '.'/NUL"
-                )
-            kind_ = type(item)
-            # The common scalars inline, without a call per field (this walk is the hot path).
-            if kind_ is str and "\x00" not in item and item[:1] != "\x01":
-                out[key] = item
-                continue
-            if (kind_ is float and math.isfinite(item)) or (kind_ is int and -_INT64 <= item < _INT64):
-                out[key] = item
-                continue
-            try:
-                out[key] = _encode(item)
-            except DocumentError as exc:
-                exc.path.insert(0, key)
-                raise
-        return out
-    if kind is list or kind is tuple:
-        items = []
-        for i, item in enumerate(value):
-            if isinstance(item, (list, tuple)):
-                raise DocumentError("arrays directly inside arrays are not storable", [f"[{i}]"])
-            if type(item) is str and "\x00" not in item and item[:1] != "\x01":
-                items.append(item)
-                continue
-            try:
-                items.append(_encode(item))
-            except DocumentError as exc:
-                exc.path.insert(0, f"[{i}]")
-                raise
-        return items
-    if value is None or kind is bool:
-        return value
-    if kind is datetime:
-        return encode_datetime(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        if not -_INT64 <= value < _INT64:
-            raise DocumentError("integer out of int64 range")
-        return int(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise DocumentError(f"{value!r} is not storable (NaN/Infinity)")
-        return float(value)
-    if isinstance(value, datetime):
-        return encode_datetime(value)
-    if isinstance(value, date):
-        raise DocumentError("a date without time is not storable; use a datetime")
-    if isinstance(value, (list, tuple)):
-        return _encode(list(value))
-    raise DocumentError(f"unsupported type {kind.__name__}")
-
-
-def _decode(value: Any) -> Any:
-    """Invert ``_encode``: marker strings back to datetimes / plain strings."""
-    if isinstance(value, str):
-        if value.startswith(_DT):
-            # The fixed form encode_datetime writes; fromisoformat (C) reads it ~25x faster
-            # than strptime, which was a tenth of the store thread's time on a crawl.
-            return datetime.fromisoformat(value[2:])
-        if value.startswith(_ESC):
-            return value[2:]
-        return value
-    if isinstance(value, dict):
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    return value
-
-
-def _encode_doc(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Encode a document without its ``_id`` (held in the key column)."""
-    encoded = _encode({k: v for k, v in doc.items() if k != "_id"})
-    assert isinstance(encoded, dict)
-    return encoded
-
-
-def validate_document(doc: Mapping[str, Any]) -> None:
-    """Raise DocumentError unless ``doc`` keeps the rules both servers and this store take.
-
-    MongoStore checks documents with this too, so one document fails alike on every backend.
-    """
-    _doc_id(doc)
-    _encode_doc(doc)
-
-
-def _dumps(doc: Any) -> str:
-    # orjson is 5-10x faster than the stdlib on 4 KB articles, which makes it the single
-    # largest cost of a batch; values reaching here passed _encode, so both give the same JSON
-    # (orjson rejects what the stdlib would reject: NaN never gets this far).
-    return orjson.dumps(doc).decode("utf-8")
-
-
-_loads = orjson.loads
-
-
-def _doc_id(doc: Mapping[str, Any]) -> str:
-    doc_id = doc.get("_id")
-    if not isinstance(doc_id, str) or not doc_id or "\x00" in doc_id:
-        raise DocumentError(f"_id must be a non-empty string, got {doc_id!r}")
-    return doc_id
-
-
 
 
 # --- filters ----------------------------------------------------------------------------------
@@ -392,7 +252,7 @@ class _Query:
         """A range comparison with MongoDB's type bracketing (only same-type values match)."""
         expr, path = self.field(name)
         if isinstance(value, datetime):
-            v, lo, hi = self.bind(encode_datetime(value)), self.bind(_DT), self.bind(_DT_END)
+            v, lo, hi = self.bind(encode_datetime(value)), self.bind(DT), self.bind(DT_END)
             return f"{expr} {sql_op} {v} AND {expr} >= {lo} AND {expr} < {hi}"
         if isinstance(value, bool) or value is None or not isinstance(value, (int, float, str)):
             raise ConfigError(
@@ -401,7 +261,7 @@ class _Query:
             )
         v = self.bind(_encode_filter(value))
         if isinstance(value, str):
-            lo, hi = self.bind(_DT), self.bind(_DT_END)
+            lo, hi = self.bind(DT), self.bind(DT_END)
             return (
                 f"{expr} {sql_op} {v} AND json_type(doc, {path}) = 'text' "
                 f"AND NOT ({expr} >= {lo} AND {expr} < {hi})"
@@ -529,8 +389,8 @@ class SqliteStore(Store):
         """``columns`` (SQL returning a JSON object) of the batch's stored ids, keyed on _id."""
         ids = sorted({d.get("_id") for d in docs if isinstance(d.get("_id"), str)})
         state: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
+        for start in range(0, len(ids), sqlitebulk.CHUNK):
+            chunk = ids[start : start + sqlitebulk.CHUNK]
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT _id, {columns} FROM {table} WHERE _id IN ({marks})"  # noqa: S608
             for doc_id, text in conn.execute(sql, chunk):
@@ -552,73 +412,18 @@ class SqliteStore(Store):
 
     def upsert_articles(self, docs: Sequence[Mapping[str, Any]]) -> WriteSummary:
         """See ``Store.upsert_articles``; one transaction, failures isolated per ``_id``."""
-        # The prefetch reads only the bookkeeping fields: the unchanged path (the common one on
-        # recrawls) then never parses or re-encodes the whole article in Python.
-        return self._upsert("articles", docs, _ARTICLE_STATE,
-                            lambda valid, known: plan_articles(valid, known))
+        return self._upsert("articles", docs, plan_articles)
 
     def upsert_snippets(self, docs: Sequence[Mapping[str, Any]]) -> WriteSummary:
         """See ``Store.upsert_snippets``; same-id documents merge into one write."""
-        return self._upsert("feed_snippets", docs, "doc",
+        return self._upsert("feed_snippets", docs,
                             lambda valid, known: plan_snippets(valid, known, self.seen_on_max))
 
-    def _upsert(self, table: str, docs: Sequence[Mapping[str, Any]], prefetch: str,
-                plan: Any) -> WriteSummary:
+    def _upsert(self, table: str, docs: Sequence[Mapping[str, Any]], plan: Any) -> WriteSummary:
         summary = WriteSummary()
-        valid = []
-        for index, doc in enumerate(docs):
-            try:
-                _encode_doc(doc)  # fails alone, as on a server
-                _doc_id(doc)
-                if table == "feed_snippets" and not isinstance(doc.get("seen_on") or [], (list, tuple)):
-                    raise DocumentError("seen_on must be a list")
-                valid.append((index, str(doc["_id"]), seen_time(doc), doc))
-            except (DocumentError, TypeError) as exc:
-                _fail(summary, doc, str(exc))
-        if not valid:
-            return summary
-
-        def body(conn: sqlite3.Connection) -> None:
-            known = {k: _decode(v) for k, v in self._prefetch(conn, table, [d for *_, d in valid],
-                                                             prefetch).items()}
-            for sighting in plan(valid, known):
-                self._apply(conn, table, sighting, known.get(sighting.doc_id), summary, docs)
-
-        self._transaction(table, body)
+        if docs:
+            self._transaction(table, lambda conn: sqlitebulk.upsert(conn, table, docs, plan, summary))
         return summary
-
-    def _apply(self, conn: sqlite3.Connection, table: str, sighting: Sighting, known: dict[str, Any] | None,
-               summary: WriteSummary, docs: Sequence[Mapping[str, Any]]) -> None:
-        """Carry out one sighting; a constraint error fails its documents alone."""
-        doc_id = sighting.doc_id
-        try:
-            if sighting.insert is not None:
-                row = _encode_doc(sighting.row(None))
-                conn.execute(f"INSERT INTO {table} (_id, doc) VALUES (?, ?)", (doc_id, _dumps(row)))  # noqa: S608
-                _sync_keys(conn, table, doc_id, None, row)
-            elif not sighting.set_fields and not sighting.add_pages:
-                # Only the bookkeeping moves: json_set, without parsing the stored document.
-                after = sighting.row({k: v for k, v in (known or {}).items() if k in BOOKKEEPING})
-                conn.execute(
-                    f"UPDATE {table} SET doc = json_set(doc, '$.first_seen', ?, '$.last_seen', ?, "  # noqa: S608
-                    "'$.times_seen', ?) WHERE _id = ?",
-                    (_encode(after.get("first_seen")), _encode(after["last_seen"]), after["times_seen"], doc_id))
-            else:
-                (text,) = conn.execute(f"SELECT doc FROM {table} WHERE _id = ?", (doc_id,)).fetchone()  # noqa: S608
-                before = _loads(text)
-                # Only the fields this write touches are decoded and encoded again (the hot path).
-                touched = {k: before[k] for k in (*BOOKKEEPING, "seen_on") if k in before}
-                row = {**before, **_encode_doc(sighting.row(_decode(touched)))}
-                conn.execute(f"UPDATE {table} SET doc = ? WHERE _id = ?", (_dumps(row), doc_id))  # noqa: S608
-                _sync_keys(conn, table, doc_id, before, row)
-        except sqlite3.IntegrityError as exc:
-            # One statement per _id: SQLite backed out this statement alone (its statement
-            # journal acts as a savepoint); the transaction and the batch go on.
-            for index in sighting.indices:
-                _fail(summary, docs[index], _integrity_message(exc, docs[index]))
-            return
-        for outcome in sighting.outcomes:
-            setattr(summary, outcome, getattr(summary, outcome) + 1)
 
     # --- dedupe support -----------------------------------------------------------------------
 
@@ -632,32 +437,12 @@ class SqliteStore(Store):
     ) -> list[dict[str, Any]]:
         """See ``Store.find_candidates``: primary-key and ``dedupe_keys`` index lookups."""
         table = _keyed_table(collection)
-        found: dict[str, str] = {}
-        id_list = sorted({i for i in ids if isinstance(i, str)})
-        key_list = sorted({int(k) for k in keys})
         with self._lock:
             conn = self._connection()
             try:
-                for start in range(0, len(id_list), _CHUNK):
-                    chunk = id_list[start : start + _CHUNK]
-                    marks = ",".join("?" * len(chunk))
-                    sql = f"SELECT _id, doc FROM {table} WHERE _id IN ({marks})"  # noqa: S608
-                    found.update(conn.execute(sql, chunk).fetchall())
-                for start in range(0, len(key_list), _CHUNK):
-                    chunk = key_list[start : start + _CHUNK]
-                    marks = ",".join("?" * len(chunk))
-                    sql = (
-                        f"SELECT t._id, t.doc FROM {table} AS t WHERE t._id IN "  # noqa: S608
-                        f"(SELECT k._id FROM dedupe_keys AS k WHERE k.coll = ? AND k.key IN ({marks}))"
-                    )
-                    found.update(conn.execute(sql, [table, *chunk]).fetchall())
+                return sqlitebulk.find_candidates(conn, table, ids, keys, fields)
             except sqlite3.Error as exc:
                 raise StorageError(f"{self.describe()}: candidate lookup failed: {exc}") from exc
-        docs = [_row_doc(doc_id, text) for doc_id, text in found.items()]
-        if fields is not None:
-            wanted = {"_id", *fields}
-            docs = [{k: v for k, v in d.items() if k in wanted} for d in docs]
-        return docs
 
     def update_fields(
         self, collection: str, updates: Sequence[tuple[str, Mapping[str, Any]]]
@@ -947,55 +732,12 @@ def _keyed_table(collection: str) -> str:
     return table
 
 
-def _keys_of(doc: Mapping[str, Any] | None) -> set[int]:
-    keys = (doc or {}).get("dedupe_keys")
-    if not isinstance(keys, list):
-        return set()
-    return {k for k in keys if isinstance(k, int) and not isinstance(k, bool)}
-
-
-def _sync_keys(
-    conn: sqlite3.Connection,
-    table: str,
-    doc_id: str,
-    before: Mapping[str, Any] | None,
-    after: Mapping[str, Any],
-) -> None:
-    """Make the ``dedupe_keys`` rows of one document match its ``dedupe_keys`` array."""
-    old, new = _keys_of(before), _keys_of(after)
-    if old - new:
-        conn.executemany(
-            "DELETE FROM dedupe_keys WHERE coll = ? AND key = ? AND _id = ?",
-            [(table, k, doc_id) for k in old - new],
-        )
-    if new - old:
-        conn.executemany(
-            "INSERT OR IGNORE INTO dedupe_keys (coll, key, _id) VALUES (?, ?, ?)",
-            [(table, k, doc_id) for k in new - old],
-        )
-
-
 def _row_doc(doc_id: str, text: str) -> dict[str, Any]:
     doc = {"_id": doc_id}
-    doc.update(_decode(_loads(text)))
+    doc.update(loads_doc(text))
     return doc
 
 
-def _fail(summary: WriteSummary, doc: Mapping[str, Any], message: str) -> None:
-    summary.failed += 1
-    summary.errors.append((str(doc.get("_id")), message))
-
-
-def _integrity_message(exc: sqlite3.IntegrityError, doc: Mapping[str, Any]) -> str:
-    if "articles.url" in str(exc):
-        return f"duplicate url {doc.get('url')!r} (held by another article)"
-    return f"constraint failed: {exc}"
-
-
-
-
-
-
-
-
-
+_fail = sqlitebulk.fail
+_integrity_message = sqlitebulk.integrity_message
+_sync_keys = sqlitebulk.sync_keys
