@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from crawler import settings as defaults  # the settings' defaults, written once there
 from pipelines.storage.base import COLLECTIONS, Store, WriteSummary
 from pipelines.storage.mongo import MongoStore, mask_uri
 from pipelines.storage.sqlite import SqliteStore
@@ -31,9 +32,9 @@ def open_store(
     mongo_uri: str | None,
     mongo_database: str,
     data_dir: str | Path,
-    seen_on_max: int = 100,
-    sqlite_busy_timeout: float = 30.0,
-    mongo_server_selection_timeout: float = 5.0,
+    seen_on_max: int = defaults.SNIPPET_SEEN_ON_MAX,
+    sqlite_busy_timeout: float = defaults.SQLITE_BUSY_TIMEOUT,
+    mongo_server_selection_timeout: float = defaults.MONGO_SERVER_SELECTION_TIMEOUT,
 ) -> Store:
     """The configured store, not yet opened: MongoDB if ``mongo_uri`` is set, else SQLite.
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from crawler import settings as defaults  # the settings' defaults, written once there
+
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
@@ -27,9 +29,9 @@ class StoreConfig:
     mongo_uri: str | None
     mongo_database: str
     data_dir: Path
-    seen_on_max: int = 100
-    sqlite_busy_timeout: float = 30.0
-    mongo_server_selection_timeout: float = 5.0
+    seen_on_max: int = defaults.SNIPPET_SEEN_ON_MAX
+    sqlite_busy_timeout: float = defaults.SQLITE_BUSY_TIMEOUT
+    mongo_server_selection_timeout: float = defaults.MONGO_SERVER_SELECTION_TIMEOUT
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> StoreConfig:

@@ -26,6 +26,7 @@ from bson.codec_options import CodecOptions
 from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, MongoClient, UpdateOne
 from pymongo.errors import BulkWriteError, ConfigurationError, OperationFailure, PyMongoError
 
+from crawler import settings as defaults  # the settings' defaults, written once there
 from crawler.errors import ConfigError, StorageError
 from pipelines.storage.base import COLLECTIONS, Store, WriteSummary
 from pipelines.storage.sightings import Sighting, count, plan_articles, plan_snippets, seen_time
@@ -112,9 +113,9 @@ class MongoStore(Store):
         uri: str,
         database: str,
         *,
-        seen_on_max: int = 100,
+        seen_on_max: int = defaults.SNIPPET_SEEN_ON_MAX,
         batch_timeout_ms: int = 60_000,
-        server_selection_timeout_ms: int = 5_000,
+        server_selection_timeout_ms: int = round(defaults.MONGO_SERVER_SELECTION_TIMEOUT * 1000),
     ) -> None:
         if seen_on_max < 1:
             raise ConfigError(f"seen_on_max must be >= 1, got {seen_on_max}")

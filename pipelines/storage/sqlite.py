@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from crawler import settings as defaults  # the settings' defaults, written once there
 from crawler.errors import ConfigError, StorageError
 from pipelines.storage import sqlitebulk
 from pipelines.storage.base import COLLECTIONS, Store, WriteSummary
@@ -292,7 +293,8 @@ def _encode_filter(value: Any) -> Any:
 class SqliteStore(Store):
     """newsmon's collections in one SQLite file (WAL, one transaction per batch)."""
 
-    def __init__(self, path: str | Path, *, seen_on_max: int = 100, busy_timeout: float = 30.0) -> None:
+    def __init__(self, path: str | Path, *, seen_on_max: int = defaults.SNIPPET_SEEN_ON_MAX,
+                 busy_timeout: float = defaults.SQLITE_BUSY_TIMEOUT) -> None:
         if seen_on_max < 1:
             raise ConfigError(f"seen_on_max must be >= 1, got {seen_on_max}")
         self.path = Path(path)
