@@ -119,3 +119,15 @@ def test_lead_paragraph_beside_the_container_is_kept_and_a_teaser_past_a_link_li
     body = extract_article(html, URL)["body"]
     assert body.startswith("Grosbliederstroff, the small border town") and "Paragraph 5." in body
     assert "teaser paragraph" not in body
+
+
+def test_heading_over_only_a_link_list_is_dropped_and_subheadings_with_text_are_kept() -> None:
+    # "Further reading" introduces nothing but links (dropped): its label goes with them; the
+    # subheadings above a section of prose, or above a lower-ranked subheading, stay
+    links = "".join(f'<li><a href="/s{i}">Another story headline number {i}</a></li>' for i in range(4))
+    html = _page(f"<article><h2>The vote</h2><h3>Tuesday</h3>{_paras(3)}<h2>Further reading</h2>"
+                 f"<ul>{links}</ul><h2>What comes next</h2>{_paras(2)}"
+                 f"<p><strong>See also</strong></p><ul>{links}</ul></article>")
+    body = extract_article(html, URL)["body"]
+    assert "The vote\n\nTuesday" in body and "What comes next" in body
+    assert "Further reading" not in body and "See also" not in body and "Another story" not in body

@@ -36,6 +36,7 @@ from .language import detect_language
 from .mainbody import (
     Block,
     blocks_of,
+    drop_orphan_headings,
     find_container,
     find_standfirst,
     iter_after,
@@ -745,7 +746,8 @@ def _dom_body(root: HtmlElement, h1: HtmlElement | None, headline: str, descript
         work = deepcopy(container)
         work.tail = None
     strip_boilerplate(work)
-    blocks = [b.text for b in iter_after(blocks_of(work), headline) if _not_link_list(b)]
+    blocks = [b.text for b in drop_orphan_headings(list(iter_after(blocks_of(work), headline)),
+                                                   _not_link_list)]
     paragraphs = filter_paragraphs(([deck] if deck else []) + blocks, drop=drop)
     if not running:  # a live blog's summary: the structured data vouched for the container
         running = sum(len(p) for p in paragraphs)

@@ -12,7 +12,7 @@ fallback when the page has too little running text for the scorer to be sure.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from lxml import etree
@@ -25,6 +25,7 @@ __all__ = [
     "SHARE",
     "Block",
     "blocks_of",
+    "drop_orphan_headings",
     "find_container",
     "find_standfirst",
     "iter_after",
@@ -315,6 +316,45 @@ def blocks_of(el: HtmlElement) -> list[Block]:
         walk(child, False)
         _add(child.tail, False)
     flush("p")
+    return out
+
+
+_HEADING_RANK = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+#: a line of at most this many words, not ending like a sentence, is a label (a heading written
+#: as a bold paragraph) when a dropped link list follows it
+_LABEL_WORDS = 4
+_PROSE_END = re.compile(r"[.!?…][\"”’')\]]*$")  # a label may end in a colon, a sentence not
+
+
+def drop_orphan_headings(blocks: list[Block], keep: Callable[[Block], bool]) -> list[Block]:
+    """The blocks ``keep`` accepts, less the headings that introduce only what ``keep`` drops.
+
+    An article's subheading introduces text; a heading whose section holds nothing but link
+    lists (dropped by ``keep``) before the next heading of its rank or the end of the body is the
+    label of a "more on this" or "related" block. A heading left last, with nothing after it, is
+    one too (its cards were removed earlier). A short line without a sentence end is such a
+    label when a dropped link list follows it (a heading written as a bold paragraph).
+    """
+    kept: list[tuple[Block, int, bool]] = []  # block, rank (0: no heading), link list after it
+    for i, b in enumerate(blocks):
+        if not keep(b):
+            if kept:
+                kept[-1] = (kept[-1][0], kept[-1][1], True)
+            continue
+        rank = _HEADING_RANK.get(b.tag, 0)
+        if not rank and len(_WORDS.findall(b.text)) <= _LABEL_WORDS \
+                and not _PROSE_END.search(b.text) and i + 1 < len(blocks) and not keep(blocks[i + 1]):
+            rank = 6
+        kept.append((b, rank, False))
+    out: list[Block] = []
+    for j, (b, rank, links_after) in enumerate(kept):
+        if rank:
+            if j + 1 == len(kept):
+                continue  # last: nothing of its own can follow
+            nxt = kept[j + 1][1]
+            if links_after and nxt and nxt <= rank:
+                continue
+        out.append(b)
     return out
 
 
