@@ -724,13 +724,15 @@ def _live_container(root: HtmlElement, updates: list[str]) -> HtmlElement | None
 
 
 def _dom_body(root: HtmlElement, h1: HtmlElement | None, headline: str, descriptions: list[str],
-              drop: list[str | None], updates: list[str] | None) -> tuple[list[str], int]:
+              drop: list[str | None], updates: list[str] | None,
+              teasers: set[str]) -> tuple[list[str], int]:
     """The DOM scorer's body (on a copy of its container: the tree stays whole for the other
-    candidates), and the page's running-text size the scorer saw."""
+    candidates), and the page's running-text size the scorer saw; the ``text_key`` of the
+    teaser-card paragraphs it found are added to ``teasers``."""
     container = _live_container(root, updates) if updates else None
     running = 0
     if container is None:
-        container, running = find_container(root, min_chars=DOM_MIN_CHARS)
+        container, running = find_container(root, min_chars=DOM_MIN_CHARS, teasers=teasers)
     if container is None:
         return [], running
     deck = find_standfirst(h1, container, descriptions)
@@ -773,13 +775,16 @@ def _generic_body(root: HtmlElement, url: str, h1: HtmlElement | None, headline:
     description meta, leads the DOM body: readers see it as the article's first paragraph.
     """
     page_chars = len(root.text_content())  # before the DOM scorer: its copy leaves the tree whole
-    dom, running = _dom_body(root, h1, headline, descriptions, drop, updates)
+    teasers: set[str] = set()
+    dom, running = _dom_body(root, h1, headline, descriptions, drop, updates, teasers)
     cache: dict[bool, list[str]] = {}
 
     def traf(recall: bool) -> list[str]:
         if recall not in cache:
-            cache[recall] = filter_paragraphs(trafilatura_paragraphs(root, url, recall=recall),
-                                              drop=drop)
+            # the teaser cards the DOM scorer saw are furniture in trafilatura's text too
+            cache[recall] = [p for p in filter_paragraphs(
+                trafilatura_paragraphs(root, url, recall=recall), drop=drop)
+                if not teasers or text_key(p) not in teasers]
         return cache[recall]
 
     if CANDIDATE_TRACE is not None:

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from lxml import etree
 from lxml.html import HtmlElement
 
+from .cards import CARDS_ARE_PAGE, card_counts, in_teaser_card
 from .text import clean_text
 
 __all__ = [
+    "CARDS_ARE_PAGE",
     "MIN_RUNNING_CHARS",
     "SHARE",
     "Block",
@@ -138,10 +140,13 @@ def text_key(text: str) -> str:
 
 
 def find_container(root: HtmlElement, skip: frozenset[str] = frozenset(),
-                   min_chars: int = MIN_RUNNING_CHARS) -> tuple[HtmlElement | None, int]:
+                   min_chars: int = MIN_RUNNING_CHARS,
+                   teasers: set[str] | None = None) -> tuple[HtmlElement | None, int]:
     """The deepest element holding ``SHARE`` of the page's running text, and that text's size.
 
-    Paragraphs whose ``text_key`` is in ``skip`` (e.g. live-blog updates) are not evidence.
+    Paragraphs whose ``text_key`` is in ``skip`` (e.g. live-blog updates) are not evidence, nor
+    are paragraphs of teaser cards (``cards.in_teaser_card``) unless they hold ``CARDS_ARE_PAGE`` of
+    the running text; the ``text_key`` of those left out is added to ``teasers`` when given.
     Returns ``(None, chars)`` when the page has less than ``min_chars`` of it.
     """
     body = root.find("body")
@@ -150,6 +155,9 @@ def find_container(root: HtmlElement, skip: frozenset[str] = frozenset(),
     weight: dict[HtmlElement, int] = {}
     total = 0
     wrappers = _wrappers(root, body)
+    cards = card_counts(root)
+    evidence: list[tuple[HtmlElement, int]] = []
+    in_cards: list[tuple[HtmlElement, int]] = []
     for el in _EVIDENCE(root):
         if el.tag in ("div", "td"):
             n = _weight(clean_text(_own_text(el)))
@@ -162,6 +170,15 @@ def find_container(root: HtmlElement, skip: frozenset[str] = frozenset(),
             continue
         if skip and text_key(_own_text(el) if el.tag in ("div", "td") else el.text_content()) in skip:
             continue
+        (in_cards if cards and in_teaser_card(el, body, cards) else evidence).append((el, n))
+    card_chars = sum(n for _, n in in_cards)
+    if card_chars < CARDS_ARE_PAGE * (card_chars + sum(n for _, n in evidence)):
+        # teaser cards beside an article's running text: furniture (a stream of stories)
+        if teasers is not None:
+            teasers.update(text_key(el.text_content()) for el, _ in in_cards)
+    else:  # the cards are the page (a forum thread, a gallery of captioned slides)
+        evidence.extend(in_cards)
+    for el, n in evidence:
         total += n
         node = el if el.tag in ("div", "td") else el.getparent()
         while node is not None:
