@@ -153,3 +153,12 @@ def test_cards_that_are_most_of_the_page_are_its_text() -> None:
     # a thread or a gallery: the cards are the content (the short intro alone is no article)
     html = _page(f"<p>Comments on the budget.</p><ul>{_cards(8)}</ul>")
     assert "another story number 7" in extract_article(html, URL)["body"]
+
+
+def test_text_on_both_sides_of_a_captioned_picture_is_one_body() -> None:
+    # Medium-style layout: the text in sections, a full-width picture section between two
+    picture = '<div class="wide"><img src="/a.jpg"><span>Photo: the town hall</span></div>'
+    html = _page(f'<div class="post"><div class="text">{_paras(8)}</div>{picture}'
+                 f'<div class="text"><p>{PROSE} The closing part.</p></div></div>')
+    body = extract_article(html, URL)["body"]
+    assert "Paragraph 7." in body and "The closing part." in body

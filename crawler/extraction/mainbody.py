@@ -250,6 +250,16 @@ def prose_siblings(container: HtmlElement) -> tuple[list[HtmlElement], list[Html
         node = parent
 
 
+#: a block with a picture, video or embed and at most this much text (a caption, a credit)
+_MEDIA_CAPTION = 200
+_MEDIA = etree.XPath("boolean(descendant-or-self::*[self::img or self::picture or self::figure or "
+                     "self::video or self::iframe])")
+
+
+def _has_media(el: HtmlElement) -> bool:
+    return bool(_MEDIA(el))
+
+
 def _run(seq: list[HtmlElement]) -> tuple[list[HtmlElement], bool]:
     """The prose elements of ``seq`` up to the first one without prose, and whether it ran to
     the end."""
@@ -259,8 +269,11 @@ def _run(seq: list[HtmlElement]) -> tuple[list[HtmlElement], bool]:
         if el.tag in _HEADINGS:
             pending.append(el)
             continue
-        if not el.text_content().strip():
+        text = el.text_content().strip()
+        if not text:
             continue  # an empty spacer or ad slot does not break the run
+        if len(text) <= _MEDIA_CAPTION and _has_media(el):
+            continue  # nor does a picture with its caption between two parts of the text
         if not _prose(el):
             return out, False
         out.extend(pending)
