@@ -156,6 +156,7 @@ def find_container(root: HtmlElement, skip: frozenset[str] = frozenset(),
     total = 0
     wrappers = _wrappers(root, body)
     cards = card_counts(root)
+    card_sizes: dict[HtmlElement, int] = {}
     evidence: list[tuple[HtmlElement, int]] = []
     in_cards: list[tuple[HtmlElement, int]] = []
     for el in _EVIDENCE(root):
@@ -170,7 +171,7 @@ def find_container(root: HtmlElement, skip: frozenset[str] = frozenset(),
             continue
         if skip and text_key(_own_text(el) if el.tag in ("div", "td") else el.text_content()) in skip:
             continue
-        (in_cards if cards and in_teaser_card(el, body, cards) else evidence).append((el, n))
+        (in_cards if cards and in_teaser_card(el, body, cards, card_sizes) else evidence).append((el, n))
     card_chars = sum(n for _, n in in_cards)
     if card_chars < CARDS_ARE_PAGE * (card_chars + sum(n for _, n in evidence)):
         # teaser cards beside an article's running text: furniture (a stream of stories)
@@ -366,14 +367,15 @@ def drop_orphan_headings(blocks: list[Block], keep: Callable[[Block], bool]) -> 
     label when a dropped link list follows it (a heading written as a bold paragraph).
     """
     kept: list[tuple[Block, int, bool]] = []  # block, rank (0: no heading), link list after it
+    keeps = [keep(b) for b in blocks]
     for i, b in enumerate(blocks):
-        if not keep(b):
+        if not keeps[i]:
             if kept:
                 kept[-1] = (kept[-1][0], kept[-1][1], True)
             continue
         rank = _HEADING_RANK.get(b.tag, 0)
-        if not rank and len(_WORDS.findall(b.text)) <= _LABEL_WORDS \
-                and not _PROSE_END.search(b.text) and i + 1 < len(blocks) and not keep(blocks[i + 1]):
+        if not rank and i + 1 < len(blocks) and not keeps[i + 1] \
+                and len(_WORDS.findall(b.text)) <= _LABEL_WORDS and not _PROSE_END.search(b.text):
             rank = 6
         kept.append((b, rank, False))
     out: list[Block] = []
