@@ -119,3 +119,46 @@ def test_lead_paragraph_beside_the_container_is_kept_and_a_teaser_past_a_link_li
     body = extract_article(html, URL)["body"]
     assert body.startswith("Grosbliederstroff, the small border town") and "Paragraph 5." in body
     assert "teaser paragraph" not in body
+
+
+def test_heading_over_only_a_link_list_is_dropped_and_subheadings_with_text_are_kept() -> None:
+    # "Further reading" introduces nothing but links (dropped): its label goes with them; the
+    # subheadings above a section of prose, or above a lower-ranked subheading, stay
+    links = "".join(f'<li><a href="/s{i}">Another story headline number {i}</a></li>' for i in range(4))
+    html = _page(f"<article><h2>The vote</h2><h3>Tuesday</h3>{_paras(3)}<h2>Further reading</h2>"
+                 f"<ul>{links}</ul><h2>What comes next</h2>{_paras(2)}"
+                 f"<p><strong>See also</strong></p><ul>{links}</ul></article>")
+    body = extract_article(html, URL)["body"]
+    assert "The vote\n\nTuesday" in body and "What comes next" in body
+    assert "Further reading" not in body and "See also" not in body and "Another story" not in body
+
+
+def _cards(n: int) -> str:
+    return "".join(f'<li class="card"><h3><a href="/other/{i}">Another story headline {i}</a></h3>'
+                   f"<p>A summary of another story number {i}, told in two sentences for the "
+                   f"stream. It runs long enough to look like running text to a scorer.</p>"
+                   f"<span>Source {i}</span></li>" for i in range(n))
+
+
+def test_stream_of_story_cards_beside_the_article_is_no_part_of_it() -> None:
+    # the stream holds more text than the article: without the card rule the container would
+    # be their common parent, and trafilatura keeps the stream too
+    html = _page(f'<div class="main"><div class="story">{_paras(5)}</div>'
+                 f'<ul class="stream">{_cards(12)}</ul></div>')
+    body = extract_article(html, URL)["body"]
+    assert "Paragraph 4." in body and "another story" not in body
+
+
+def test_cards_that_are_most_of_the_page_are_its_text() -> None:
+    # a thread or a gallery: the cards are the content (the short intro alone is no article)
+    html = _page(f"<p>Comments on the budget.</p><ul>{_cards(8)}</ul>")
+    assert "another story number 7" in extract_article(html, URL)["body"]
+
+
+def test_text_on_both_sides_of_a_captioned_picture_is_one_body() -> None:
+    # Medium-style layout: the text in sections, a full-width picture section between two
+    picture = '<div class="wide"><img src="/a.jpg"><span>Photo: the town hall</span></div>'
+    html = _page(f'<div class="post"><div class="text">{_paras(8)}</div>{picture}'
+                 f'<div class="text"><p>{PROSE} The closing part.</p></div></div>')
+    body = extract_article(html, URL)["body"]
+    assert "Paragraph 7." in body and "The closing part." in body

@@ -44,6 +44,7 @@ from .language import detect_language
 from .mainbody import (
     Block,
     blocks_of,
+    drop_orphan_headings,
     find_container,
     find_standfirst,
     iter_after,
@@ -775,13 +776,15 @@ def _live_container(root: HtmlElement, updates: list[str]) -> HtmlElement | None
 
 
 def _dom_body(root: HtmlElement, h1: HtmlElement | None, headline: str, descriptions: list[str],
-              drop: list[str | None], updates: list[str] | None) -> tuple[list[str], int]:
+              drop: list[str | None], updates: list[str] | None,
+              teasers: set[str]) -> tuple[list[str], int]:
     """The DOM scorer's body (on a copy of its container: the tree stays whole for the other
-    candidates), and the page's running-text size the scorer saw."""
+    candidates), and the page's running-text size the scorer saw; the ``text_key`` of the
+    teaser-card paragraphs it found are added to ``teasers``."""
     container = _live_container(root, updates) if updates else None
     running = 0
     if container is None:
-        container, running = find_container(root, min_chars=DOM_MIN_CHARS)
+        container, running = find_container(root, min_chars=DOM_MIN_CHARS, teasers=teasers)
     if container is None:
         return [], running
     deck = find_standfirst(h1, container, descriptions)
@@ -797,7 +800,8 @@ def _dom_body(root: HtmlElement, h1: HtmlElement | None, headline: str, descript
         work = deepcopy(container)
         work.tail = None
     strip_boilerplate(work)
-    blocks = [b.text for b in iter_after(blocks_of(work), headline) if _not_link_list(b)]
+    blocks = [b.text for b in drop_orphan_headings(list(iter_after(blocks_of(work), headline)),
+                                                   _not_link_list)]
     paragraphs = filter_paragraphs(([deck] if deck else []) + blocks, drop=drop)
     if not running:  # a live blog's summary: the structured data vouched for the container
         running = sum(len(p) for p in paragraphs)
@@ -823,13 +827,16 @@ def _generic_body(root: HtmlElement, url: str, h1: HtmlElement | None, headline:
     description meta, leads the DOM body: readers see it as the article's first paragraph.
     """
     page_chars = len(root.text_content())  # before the DOM scorer: its copy leaves the tree whole
-    dom, running = _dom_body(root, h1, headline, descriptions, drop, updates)
+    teasers: set[str] = set()
+    dom, running = _dom_body(root, h1, headline, descriptions, drop, updates, teasers)
     cache: dict[bool, list[str]] = {}
 
     def traf(recall: bool) -> list[str]:
         if recall not in cache:
-            cache[recall] = filter_paragraphs(trafilatura_paragraphs(root, url, recall=recall),
-                                              drop=drop)
+            # the teaser cards the DOM scorer saw are furniture in trafilatura's text too
+            cache[recall] = [p for p in filter_paragraphs(
+                trafilatura_paragraphs(root, url, recall=recall), drop=drop)
+                if not teasers or text_key(p) not in teasers]
         return cache[recall]
 
     if CANDIDATE_TRACE is not None:

@@ -12,19 +12,22 @@ fallback when the page has too little running text for the scorer to be sure.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from lxml import etree
 from lxml.html import HtmlElement
 
+from .cards import CARDS_ARE_PAGE, card_counts, in_teaser_card
 from .text import clean_text
 
 __all__ = [
+    "CARDS_ARE_PAGE",
     "MIN_RUNNING_CHARS",
     "SHARE",
     "Block",
     "blocks_of",
+    "drop_orphan_headings",
     "find_container",
     "find_standfirst",
     "iter_after",
@@ -137,10 +140,13 @@ def text_key(text: str) -> str:
 
 
 def find_container(root: HtmlElement, skip: frozenset[str] = frozenset(),
-                   min_chars: int = MIN_RUNNING_CHARS) -> tuple[HtmlElement | None, int]:
+                   min_chars: int = MIN_RUNNING_CHARS,
+                   teasers: set[str] | None = None) -> tuple[HtmlElement | None, int]:
     """The deepest element holding ``SHARE`` of the page's running text, and that text's size.
 
-    Paragraphs whose ``text_key`` is in ``skip`` (e.g. live-blog updates) are not evidence.
+    Paragraphs whose ``text_key`` is in ``skip`` (e.g. live-blog updates) are not evidence, nor
+    are paragraphs of teaser cards (``cards.in_teaser_card``) unless they hold ``CARDS_ARE_PAGE`` of
+    the running text; the ``text_key`` of those left out is added to ``teasers`` when given.
     Returns ``(None, chars)`` when the page has less than ``min_chars`` of it.
     """
     body = root.find("body")
@@ -149,6 +155,10 @@ def find_container(root: HtmlElement, skip: frozenset[str] = frozenset(),
     weight: dict[HtmlElement, int] = {}
     total = 0
     wrappers = _wrappers(root, body)
+    cards = card_counts(root)
+    card_sizes: dict[HtmlElement, int] = {}
+    evidence: list[tuple[HtmlElement, int]] = []
+    in_cards: list[tuple[HtmlElement, int]] = []
     for el in _EVIDENCE(root):
         if el.tag in ("div", "td"):
             n = _weight(clean_text(_own_text(el)))
@@ -161,6 +171,15 @@ def find_container(root: HtmlElement, skip: frozenset[str] = frozenset(),
             continue
         if skip and text_key(_own_text(el) if el.tag in ("div", "td") else el.text_content()) in skip:
             continue
+        (in_cards if cards and in_teaser_card(el, body, cards, card_sizes) else evidence).append((el, n))
+    card_chars = sum(n for _, n in in_cards)
+    if card_chars < CARDS_ARE_PAGE * (card_chars + sum(n for _, n in evidence)):
+        # teaser cards beside an article's running text: furniture (a stream of stories)
+        if teasers is not None:
+            teasers.update(text_key(el.text_content()) for el, _ in in_cards)
+    else:  # the cards are the page (a forum thread, a gallery of captioned slides)
+        evidence.extend(in_cards)
+    for el, n in evidence:
         total += n
         node = el if el.tag in ("div", "td") else el.getparent()
         while node is not None:
@@ -232,6 +251,16 @@ def prose_siblings(container: HtmlElement) -> tuple[list[HtmlElement], list[Html
         node = parent
 
 
+#: a block with a picture, video or embed and at most this much text (a caption, a credit)
+_MEDIA_CAPTION = 200
+_MEDIA = etree.XPath("boolean(descendant-or-self::*[self::img or self::picture or self::figure or "
+                     "self::video or self::iframe])")
+
+
+def _has_media(el: HtmlElement) -> bool:
+    return bool(_MEDIA(el))
+
+
 def _run(seq: list[HtmlElement]) -> tuple[list[HtmlElement], bool]:
     """The prose elements of ``seq`` up to the first one without prose, and whether it ran to
     the end."""
@@ -241,8 +270,11 @@ def _run(seq: list[HtmlElement]) -> tuple[list[HtmlElement], bool]:
         if el.tag in _HEADINGS:
             pending.append(el)
             continue
-        if not el.text_content().strip():
+        text = el.text_content().strip()
+        if not text:
             continue  # an empty spacer or ad slot does not break the run
+        if len(text) <= _MEDIA_CAPTION and _has_media(el):
+            continue  # nor does a picture with its caption between two parts of the text
         if not _prose(el):
             return out, False
         out.extend(pending)
@@ -315,6 +347,46 @@ def blocks_of(el: HtmlElement) -> list[Block]:
         walk(child, False)
         _add(child.tail, False)
     flush("p")
+    return out
+
+
+_HEADING_RANK = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+#: a line of at most this many words, not ending like a sentence, is a label (a heading written
+#: as a bold paragraph) when a dropped link list follows it
+_LABEL_WORDS = 4
+_PROSE_END = re.compile(r"[.!?…][\"”’')\]]*$")  # a label may end in a colon, a sentence not
+
+
+def drop_orphan_headings(blocks: list[Block], keep: Callable[[Block], bool]) -> list[Block]:
+    """The blocks ``keep`` accepts, less the headings that introduce only what ``keep`` drops.
+
+    An article's subheading introduces text; a heading whose section holds nothing but link
+    lists (dropped by ``keep``) before the next heading of its rank or the end of the body is the
+    label of a "more on this" or "related" block. A heading left last, with nothing after it, is
+    one too (its cards were removed earlier). A short line without a sentence end is such a
+    label when a dropped link list follows it (a heading written as a bold paragraph).
+    """
+    kept: list[tuple[Block, int, bool]] = []  # block, rank (0: no heading), link list after it
+    keeps = [keep(b) for b in blocks]
+    for i, b in enumerate(blocks):
+        if not keeps[i]:
+            if kept:
+                kept[-1] = (kept[-1][0], kept[-1][1], True)
+            continue
+        rank = _HEADING_RANK.get(b.tag, 0)
+        if not rank and i + 1 < len(blocks) and not keeps[i + 1] \
+                and len(_WORDS.findall(b.text)) <= _LABEL_WORDS and not _PROSE_END.search(b.text):
+            rank = 6
+        kept.append((b, rank, False))
+    out: list[Block] = []
+    for j, (b, rank, links_after) in enumerate(kept):
+        if rank:
+            if j + 1 == len(kept):
+                continue  # last: nothing of its own can follow
+            nxt = kept[j + 1][1]
+            if links_after and nxt and nxt <= rank:
+                continue
+        out.append(b)
     return out
 
 
