@@ -92,6 +92,12 @@ def store_tier(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store
     tier.drop()
 
 
+@pytest.fixture
+def embedded(tmp_path: Path) -> StoreTier:
+    """The embedded store in the test's own data dir (for tests that need no server tier)."""
+    return StoreTier("embedded", tmp_path / "data")
+
+
 @pytest.fixture(scope="session")
 def demo_site():
     """The demo site at the crawl tests' size (its fixed cases all in it, listings paginated)."""

@@ -9,12 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.conftest import ROOT, StoreTier, run_newsmon
-
-
-@pytest.fixture
-def embedded(tmp_path) -> StoreTier:
-    return StoreTier("embedded", tmp_path / "data")
+from tests.conftest import ROOT, run_newsmon
 
 
 @pytest.mark.parametrize(

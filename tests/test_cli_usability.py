@@ -16,11 +16,6 @@ BROKEN = 'name = "broken"\nbase_url = \n'  # line 2, column 12: a value is missi
 
 
 @pytest.fixture
-def embedded(tmp_path) -> StoreTier:
-    return StoreTier("embedded", tmp_path / "data")
-
-
-@pytest.fixture
 def broken_dir(tmp_path) -> Path:
     sites = tmp_path / "sites"
     sites.mkdir()

@@ -22,11 +22,6 @@ def scrapy(args: list[str], tier: StoreTier) -> subprocess.CompletedProcess[str]
 
 
 @pytest.fixture
-def embedded(tmp_path) -> StoreTier:
-    return StoreTier("embedded", tmp_path / "data")
-
-
-@pytest.fixture
 def kyiv_fixture_site() -> Iterator[str]:
     """The saved kyivindependent article at the path of the profile's [check] article."""
     path = "/" + load_profiles()["kyivindependent"].check["article"].split("/", 3)[3]
