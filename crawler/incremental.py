@@ -54,7 +54,7 @@ KIND_META = "newsmon_kind"  # Request.meta key: article, listing, feed or sitema
 # that the spider sends a URL again because a later link carries a newer date.
 SOURCE_DATE_META = "newsmon_source_date"
 RECHECK_META = "newsmon_recheck"
-_DECIDED_META = "newsmon_incremental_decided"  # set here: retries of the request are not re-decided
+_DECIDED_META = "newsmon_incremental_decided"  # set here (the decided URL): retries and redirects are not re-decided
 
 
 class SkippedKnown(IgnoreRequest):
@@ -77,6 +77,8 @@ class IncrementalCrawl:
         self.dirty: set[str] = set()
         self._skipped: set[str] = set()
         self._requested: set[str] = set()  # article URLs let through in this crawl
+        self._answered: set[str] = set()  # ... of which a response (200/304) came back
+        self._referer: dict[str, str] = {}  # request URL -> the page that first linked it
         self.site = ""
 
     @classmethod
@@ -104,7 +106,12 @@ class IncrementalCrawl:
             self.states = {}
         logger.info("Incremental crawl: %d URLs of %s known", len(self.states), self.site)
 
-    async def spider_closed(self, spider: Spider) -> None:
+    async def spider_closed(self, spider: Spider, reason: str = "finished") -> None:
+        why = self._cut_short(spider, reason)
+        if why:
+            self._forget_source_validators(why, self.dirty)
+        else:
+            self._forget_unanswered_sources()
         changed = [self.states[url] for url in self.dirty]
         if not changed:
             return
@@ -115,6 +122,53 @@ class IncrementalCrawl:
 
             logger.error("Could not save the fetch state of %d URLs: %s", len(changed), exc)
             await journal_records(self.crawler, self.service, "fetch_state", state_documents(changed))
+
+    def _cut_short(self, spider: Spider, reason: str) -> str | None:
+        """Why this crawl may not have fetched every article its listings, feeds and sitemaps
+        linked (None if it did): stopped early, bounded by ``-a`` limits, or article requests
+        that got no answer (network errors, 5xx after the retries)."""
+        if reason != "finished":
+            return f"it ended {reason}"
+        limits = getattr(spider, "limits", None)
+        if limits is not None and limits.bounded:
+            return "it was bounded by -a max_pages/max_articles/since"
+        return None
+
+    def _forget_unanswered_sources(self) -> None:
+        """An article request that got no 200/304 (a 5xx after the retries, a network error):
+        the pages that led to it, up their chain of referers (a listing's page 2 is reached
+        from page 1), lose their validators, so the next crawl walks them and asks again."""
+        unanswered = self._requested - self._answered
+        sources: set[str] = set()
+        for url in unanswered:
+            source = self._referer.get(url)
+            if source is None:  # no Referer to follow (REFERER_ENABLED off): forget them all
+                self._forget_source_validators(f"{len(unanswered)} article requests got no answer", self.dirty)
+                return
+            while source and source not in sources:
+                sources.add(source)
+                source = self._referer.get(source)
+        if sources:
+            self._forget_source_validators(f"{len(unanswered)} article requests got no answer", sources)
+
+    def _forget_source_validators(self, why: str, urls: set[str]) -> None:
+        """Drop the validators of these listings, feeds and sitemaps. Kept, they would make the
+        next crawl get a 304 for each, walk none of their links, and so never fetch the
+        articles this crawl left out: the next crawl fetches those pages in full instead (known
+        articles are still skipped, so it costs a few pages)."""
+        dropped = 0
+        for url in urls:
+            state = self.states.get(url)
+            if state is None:
+                continue
+            if state.get("kind") != "article" and (state.get("etag") or state.get("last_modified")):
+                state["etag"] = state["last_modified"] = None
+                self.dirty.add(url)
+                dropped += 1
+        if dropped:
+            logger.info("Crawl of %s may be incomplete (%s): its %d listing/feed/sitemap validators "
+                        "are not kept, so the next crawl walks those pages in full", self.site, why, dropped)
+            self.crawler.stats.set_value("newsmon/incremental/validators_dropped", dropped)
 
     # --- what the crawl learns ------------------------------------------------------------------
 
@@ -172,6 +226,9 @@ class IncrementalCrawl:
     # --- downloader middleware -------------------------------------------------------------------
 
     def process_request(self, request: Request) -> None:
+        referer = request.headers.get("Referer")
+        if referer and request.meta.get(KIND_META):
+            self._referer.setdefault(request.url, referer.decode("latin-1"))
         if request.meta.get(KIND_META) == "article" and SOURCE_DATE_META in request.meta \
                 and not request.meta.get(_DECIDED_META):
             self._decide_article(request)
@@ -191,6 +248,8 @@ class IncrementalCrawl:
         kind = request.meta.get(KIND_META)
         if not kind or response.status not in (200, 304):
             return response
+        if kind == "article":  # (under the URL it was decided by, whatever it redirected to)
+            self._answered.add(request.meta.get(_DECIDED_META) or request.url)
         state = self._state(request.url, kind)
         now = datetime.now(UTC)
         state["checked_at"] = now
@@ -216,7 +275,7 @@ class IncrementalCrawl:
         if not self.should_fetch_article(url, source_date):
             raise SkippedKnown(f"{url}: known and unchanged")
         self._requested.add(url)
-        request.meta[_DECIDED_META] = True
+        request.meta[_DECIDED_META] = url
 
     # --- helpers ---------------------------------------------------------------------------------
 

@@ -41,6 +41,10 @@ def test_recrawl_fetches_little_and_stores_exactly_the_changes(store_tier, own_s
     assert pages_second <= 0.10 * pages_first, (pages_second, pages_first)
     assert second.get("newsmon/store/articles/inserted", 0) == 0
     assert second.get("newsmon/incremental/not_modified/listing", 0) >= 1
+    # The article that answered 500 is asked for again: the listing that links it lost its
+    # validators, so it was walked instead of answering 304 (the others still did).
+    assert first.get("downloader/response_status_count/500", 0) >= 1
+    assert second.get("downloader/response_status_count/500", 0) >= 1
 
     # The site edits 5 articles (with a modified date, as a CMS sets it) and publishes 3.
     editable = [a for a in site.articles if a.style.date_style in ("full", "jsonld", "meta")
@@ -64,3 +68,20 @@ def test_recrawl_fetches_little_and_stores_exactly_the_changes(store_tier, own_s
             assert doc["body"].endswith("Update: officials confirmed the figures on Tuesday.")
     finally:
         store.close()
+
+
+def test_a_crawl_cut_short_leaves_nothing_for_the_next_to_miss(embedded, own_site) -> None:
+    """A crawl that stopped before it fetched every article its listings, feeds and sitemaps
+    linked (here its max_articles bound) must not leave their validators behind: the next crawl
+    would get a 304 for each of them, walk none of their links, and never store the rest."""
+    site, server = own_site
+    cut = run_newsmon(["crawl", "demo", "-a", f"base_url={server.base_url}/", "-a", "max_articles=20"],
+                      embedded.env())
+    assert cut.returncode == 0, cut.stderr[-3000:]
+    full = _crawl(embedded, server)
+    store = embedded.open()
+    try:
+        stored = {a["url"] for a in store.find("articles", {"site": "demo"})}
+    finally:
+        store.close()
+    assert len(stored) == len(site.articles), (len(stored), full.get("newsmon/incremental/not_modified/listing"))

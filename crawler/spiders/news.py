@@ -67,6 +67,11 @@ class CrawlLimits:
     max_articles: int | None = None  # article pages requested in this crawl
     since: datetime | None = None  # articles published before this are not stored
 
+    @property
+    def bounded(self) -> bool:
+        """Whether any limit is set: such a crawl may leave linked articles unfetched."""
+        return any(v is not None for v in (self.max_pages, self.max_articles, self.since))
+
     @classmethod
     def from_args(cls, **kwargs: Any) -> CrawlLimits:
         return cls(
