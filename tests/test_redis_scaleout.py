@@ -242,3 +242,73 @@ def test_redis_commands_without_redis_say_so_in_one_line(tmp_path: Path) -> None
     assert unreachable.returncode == 2, unreachable.stderr
     assert unreachable.stderr.startswith("newsmon: error: Redis at unix://") and \
         unreachable.stderr.count("\n") == 1, unreachable.stderr
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below ``pid``, read from /proc (the worker's horse, its crawl, its extractors)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name (2nd field) may hold spaces: the parent pid is the 2nd field after ")".
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # ended while we looked
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+
+
+def _queued_worker(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", "from crawler.cli import main; main()", "worker", *args],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _crawl_runs(tier: StoreTier) -> list[dict]:
+    store = tier.open()
+    try:
+        return list(store.find("crawl_runs", {"site": "demo"}, sort=[("started_at", 1)]))
+    finally:
+        store.close()
+
+
+@needs_redis
+def test_a_worker_stopped_by_sigterm_finishes_its_crawl_and_records_it(
+        redis_url, redis_client, small_site, expected_urls, tmp_path: Path) -> None:
+    from crawler.demo import serve
+
+    tier = StoreTier("embedded", tmp_path / "data")
+    env = dict(tier.env(), NEWSMON_REDIS_URL=redis_url)
+    with serve(small_site) as server:
+        schedule = ["schedule", "demo", "--once", "-a", f"base_url={server.base_url}/"]
+        assert run_newsmon(schedule, env).stdout == "demo: queued\n"
+        worker = _queued_worker(env)
+        stopped, below = threading.Event(), set()
+
+        def stop_worker(count: int) -> None:
+            if count >= 10 and not stopped.is_set():  # mid-crawl: the site has 40 articles
+                stopped.set()
+                below.update(_descendants(worker.pid))
+                worker.send_signal(signal.SIGTERM)  # to the worker alone, as `kill PID` does
+
+        server.on_request = stop_worker
+        code, _out, err = worker.wait(timeout=180), *worker.communicate()
+    assert stopped.is_set() and len(below) >= 2, "no horse and crawl child under the worker"
+    assert code == 0, err[-2000:]
+    assert [pid for pid in below if _alive(pid)] == []  # no horse, crawl or extractor left behind
+    # RQ's warm shutdown: SIGTERM to the worker waits for the job in hand, and the job's crawl child
+    # never saw the signal, so the crawl ran to its end: `finished`, every article stored once.
+    runs = _crawl_runs(tier)
+    assert [(r["outcome"], r["exit_code"]) for r in runs] == [("finished", 0)]
+    assert _stored_paths(tier) == expected_urls
+
+
