@@ -60,6 +60,7 @@ class ScheduleConfig:
     store: StoreConfig | None = None
     metrics_port: int | None = None  # METRICS_PORT: Prometheus /metrics served while it runs (None = off)
     metrics_address: str = "127.0.0.1"
+    metrics_poll: float = 15.0  # queued mode: seconds between reads of the runs workers recorded
     queue: RedisConfig | None = None  # REDIS_URL set: due crawls go to workers through Redis
 
     def __post_init__(self) -> None:
@@ -281,6 +282,7 @@ def serve(config: ScheduleConfig, stop: threading.Event | None = None,
 
     ``ready`` is set once every job is scheduled (tests and embedding programs wait on it)."""
     from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.interval import IntervalTrigger
 
@@ -291,8 +293,10 @@ def serve(config: ScheduleConfig, stop: threading.Event | None = None,
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
     scheduler = BackgroundScheduler(
-        jobstores={"default": _job_store(config.store)},
-        executors={"default": ThreadPoolExecutor(max_workers=max(1, len(config.sites)))},
+        # "local": the service's own housekeeping, not persisted (it holds a function and a config).
+        jobstores={"default": _job_store(config.store), "local": MemoryJobStore()},
+        executors={"default": ThreadPoolExecutor(max_workers=max(1, len(config.sites))),
+                   "local": ThreadPoolExecutor(max_workers=1)},
         job_defaults={"coalesce": True, "max_instances": 1,
                       "misfire_grace_time": int(config.misfire_grace)},
         timezone=UTC,
@@ -322,6 +326,12 @@ def serve(config: ScheduleConfig, stop: threading.Event | None = None,
         scheduler.add_job(dispatch, trigger, id=f"crawl:{site}", name=f"crawl {site}",
                           kwargs=kwargs, next_run_time=first, replace_existing=True)
         logger.info("Scheduled %s every %.0fs, first run %s", site, seconds, first)
+    if metrics is not None and config.queue is not None:
+        # The workers end the crawls: count the runs they record, read from the store they share.
+        scheduler.add_job(_follow_worker_runs, IntervalTrigger(seconds=config.metrics_poll, timezone=UTC),
+                          id="metrics:worker-runs", jobstore="local", executor="local",
+                          kwargs={"config": config, "started": datetime.now(UTC)},
+                          next_run_time=datetime.now(UTC))
     scheduler.resume()
     if ready is not None:
         ready.set()
@@ -336,6 +346,29 @@ def serve(config: ScheduleConfig, stop: threading.Event | None = None,
     if metrics is not None:
         metrics.stop()
     return 0
+
+
+def _follow_worker_runs(config: ScheduleConfig, started: datetime) -> None:
+    """Queued mode: count in /metrics the runs of this service's sites that workers completed."""
+    from crawler.errors import StorageError
+    from crawler.metrics import FOLLOW_WINDOW
+
+    metrics = METRICS
+    if metrics is None or config.store is None:
+        return
+    since = max(started, datetime.now(UTC) - FOLLOW_WINDOW)
+    store = config.store.create()
+    try:
+        store.open()
+        runs = list(store.find("crawl_runs", {"site": {"$in": list(config.sites)}, "finished_at": {"$gte": since}}))
+    except StorageError as exc:  # the next poll reads them; nothing is lost by waiting
+        logger.warning("Could not read the workers' runs for /metrics: %s", exc)
+        return
+    finally:
+        store.close()
+    counted = metrics.follow(runs, since)
+    if counted:
+        logger.info("Metrics: counted %d run(s) completed by workers", counted)
 
 
 def _start_metrics(config: ScheduleConfig) -> Any:

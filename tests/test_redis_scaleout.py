@@ -312,3 +312,37 @@ def test_a_worker_stopped_by_sigterm_finishes_its_crawl_and_records_it(
     assert _stored_paths(tier) == expected_urls
 
 
+@needs_redis
+def test_scheduler_metrics_count_the_runs_workers_record(redis_url, redis_client, demo_server, tmp_path: Path,
+                                                         monkeypatch) -> None:
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    import crawler.scheduler
+    from crawler.distributed import RedisConfig
+    from tests.test_metrics import scrape
+    from tests.test_scheduler import SMALL_CRAWL, _config, _serving, wait_for
+
+    tier = StoreTier("embedded", tmp_path / "data")
+    # The service runs in this process: its queueing reads the store and Redis from the environment.
+    for key, value in dict(tier.env(), NEWSMON_REDIS_URL=redis_url).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("NEWSMON_MONGO_URI", raising=False)
+    args = (*SMALL_CRAWL, "-a", f"base_url={demo_server.base_url}/")
+    config = _config(tier, {"demo": 3600.0}, args, metrics_port=0, metrics_poll=0.2,
+                     queue=RedisConfig(url=redis_url))
+    for _ in _serving(config):
+        wait_for(lambda: redis_client.exists("rq:job:crawl-demo"), timeout=30)  # the service queued it
+        port = crawler.scheduler.METRICS.server.server_address[1]
+        assert "newsmon_runs_total{" not in scrape(port)  # queued, not run: nothing counted yet
+        worker = run_newsmon(["worker", "--burst"], dict(os.environ))
+        assert worker.returncode == 0, worker.stderr[-2000:]
+        text = wait_for(lambda port=port: next((t for t in [scrape(port)] if "newsmon_runs_total{" in t), None),
+                        timeout=30)
+        # The next polls read the same run again (it stays in the window): it is still counted once.
+        crawler.scheduler._follow_worker_runs(config, datetime.now(UTC) - timedelta(hours=1))
+        again = scrape(port)
+    assert re.search(r'^newsmon_runs_total\{outcome="finished",site="demo"\} 1\.0$', text, re.MULTILINE), text
+    assert re.search(r'^newsmon_pages_fetched_total\{site="demo"\} [1-9]', text, re.MULTILINE)
+    assert re.search(r'^newsmon_run_duration_seconds_count\{site="demo"\} 1\.0$', text, re.MULTILINE)
+    assert re.search(r'^newsmon_runs_total\{outcome="finished",site="demo"\} 1\.0$', again, re.MULTILINE), again
