@@ -121,7 +121,9 @@ def site_lock(client: Redis, site: str, seconds: float) -> Iterator[bool]:
 
     The lock expires ``seconds`` after its last renewal: a thread renews it every third of that,
     so only a holder that died (or hung past its renewals) loses it."""
-    lock = client.lock(f"newsmon:lock:crawl:{site}", timeout=seconds, blocking=False)
+    # thread_local=False: redis-py keeps a lock's token per thread by default, and the renewing
+    # thread below is not the one that took it (its renewals failed, so the lock lapsed mid-crawl).
+    lock = client.lock(f"newsmon:lock:crawl:{site}", timeout=seconds, blocking=False, thread_local=False)
     if not lock.acquire():
         yield False
         return
