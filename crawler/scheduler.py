@@ -13,7 +13,7 @@ crawl that crashes or hangs is recorded too:
 
 With a Redis URL (``queue``, from ``REDIS_URL``) the service starts no child itself: each due crawl
 is queued for ``newsmon worker`` processes (crawler/distributed.py), which run it the same way
-under a per-site lock.
+under a per-site lock; a site whose job a dead worker took is queued again by the next tick.
 
 Job state lives in MongoDB (APScheduler's MongoDBJobStore) when ``MONGO_URI`` is set, else in a
 SQLite file beside the embedded store, so a restart neither re-runs every site at once nor forgets
@@ -30,12 +30,12 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from crawler.distributed import RedisConfig, enqueue_crawl
+from crawler.distributed import RedisConfig, enqueue_crawl, use_config
 from crawler.errors import ConfigError
 from pipelines.storage.config import StoreConfig
 from pipelines.identity import SCHEMA_VERSION
@@ -114,10 +114,14 @@ def _crawl_command(site: str, crawl_args: Sequence[str]) -> list[str]:
 
 
 def run_scheduled_crawl(site: str, run_timeout: float, stop_grace: float,
-                        crawl_args: Sequence[str] = (), trigger: str = "schedule") -> str:
-    """Run one crawl of ``site`` in a child process and record it; returns the outcome."""
+                        crawl_args: Sequence[str] = (), trigger: str = "schedule", run_id: str | None = None,
+                        preexec_fn: Callable[[], None] | None = None) -> str:
+    """Run one crawl of ``site`` in a child process and record it; returns the outcome.
+
+    A queued crawl passes its ``run_id`` (kept in its RQ job, so a dead worker's run can be ended)
+    and a ``preexec_fn`` that makes the child die with the worker."""
     config = StoreConfig.from_settings(_settings())
-    run_id = uuid.uuid4().hex
+    run_id = run_id or uuid.uuid4().hex
     store = config.create()
     store.open()
     try:
@@ -130,7 +134,7 @@ def run_scheduled_crawl(site: str, run_timeout: float, stop_grace: float,
         if launcher.stopping.is_set():
             outcome, code = "killed", None
         else:
-            child = subprocess.Popen(_crawl_command(site, crawl_args), env=env,
+            child = subprocess.Popen(_crawl_command(site, crawl_args), env=env, preexec_fn=preexec_fn,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             with launcher.lock:
                 launcher.running[run_id] = child
@@ -202,6 +206,8 @@ def run_due_once(config: ScheduleConfig) -> dict[str, str]:
     """``--once``: crawl each site whose interval has passed since its last run; returns outcomes."""
     assert config.store is not None
     LAUNCHER.stopping.clear()
+    if config.queue is not None:
+        use_config(config.queue)  # the -s REDIS_* overrides of this command, not only the settings
     outcomes = {}
     now = datetime.now(UTC)
     for site in config.sites:
@@ -303,6 +309,7 @@ def serve(config: ScheduleConfig, stop: threading.Event | None = None,
     )
     if config.queue is not None:
         config.queue.connect()  # an unreachable Redis is one line now, not a failed job per run
+        use_config(config.queue)
     dispatch = enqueue_crawl if config.queue else run_scheduled_crawl
     metrics = _start_metrics(config)
     scheduler.start(paused=True)

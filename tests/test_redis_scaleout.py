@@ -346,3 +346,51 @@ def test_scheduler_metrics_count_the_runs_workers_record(redis_url, redis_client
     assert re.search(r'^newsmon_pages_fetched_total\{site="demo"\} [1-9]', text, re.MULTILINE)
     assert re.search(r'^newsmon_run_duration_seconds_count\{site="demo"\} 1\.0$', text, re.MULTILINE)
     assert re.search(r'^newsmon_runs_total\{outcome="finished",site="demo"\} 1\.0$', again, re.MULTILINE), again
+
+
+@needs_redis
+def test_a_worker_killed_during_a_queued_crawl_is_requeued_by_the_next_tick(
+        redis_url, redis_client, small_site, expected_urls, tmp_path: Path) -> None:
+    from crawler.demo import serve
+    from crawler.distributed import lock_key
+    from tests.test_scheduler import wait_for
+
+    tier = StoreTier("embedded", tmp_path / "data")
+    env = dict(tier.env(), NEWSMON_REDIS_URL=redis_url)
+    # A 2 s lock: a dead holder's lock is gone 2 s after its last renewal (60 s by default).
+    short_lock = ["-s", "REDIS_LOCK_SECONDS=2"]
+    with serve(small_site) as server:
+        schedule = ["schedule", "demo", "--once", "--interval", "0.001", "-a", f"base_url={server.base_url}/",
+                    *short_lock]
+        assert run_newsmon(schedule, env).stdout == "demo: queued\n"
+        mid_crawl, go_on = threading.Event(), threading.Event()
+
+        def hold(count: int) -> None:
+            if count >= 10:  # mid-crawl: hold its requests until the worker is dead
+                mid_crawl.set()
+                go_on.wait(timeout=120)
+
+        server.on_request = hold
+        first = _queued_worker(env, *short_lock)
+        assert mid_crawl.wait(timeout=120), "the crawl never started"
+        # A live worker crawling the site: the tick leaves its job alone.
+        tick = run_newsmon(schedule, env)
+        assert tick.stdout == "demo: already_queued\n", tick.stderr[-2000:]
+        below = _descendants(first.pid)
+        assert len(below) >= 2, "no horse and crawl child under the worker"
+        first.send_signal(signal.SIGKILL)  # the worker alone, as the OOM killer would
+        first.wait(timeout=60)
+        go_on.set()
+        # Its horse and crawl child die with it (and the crawl's helpers after): nothing crawls on unsupervised.
+        wait_for(lambda: not [pid for pid in below if _alive(pid)], timeout=60)
+        wait_for(lambda: not redis_client.exists(lock_key("demo")), timeout=30)  # renewed by nobody
+        tick = run_newsmon(schedule, env)
+        assert (tick.returncode, tick.stdout) == (0, "demo: requeued_dead_worker\n"), tick.stderr[-2000:]
+        assert "taken by a dead worker" in tick.stderr
+        second = run_newsmon(["worker", "--burst", *short_lock], env)
+        assert second.returncode == 0, second.stderr[-2000:]
+    runs = _crawl_runs(tier)
+    # The first ends `killed` by the tick (its crawl child was SIGKILLed, so it recorded nothing).
+    assert [(r["outcome"], r.get("finish_reason")) for r in runs] == [("killed", "worker gone"),
+                                                                       ("finished", "finished")], runs
+    assert _stored_paths(tier) == expected_urls  # every article stored, once
