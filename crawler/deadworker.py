@@ -116,11 +116,11 @@ def horse_dies_with_worker() -> None:
 def child_dies_with_parent(signum: int = signal.SIGKILL) -> Callable[[], None] | None:
     """A ``preexec_fn`` giving a child process ``signum`` when its parent dies.
 
-    SIGKILL, not Scrapy's graceful SIGTERM: a crawl stopped gracefully saves the fetch state of the
-    sitemaps and listings it read, though it did not follow all their links, so the next crawl got
-    304s for them and missed those articles (seen in the killed-worker test); killed outright it
-    saves none, and the re-queued crawl fetches every page again (what was stored comes back
-    unchanged). This covers a horse killed alone; when the worker dies the horse kills its whole group.
+    SIGKILL, not Scrapy's graceful SIGTERM: with SIGTERM the re-queued crawl missed articles in the
+    killed-worker test, most likely because a crawl stopped gracefully saves the fetch state of
+    the sitemaps and listings it read though it did not follow all their links (not confirmed);
+    killed outright it saves none, and the re-queued crawl fetches every page again (what was
+    stored comes back unchanged). This covers a horse killed alone; when the worker dies the horse kills its whole group.
 
     The C function is looked up before the fork, so the child only makes the call; a parent that
     died before it is seen in ``getppid`` and the child ends at once."""
