@@ -672,8 +672,8 @@ def schedule(sites: tuple[str, ...], once: bool, interval: float | None, timeout
         outcomes = run_due_once(config)
         for site, outcome in outcomes.items():
             click.echo(f"{site}: {outcome}")
-        sys.exit(0 if all(o in ("finished", "not_due", "queued", "already_queued") for o in outcomes.values())
-                 else 1)
+        queued = ("queued", "already_queued", "requeued_dead_worker")
+        sys.exit(0 if all(o in ("finished", "not_due", *queued) for o in outcomes.values()) else 1)
     sys.exit(serve(config))
 
 

@@ -12,8 +12,15 @@ worker:
              expiring after ``REDIS_LOCK_SECONDS`` and renewed every third of that while the crawl
              runs); a job whose site is locked elsewhere returns ``skipped_running`` at once
 
-A worker that dies stops renewing, so its lock expires and the site's next due run proceeds. The
-crawl itself is the scheduler's (``scheduler.run_scheduled_crawl``: a child process, recorded in
+A worker that dies is recovered by the scheduler's next tick, not by RQ's ten-minute registry
+clean-up: when the site's job is still ``started`` but RQ's heartbeat of its worker is gone, or
+nobody holds the site's lock although the job started more than ``REDIS_LOCK_SECONDS`` ago (a live
+holder renews it every third of that), the job is deleted, its run marked ``killed`` and the site
+queued again (``requeued_dead_worker``). The dead worker's processes do not run on unsupervised: the
+work horse RQ forks is told when the worker dies (Linux ``PR_SET_PDEATHSIG``) and SIGKILLs its
+process group: itself, the crawl child and the crawl's extraction processes (a crawl child whose
+horse died alone gets SIGKILL too); the run is marked ``killed`` by the tick (or ``reap_dead_runs``).
+The crawl itself is the scheduler's (``scheduler.run_scheduled_crawl``: a child process, recorded in
 ``crawl_runs`` by the store every worker shares, so the workers need MongoDB when they run on more
 than one machine).
 """
@@ -22,17 +29,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from crawler.deadworker import child_dies_with_parent, horse_dies_with_worker, recover_dead_job
 from crawler.errors import QueueError
 
 if TYPE_CHECKING:
     from redis import Redis
 
-__all__ = ["RedisConfig", "enqueue_crawl", "job_id", "run_queued_crawl", "run_worker", "site_lock"]
+__all__ = ["RedisConfig", "enqueue_crawl", "job_id", "lock_key", "run_queued_crawl", "run_worker", "site_lock",
+           "use_config"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +81,23 @@ class RedisConfig:
         return client
 
 
+# The configuration the running command was given (`schedule`/`worker` with their -s overrides):
+# the scheduler's jobs run in its process and RQ's work horses are forks of the worker, so both
+# see it; read from the project settings only when no command set it.
+_COMMAND_CONFIG: RedisConfig | None = None
+
+
+def use_config(config: RedisConfig) -> None:
+    """Make ``config`` the one this process's queueing and queued crawls use."""
+    global _COMMAND_CONFIG
+    _COMMAND_CONFIG = config
+
+
 def _config() -> RedisConfig:
     from crawler.scheduler import _settings
 
+    if _COMMAND_CONFIG is not None:
+        return _COMMAND_CONFIG
     config = RedisConfig.from_settings(_settings())
     if config is None:
         raise QueueError("REDIS_URL (or NEWSMON_REDIS_URL) is not set")
@@ -83,6 +107,11 @@ def _config() -> RedisConfig:
 def job_id(site: str) -> str:
     """The RQ job id of a site's crawl: one id per site is what makes a queued site unique."""
     return f"crawl-{site}"
+
+
+def lock_key(site: str) -> str:
+    """The Redis key of a site's crawl lock (held by the worker running its crawl)."""
+    return f"newsmon:lock:crawl:{site}"
 
 
 def enqueue_crawl(site: str, run_timeout: float, stop_grace: float, crawl_args: Sequence[str] = (),
@@ -97,7 +126,8 @@ def enqueue_crawl(site: str, run_timeout: float, stop_grace: float, crawl_args: 
 
     config = _config()
     queue = Queue(config.queue, connection=config.connect())
-    try:
+
+    def enqueue() -> None:
         queue.enqueue_call(run_queued_crawl, job_id=job_id(site), unique=True,
                            kwargs={"site": site, "run_timeout": run_timeout, "stop_grace": stop_grace,
                                    "crawl_args": list(crawl_args), "trigger": trigger},
@@ -106,8 +136,17 @@ def enqueue_crawl(site: str, run_timeout: float, stop_grace: float, crawl_args: 
                            # A job id is unique while its job exists: a finished one goes at once,
                            # a failed one a minute later, so it holds up the site's next run no longer.
                            result_ttl=0, failure_ttl=60, description=f"crawl {site}")
-    except DuplicateJobError:
-        logger.info("Crawl of %s is queued already: not queued again", site)
+
+    try:
+        try:
+            enqueue()
+        except DuplicateJobError:
+            if not recover_dead_job(queue, site, config.lock_seconds):
+                logger.info("Crawl of %s is queued already: not queued again", site)
+                return "already_queued"
+            enqueue()
+            return "requeued_dead_worker"
+    except DuplicateJobError:  # another scheduler queued it between the clean-up and our enqueue
         return "already_queued"
     except RedisError as exc:
         raise QueueError(f"cannot queue the crawl of {site}: {exc}") from exc
@@ -121,7 +160,9 @@ def site_lock(client: Redis, site: str, seconds: float) -> Iterator[bool]:
 
     The lock expires ``seconds`` after its last renewal: a thread renews it every third of that,
     so only a holder that died (or hung past its renewals) loses it."""
-    lock = client.lock(f"newsmon:lock:crawl:{site}", timeout=seconds, blocking=False)
+    # thread_local=False: redis-py keeps a lock's token per thread by default, and the renewing
+    # thread below is not the one that took it (its renewals failed, so the lock lapsed mid-crawl).
+    lock = client.lock(lock_key(site), timeout=seconds, blocking=False, thread_local=False)
     if not lock.acquire():
         yield False
         return
@@ -154,14 +195,25 @@ def site_lock(client: Redis, site: str, seconds: float) -> Iterator[bool]:
 def run_queued_crawl(site: str, run_timeout: float, stop_grace: float, crawl_args: Sequence[str] = (),
                      trigger: str = "schedule") -> str:
     """The RQ job: run the crawl under the site's lock; ``skipped_running`` when another worker has it."""
+    from rq import get_current_job
+
     from crawler.scheduler import run_scheduled_crawl
 
+    # This runs in RQ's work horse, forked by the worker: it must not outlive the worker (it would
+    # crawl on unsupervised, its lock renewed). The fork-to-here window is RQ's and short.
+    horse_dies_with_worker()
     config = _config()
     with site_lock(config.connect(), site, config.lock_seconds) as held:
         if not held:
             logger.warning("Crawl of %s is running on another worker: skipped", site)
             return "skipped_running"
-        return run_scheduled_crawl(site, run_timeout, stop_grace, crawl_args, trigger=trigger)
+        run_id = uuid.uuid4().hex
+        job = get_current_job()
+        if job is not None:  # so the scheduler can end the run if this worker dies
+            job.meta["run_id"] = run_id
+            job.save_meta()
+        return run_scheduled_crawl(site, run_timeout, stop_grace, crawl_args, trigger=trigger, run_id=run_id,
+                                   preexec_fn=child_dies_with_parent())
 
 
 def run_worker(config: RedisConfig, burst: bool = False, name: str | None = None) -> bool:
@@ -170,6 +222,7 @@ def run_worker(config: RedisConfig, burst: bool = False, name: str | None = None
     RQ forks a work horse per job, so a crawl that crashes does not take the worker down."""
     from rq import Queue, Worker
 
+    use_config(config)
     client = config.connect()
     worker = Worker([Queue(config.queue, connection=client)], connection=client, name=name)
     return bool(worker.work(burst=burst, logging_level="WARNING"))

@@ -6,6 +6,12 @@ prometheus-client serves them over HTTP from a daemon thread, on ``METRICS_ADDRE
 shows. Counters count since the service started; the per-site gauges (last successful run, health)
 are seeded from the store at start, so a restart does not blank them.
 
+In queued mode (``REDIS_URL``) the crawls end on workers, not here: the service reads the runs the
+workers completed from ``crawl_runs`` every ``metrics_poll`` seconds (``follow``), each counted once.
+Reading the one store every worker writes was picked over an exporter per worker because it needs
+nothing more to scrape, and a run that a dead worker never completed still shows, once it is marked
+``killed``.
+
 Names (all prefixed ``newsmon_``; labels in braces):
 
     runs_total{site,outcome}                  crawls ended, by outcome (finished, degraded, failed, …)
@@ -25,17 +31,20 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-__all__ = ["HEALTH_VALUES", "SchedulerMetrics"]
+__all__ = ["FOLLOW_WINDOW", "HEALTH_VALUES", "SchedulerMetrics"]
 
 logger = logging.getLogger(__name__)
 
 HEALTH_VALUES = {"passed": 0, "warnings": 1, "failed": 2}
 _DURATIONS = (5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
+# How long `follow` remembers a counted run: a run completed this much later than its finished_at
+# (a worker's clock behind the service's) would be missed; a day bounds the memory to a day's runs.
+FOLLOW_WINDOW = timedelta(days=1)
 
 
 class SchedulerMetrics:
@@ -62,6 +71,7 @@ class SchedulerMetrics:
         self.problems = Counter("newsmon_health_monitor_problems", "Health monitors that did not pass",
                                 ["site", "monitor"], registry=r)
         self._lock = threading.Lock()
+        self._counted: dict[str, float] = {}  # run id -> finished_at (Unix time), so no run is counted twice
         self.server: Any = None
 
     # --- feeding -------------------------------------------------------------------------------
@@ -81,13 +91,32 @@ class SchedulerMetrics:
                 seen_success.add(site)
                 self.last_success.labels(site).set(_timestamp(finished))
 
+    def follow(self, runs: Iterable[Mapping[str, Any]], since: datetime) -> int:
+        """Count the runs (``crawl_runs`` documents that ended at or after ``since``) not counted yet.
+
+        A run counts once its runner completed it (``exit_code`` recorded, as ``run_scheduled_crawl``
+        does after the crawl child exits) or it was marked ``killed`` for a process or worker gone;
+        the crawl child's own final write, just before, is not yet the run's last word."""
+        counted = 0
+        for run in runs:
+            ended = run.get("outcome") != "running" and isinstance(run.get("finished_at"), datetime)
+            if ended and ("exit_code" in run or run.get("outcome") == "killed") \
+                    and str(run.get("_id")) not in self._counted:
+                self.observe(run)
+                counted += 1
+        with self._lock:  # forget what can no longer come back (finished before the window)
+            self._counted = {k: v for k, v in self._counted.items() if v >= _timestamp(since)}
+        return counted
+
     def observe(self, run: Mapping[str, Any]) -> None:
         """Count one ended run (its final ``crawl_runs`` document)."""
         site, outcome = str(run.get("site")), str(run.get("outcome"))
         summary, stats = run.get("summary") or {}, run.get("stats") or {}
         with self._lock:
-            self.runs.labels(site, outcome).inc()
             started, finished = run.get("started_at"), run.get("finished_at")
+            if "_id" in run and isinstance(finished, datetime):
+                self._counted[str(run["_id"])] = _timestamp(finished)
+            self.runs.labels(site, outcome).inc()
             if isinstance(started, datetime) and isinstance(finished, datetime):
                 self.duration.labels(site).observe(max(0.0, _timestamp(finished) - _timestamp(started)))
             self.pages.labels(site).inc(_int(summary.get("pages")))

@@ -13,7 +13,7 @@ crawl that crashes or hangs is recorded too:
 
 With a Redis URL (``queue``, from ``REDIS_URL``) the service starts no child itself: each due crawl
 is queued for ``newsmon worker`` processes (crawler/distributed.py), which run it the same way
-under a per-site lock.
+under a per-site lock; a site whose job a dead worker took is queued again by the next tick.
 
 Job state lives in MongoDB (APScheduler's MongoDBJobStore) when ``MONGO_URI`` is set, else in a
 SQLite file beside the embedded store, so a restart neither re-runs every site at once nor forgets
@@ -30,12 +30,12 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from crawler.distributed import RedisConfig, enqueue_crawl
+from crawler.distributed import RedisConfig, enqueue_crawl, use_config
 from crawler.errors import ConfigError
 from pipelines.storage.config import StoreConfig
 from pipelines.identity import SCHEMA_VERSION
@@ -60,6 +60,7 @@ class ScheduleConfig:
     store: StoreConfig | None = None
     metrics_port: int | None = None  # METRICS_PORT: Prometheus /metrics served while it runs (None = off)
     metrics_address: str = "127.0.0.1"
+    metrics_poll: float = 15.0  # queued mode: seconds between reads of the runs workers recorded
     queue: RedisConfig | None = None  # REDIS_URL set: due crawls go to workers through Redis
 
     def __post_init__(self) -> None:
@@ -113,10 +114,14 @@ def _crawl_command(site: str, crawl_args: Sequence[str]) -> list[str]:
 
 
 def run_scheduled_crawl(site: str, run_timeout: float, stop_grace: float,
-                        crawl_args: Sequence[str] = (), trigger: str = "schedule") -> str:
-    """Run one crawl of ``site`` in a child process and record it; returns the outcome."""
+                        crawl_args: Sequence[str] = (), trigger: str = "schedule", run_id: str | None = None,
+                        preexec_fn: Callable[[], None] | None = None) -> str:
+    """Run one crawl of ``site`` in a child process and record it; returns the outcome.
+
+    A queued crawl passes its ``run_id`` (kept in its RQ job, so a dead worker's run can be ended)
+    and a ``preexec_fn`` that makes the child die with the worker."""
     config = StoreConfig.from_settings(_settings())
-    run_id = uuid.uuid4().hex
+    run_id = run_id or uuid.uuid4().hex
     store = config.create()
     store.open()
     try:
@@ -129,7 +134,7 @@ def run_scheduled_crawl(site: str, run_timeout: float, stop_grace: float,
         if launcher.stopping.is_set():
             outcome, code = "killed", None
         else:
-            child = subprocess.Popen(_crawl_command(site, crawl_args), env=env,
+            child = subprocess.Popen(_crawl_command(site, crawl_args), env=env, preexec_fn=preexec_fn,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             with launcher.lock:
                 launcher.running[run_id] = child
@@ -201,6 +206,8 @@ def run_due_once(config: ScheduleConfig) -> dict[str, str]:
     """``--once``: crawl each site whose interval has passed since its last run; returns outcomes."""
     assert config.store is not None
     LAUNCHER.stopping.clear()
+    if config.queue is not None:
+        use_config(config.queue)  # the -s REDIS_* overrides of this command, not only the settings
     outcomes = {}
     now = datetime.now(UTC)
     for site in config.sites:
@@ -281,6 +288,7 @@ def serve(config: ScheduleConfig, stop: threading.Event | None = None,
 
     ``ready`` is set once every job is scheduled (tests and embedding programs wait on it)."""
     from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.interval import IntervalTrigger
 
@@ -291,14 +299,17 @@ def serve(config: ScheduleConfig, stop: threading.Event | None = None,
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
     scheduler = BackgroundScheduler(
-        jobstores={"default": _job_store(config.store)},
-        executors={"default": ThreadPoolExecutor(max_workers=max(1, len(config.sites)))},
+        # "local": the service's own housekeeping, not persisted (it holds a function and a config).
+        jobstores={"default": _job_store(config.store), "local": MemoryJobStore()},
+        executors={"default": ThreadPoolExecutor(max_workers=max(1, len(config.sites))),
+                   "local": ThreadPoolExecutor(max_workers=1)},
         job_defaults={"coalesce": True, "max_instances": 1,
                       "misfire_grace_time": int(config.misfire_grace)},
         timezone=UTC,
     )
     if config.queue is not None:
         config.queue.connect()  # an unreachable Redis is one line now, not a failed job per run
+        use_config(config.queue)
     dispatch = enqueue_crawl if config.queue else run_scheduled_crawl
     metrics = _start_metrics(config)
     scheduler.start(paused=True)
@@ -322,6 +333,12 @@ def serve(config: ScheduleConfig, stop: threading.Event | None = None,
         scheduler.add_job(dispatch, trigger, id=f"crawl:{site}", name=f"crawl {site}",
                           kwargs=kwargs, next_run_time=first, replace_existing=True)
         logger.info("Scheduled %s every %.0fs, first run %s", site, seconds, first)
+    if metrics is not None and config.queue is not None:
+        # The workers end the crawls: count the runs they record, read from the store they share.
+        scheduler.add_job(_follow_worker_runs, IntervalTrigger(seconds=config.metrics_poll, timezone=UTC),
+                          id="metrics:worker-runs", jobstore="local", executor="local",
+                          kwargs={"config": config, "started": datetime.now(UTC)},
+                          next_run_time=datetime.now(UTC))
     scheduler.resume()
     if ready is not None:
         ready.set()
@@ -336,6 +353,29 @@ def serve(config: ScheduleConfig, stop: threading.Event | None = None,
     if metrics is not None:
         metrics.stop()
     return 0
+
+
+def _follow_worker_runs(config: ScheduleConfig, started: datetime) -> None:
+    """Queued mode: count in /metrics the runs of this service's sites that workers completed."""
+    from crawler.errors import StorageError
+    from crawler.metrics import FOLLOW_WINDOW
+
+    metrics = METRICS
+    if metrics is None or config.store is None:
+        return
+    since = max(started, datetime.now(UTC) - FOLLOW_WINDOW)
+    store = config.store.create()
+    try:
+        store.open()
+        runs = list(store.find("crawl_runs", {"site": {"$in": list(config.sites)}, "finished_at": {"$gte": since}}))
+    except StorageError as exc:  # the next poll reads them; nothing is lost by waiting
+        logger.warning("Could not read the workers' runs for /metrics: %s", exc)
+        return
+    finally:
+        store.close()
+    counted = metrics.follow(runs, since)
+    if counted:
+        logger.info("Metrics: counted %d run(s) completed by workers", counted)
 
 
 def _start_metrics(config: ScheduleConfig) -> Any:

@@ -91,3 +91,18 @@ def test_scheduler_serves_metrics_of_its_crawls(tier, demo_server) -> None:  # n
     assert re.search(r'^newsmon_pages_fetched_total\{site="demo"\} [1-9]', text, re.MULTILINE)
     assert re.search(r'^newsmon_health\{site="demo"\} [012]\.0$', text, re.MULTILINE)
     assert re.search(r'^newsmon_last_success_timestamp_seconds\{site="demo"\} 1\.\d+e\+09$', text, re.MULTILINE)
+
+
+def test_follow_counts_each_completed_run_once() -> None:
+    metrics = SchedulerMetrics()
+    done = run_doc(exit_code=0)
+    child_only = run_doc(_id="r2")  # the crawl child's last write; its runner has not completed it
+    running = run_doc(_id="r3", outcome="running", finished_at=None, exit_code=None)
+    reaped = run_doc(_id="r4", outcome="killed", finish_reason="process gone")
+    assert metrics.follow([done, child_only, running, reaped], since=T0) == 2
+    assert metrics.follow([done, dict(child_only, exit_code=0), running, reaped], since=T0) == 1
+    assert metrics.runs.labels("demo", "finished")._value.get() == 2
+    assert metrics.runs.labels("demo", "killed")._value.get() == 1
+    # Runs that ended before the window are forgotten, and a query from `since` no longer returns them.
+    metrics.follow([], since=T0 + timedelta(days=1))
+    assert metrics._counted == {}

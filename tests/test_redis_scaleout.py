@@ -242,3 +242,155 @@ def test_redis_commands_without_redis_say_so_in_one_line(tmp_path: Path) -> None
     assert unreachable.returncode == 2, unreachable.stderr
     assert unreachable.stderr.startswith("newsmon: error: Redis at unix://") and \
         unreachable.stderr.count("\n") == 1, unreachable.stderr
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below ``pid``, read from /proc (the worker's horse, its crawl, its extractors)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name (2nd field) may hold spaces: the parent pid is the 2nd field after ")".
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # ended while we looked
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+
+
+def _queued_worker(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", "from crawler.cli import main; main()", "worker", *args],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _crawl_runs(tier: StoreTier) -> list[dict]:
+    store = tier.open()
+    try:
+        return list(store.find("crawl_runs", {"site": "demo"}, sort=[("started_at", 1)]))
+    finally:
+        store.close()
+
+
+@needs_redis
+def test_a_worker_stopped_by_sigterm_finishes_its_crawl_and_records_it(
+        redis_url, redis_client, small_site, expected_urls, tmp_path: Path) -> None:
+    from crawler.demo import serve
+
+    tier = StoreTier("embedded", tmp_path / "data")
+    env = dict(tier.env(), NEWSMON_REDIS_URL=redis_url)
+    with serve(small_site) as server:
+        schedule = ["schedule", "demo", "--once", "-a", f"base_url={server.base_url}/"]
+        assert run_newsmon(schedule, env).stdout == "demo: queued\n"
+        worker = _queued_worker(env)
+        stopped, below = threading.Event(), set()
+
+        def stop_worker(count: int) -> None:
+            if count >= 10 and not stopped.is_set():  # mid-crawl: the site has 40 articles
+                stopped.set()
+                below.update(_descendants(worker.pid))
+                worker.send_signal(signal.SIGTERM)  # to the worker alone, as `kill PID` does
+
+        server.on_request = stop_worker
+        code, _out, err = worker.wait(timeout=180), *worker.communicate()
+    assert stopped.is_set() and len(below) >= 2, "no horse and crawl child under the worker"
+    assert code == 0, err[-2000:]
+    assert [pid for pid in below if _alive(pid)] == []  # no horse, crawl or extractor left behind
+    # RQ's warm shutdown: SIGTERM to the worker waits for the job in hand, and the job's crawl child
+    # never saw the signal, so the crawl ran to its end: `finished`, every article stored once.
+    runs = _crawl_runs(tier)
+    assert [(r["outcome"], r["exit_code"]) for r in runs] == [("finished", 0)]
+    assert _stored_paths(tier) == expected_urls
+
+
+@needs_redis
+def test_scheduler_metrics_count_the_runs_workers_record(redis_url, redis_client, demo_server, tmp_path: Path,
+                                                         monkeypatch) -> None:
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    import crawler.scheduler
+    from crawler.distributed import RedisConfig
+    from tests.test_metrics import scrape
+    from tests.test_scheduler import SMALL_CRAWL, _config, _serving, wait_for
+
+    tier = StoreTier("embedded", tmp_path / "data")
+    # The service runs in this process: its queueing reads the store and Redis from the environment.
+    for key, value in dict(tier.env(), NEWSMON_REDIS_URL=redis_url).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("NEWSMON_MONGO_URI", raising=False)
+    args = (*SMALL_CRAWL, "-a", f"base_url={demo_server.base_url}/")
+    config = _config(tier, {"demo": 3600.0}, args, metrics_port=0, metrics_poll=0.2,
+                     queue=RedisConfig(url=redis_url))
+    for _ in _serving(config):
+        wait_for(lambda: redis_client.exists("rq:job:crawl-demo"), timeout=30)  # the service queued it
+        port = crawler.scheduler.METRICS.server.server_address[1]
+        assert "newsmon_runs_total{" not in scrape(port)  # queued, not run: nothing counted yet
+        worker = run_newsmon(["worker", "--burst"], dict(os.environ))
+        assert worker.returncode == 0, worker.stderr[-2000:]
+        text = wait_for(lambda port=port: next((t for t in [scrape(port)] if "newsmon_runs_total{" in t), None),
+                        timeout=30)
+        # The next polls read the same run again (it stays in the window): it is still counted once.
+        crawler.scheduler._follow_worker_runs(config, datetime.now(UTC) - timedelta(hours=1))
+        again = scrape(port)
+    assert re.search(r'^newsmon_runs_total\{outcome="finished",site="demo"\} 1\.0$', text, re.MULTILINE), text
+    assert re.search(r'^newsmon_pages_fetched_total\{site="demo"\} [1-9]', text, re.MULTILINE)
+    assert re.search(r'^newsmon_run_duration_seconds_count\{site="demo"\} 1\.0$', text, re.MULTILINE)
+    assert re.search(r'^newsmon_runs_total\{outcome="finished",site="demo"\} 1\.0$', again, re.MULTILINE), again
+
+
+@needs_redis
+def test_a_worker_killed_during_a_queued_crawl_is_requeued_by_the_next_tick(
+        redis_url, redis_client, small_site, expected_urls, tmp_path: Path) -> None:
+    from crawler.demo import serve
+    from crawler.distributed import lock_key
+    from tests.test_scheduler import wait_for
+
+    tier = StoreTier("embedded", tmp_path / "data")
+    env = dict(tier.env(), NEWSMON_REDIS_URL=redis_url)
+    # A 2 s lock: a dead holder's lock is gone 2 s after its last renewal (60 s by default).
+    short_lock = ["-s", "REDIS_LOCK_SECONDS=2"]
+    with serve(small_site) as server:
+        schedule = ["schedule", "demo", "--once", "--interval", "0.001", "-a", f"base_url={server.base_url}/",
+                    *short_lock]
+        assert run_newsmon(schedule, env).stdout == "demo: queued\n"
+        mid_crawl, go_on = threading.Event(), threading.Event()
+
+        def hold(count: int) -> None:
+            if count >= 10:  # mid-crawl: hold its requests until the worker is dead
+                mid_crawl.set()
+                go_on.wait(timeout=120)
+
+        server.on_request = hold
+        first = _queued_worker(env, *short_lock)
+        assert mid_crawl.wait(timeout=120), "the crawl never started"
+        # A live worker crawling the site: the tick leaves its job alone.
+        tick = run_newsmon(schedule, env)
+        assert tick.stdout == "demo: already_queued\n", tick.stderr[-2000:]
+        below = _descendants(first.pid)
+        assert len(below) >= 2, "no horse and crawl child under the worker"
+        first.send_signal(signal.SIGKILL)  # the worker alone, as the OOM killer would
+        first.wait(timeout=60)
+        go_on.set()
+        # Its horse and crawl child die with it (and the crawl's helpers after): nothing crawls on unsupervised.
+        wait_for(lambda: not [pid for pid in below if _alive(pid)], timeout=60)
+        wait_for(lambda: not redis_client.exists(lock_key("demo")), timeout=30)  # renewed by nobody
+        tick = run_newsmon(schedule, env)
+        assert (tick.returncode, tick.stdout) == (0, "demo: requeued_dead_worker\n"), tick.stderr[-2000:]
+        assert "taken by a dead worker" in tick.stderr
+        second = run_newsmon(["worker", "--burst", *short_lock], env)
+        assert second.returncode == 0, second.stderr[-2000:]
+    runs = _crawl_runs(tier)
+    # The first ends `killed` by the tick (its crawl child was SIGKILLed, so it recorded nothing).
+    assert [(r["outcome"], r.get("finish_reason")) for r in runs] == [("killed", "worker gone"),
+                                                                       ("finished", "finished")], runs
+    assert _stored_paths(tier) == expected_urls  # every article stored, once
