@@ -93,10 +93,9 @@ def _long_paragraphs(el: HtmlElement, limit: int = 4) -> int:
     return n
 
 
-# one walk over the elements (a union of eight ``//`` paths walked the tree eight times)
 _INVISIBLE = etree.XPath(
-    "//comment() | //*[self::script or self::style or self::noscript or self::template or @hidden"
-    " or @aria-hidden='true' or contains(@style, 'none') or contains(@style, 'hidden')]"
+    "//comment() | //script | //style | //noscript | //template | //*[@hidden] | "
+    "//*[@aria-hidden='true'] | //*[contains(@style, 'none') or contains(@style, 'hidden')]"
 )
 
 
