@@ -331,6 +331,15 @@ _STARTS = re.compile(
     re.IGNORECASE,
 )
 _BYLINE = re.compile(r"^[Bb][Yy]\s+[A-Z\u0400-\u04ff][\w.'’\-]+(?:\s+[A-Z\u0400-\u04ff][\w.'’\-]+){0,3}\b")
+# A line that is only a date (and maybe a "label:" and a clock), in any language: the page's
+# dateline or a "last updated" stamp, never prose. The month slot is any word of three letters
+# or more (names in every language); the numbers must sit in a date's shape around it.
+_DATE_ONLY = re.compile(
+    r"^(?:[^\W\d_]+(?:\s+[^\W\d_]+)?\s?:\s*)?(?:[^\W\d_]{2,}\.?,\s+)?"
+    r"(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}|"
+    r"\d{1,2}\.?\s+(?:de\s+)?[^\W\d_]{3,}\.?,?\s+(?:de\s+)?\d{4}|[^\W\d_]{3,}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})"
+    r"(?:,?\s*(?:[^\W\d_]{1,3}\s+)?\d{1,2}[:.h]\d{2}(?:\s*(?:[^\W\d_]{1,4}\.?){1,2})?)?\s*$"
+)
 _DATEISH = re.compile(r"\b\d{4}\b|\d{1,2}:\d{2}|min read", re.IGNORECASE)
 _CREDIT_TAIL = re.compile(
     r"\s*\((?P<credit>(?:photo|image|credit|foto|фото)?:?\s*[^()]{1,120}?"
@@ -380,6 +389,8 @@ def _is_furniture(p: str) -> bool:
     if not any(ch.isalnum() for ch in p):
         return True
     if n <= 120 and _FULL.match(p):
+        return True
+    if n <= 60 and _DATE_ONLY.match(p):
         return True
     if n <= 350 and _CONTAINS.search(p):
         return True
