@@ -162,3 +162,14 @@ def test_text_on_both_sides_of_a_captioned_picture_is_one_body() -> None:
                  f'<div class="text"><p>{PROSE} The closing part.</p></div></div>')
     body = extract_article(html, URL)["body"]
     assert "Paragraph 7." in body and "The closing part." in body
+
+
+def test_a_line_that_is_only_a_date_is_no_paragraph_and_prose_with_dates_is() -> None:
+    stamps = ["23.10.2018", "Stand: 05. Februar 2020", "March 5, 2020", "20 de noviembre de 2019",
+              "Updated: 12/03/2021 10:00 CET"]
+    kept = ["Tokyo 2020", "Top 10 of 2020", "On March 5, 2020 the council met again."]
+    html = _page("<article>" + "".join(f"<p>{t}</p>" for t in stamps + kept) + _paras(4)
+                 + "</article>")
+    paragraphs = extract_article(html, URL)["paragraphs"]
+    assert not set(stamps) & set(paragraphs)
+    assert set(kept) <= set(paragraphs) and "Paragraph 3." in paragraphs[-1]

@@ -277,7 +277,8 @@ def _in_furniture(el: HtmlElement) -> bool:
 
 # ------------------------------------------------------------------------------ the fields
 def _authors(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
-             region: HtmlElement | None) -> tuple[list[str], list[str], float]:
+             region: HtmlElement | None,
+             rtext: _RegionText | None = None) -> tuple[list[str], list[str], float]:
     """(person names, desk/staff/agency bylines, confidence of the names).
 
     Evidence in order: JSON-LD, meta, the profile's selector, then the headline region. The
@@ -331,7 +332,7 @@ def _authors(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str]
         names, conf = take(found, GENERIC)
         if names:
             return names, orgs, conf
-        text = _region_text(region)
+        text = (rtext or _RegionText(region)).lines()
         # a short line of its own that starts with "By": the byline, names or desk
         line = next((ln for ln in text.split("\n") if _BY_LINE.match(ln)
                      and len(ln.split()) <= 12 and not BYLINE_DATE_RE.search(ln)), None)
@@ -370,6 +371,29 @@ def _region_text(region: HtmlElement) -> str:
     return "\n".join(paragraphs_of(region))[:3000]
 
 
+class _RegionText:
+    """The headline region's text in its two forms, each built once per page: the author and
+    date heuristics both read them (walking the region again costs a few ms on a big header)."""
+
+    def __init__(self, region: HtmlElement | None) -> None:
+        self.region = region
+        self._lines: str | None = None
+        self._flat: str | None = None
+
+    def lines(self) -> str:
+        """``_region_text``: one line per block."""
+        if self._lines is None:
+            self._lines = _region_text(self.region) if self.region is not None else ""
+        return self._lines
+
+    def flat(self) -> str:
+        """All of the region's text on one line (first 3000 characters)."""
+        if self._flat is None:
+            self._flat = clean_text(" ".join(self.region.itertext()))[:3000] \
+                if self.region is not None else ""
+        return self._flat
+
+
 _BYLINE_TEXT = re.compile(
     r"\bby\s+(?P<names>[^\n]{2,200}?)\s*(?:[|·•,]\s*)?(?P<date>" + BYLINE_DATE_RE.pattern + ")",
     re.IGNORECASE,
@@ -381,10 +405,10 @@ _BYLINE_TEXT = re.compile(
 _BY_NAME = re.compile(r"\b[Bb]y:?[ \t]+((?:[A-Z\u00c0-\u024f\u0400-\u04ff][\w'’.\-]+[ \t]?){2,4})")
 
 
-def _byline_match(region: HtmlElement | None) -> re.Match[str] | None:
-    if region is None:
+def _byline_match(region: _RegionText) -> re.Match[str] | None:
+    if region.region is None:
         return None
-    return _BYLINE_TEXT.search(_region_text(region))
+    return _BYLINE_TEXT.search(region.lines())
 
 
 _DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
@@ -431,8 +455,9 @@ def _generic_section(region: HtmlElement | None, h1: HtmlElement | None) -> str 
 
 def _dates(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
            region: HtmlElement | None, tz: str, fetched: datetime,
-           dayfirst: bool = False) -> dict[str, tuple[Any, float]]:
+           dayfirst: bool = False, rtext: _RegionText | None = None) -> dict[str, tuple[Any, float]]:
     art = sd.article or {}
+    rtext = rtext or _RegionText(region)
 
     precision: dict[datetime, tuple[bool, bool]] = {}  # what each text said: clock, offset
 
@@ -481,11 +506,11 @@ def _dates(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
         return get
 
     def byline() -> datetime | None:
-        m = _byline_match(region)
+        m = _byline_match(rtext)
         if not m:
             if region is None:
                 return None
-            m = BYLINE_DATE_RE.search(clean_text(" ".join(region.itertext()))[:3000])
+            m = BYLINE_DATE_RE.search(rtext.flat())
             text = m.group(0) if m else None
         else:
             text = m.group("date")
@@ -493,7 +518,7 @@ def _dates(root: HtmlElement, sd: StructuredData, selectors: Mapping[str, str],
             return ok(parse_datetime(text, tz))
         if region is None:
             return None
-        rel = _RELATIVE_IN_TEXT.search(clean_text(" ".join(region.itertext()))[:3000])
+        rel = _RELATIVE_IN_TEXT.search(rtext.flat())
         return ok(parse_relative(rel.group(0), fetched)) if rel else None
 
     # every source is asked: a less precise first one borrows a later one's clock or offset
@@ -913,11 +938,12 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
     result["canonical_url"] = join_url(base, canonical) if canonical else None
 
     # --- metadata
-    result["authors"], result["byline_org"], conf["authors"] = _authors(root, sd, sel, region)
+    rtext = _RegionText(region)  # read by the author and the date heuristics
+    result["authors"], result["byline_org"], conf["authors"] = _authors(root, sd, sel, region, rtext)
     if not result["authors"] and result["byline_org"] and ORG_AUTHORS_FALLBACK:
         result["authors"] = list(result["byline_org"])
     for key, (value, c) in _dates(root, sd, sel, region, timezone, fetched,
-                                  dayfirst_for(locale)).items():
+                                  dayfirst_for(locale), rtext).items():
         result[key], conf[key] = value, c
     section, conf["section"] = _first([
         (lambda: _ld_text(art.get("articleSection")), JSONLD),

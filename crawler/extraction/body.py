@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -122,6 +123,12 @@ def strip_invisible(root: HtmlElement) -> None:
         _remove(el)
 
 
+@functools.lru_cache(maxsize=4096)  # a page repeats a few dozen class names on many elements
+def _boiler_names(names: str) -> bool:
+    """Whether a "class id" string names boilerplate."""
+    return bool(names.strip() and (_BOILER_RE.search(names) or _BOILER_CAMEL.search(names)))
+
+
 def strip_boilerplate(container: HtmlElement, *, exclude: str | None = None,
                       aggressive: bool = True) -> None:
     """Remove boilerplate inside ``container`` in place: by tag, class/id, hidden, teaser shape.
@@ -154,7 +161,7 @@ def strip_boilerplate(container: HtmlElement, *, exclude: str | None = None,
             doomed.append(el)
             continue
         names = (el.get("class") or "") + " " + (el.get("id") or "")
-        if names.strip() and (_BOILER_RE.search(names) or _BOILER_CAMEL.search(names)) and (
+        if _boiler_names(names) and (
             tag not in ("p", "li") or len(el.text_content()) < 300
         ) and _long_paragraphs(el) < 4:
             doomed.append(el)
@@ -324,6 +331,15 @@ _STARTS = re.compile(
     re.IGNORECASE,
 )
 _BYLINE = re.compile(r"^[Bb][Yy]\s+[A-Z\u0400-\u04ff][\w.'’\-]+(?:\s+[A-Z\u0400-\u04ff][\w.'’\-]+){0,3}\b")
+# A line that is only a date (and maybe a "label:" and a clock), in any language: the page's
+# dateline or a "last updated" stamp, never prose. The month slot is any word of three letters
+# or more (names in every language); the numbers must sit in a date's shape around it.
+_DATE_ONLY = re.compile(
+    r"^(?:[^\W\d_]+(?:\s+[^\W\d_]+)?\s?:\s*)?(?:[^\W\d_]{2,}\.?,\s+)?"
+    r"(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}|"
+    r"\d{1,2}\.?\s+(?:de\s+)?[^\W\d_]{3,}\.?,?\s+(?:de\s+)?\d{4}|[^\W\d_]{3,}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})"
+    r"(?:,?\s*(?:[^\W\d_]{1,3}\s+)?\d{1,2}[:.h]\d{2}(?:\s*(?:[^\W\d_]{1,4}\.?){1,2})?)?\s*$"
+)
 _DATEISH = re.compile(r"\b\d{4}\b|\d{1,2}:\d{2}|min read", re.IGNORECASE)
 _CREDIT_TAIL = re.compile(
     r"\s*\((?P<credit>(?:photo|image|credit|foto|фото)?:?\s*[^()]{1,120}?"
@@ -367,11 +383,14 @@ def split_credit(caption: str | None) -> tuple[str | None, str | None]:
     return rest, credit or None
 
 
+@functools.lru_cache(maxsize=4096)  # a pure test; the DOM and trafilatura bodies share paragraphs
 def _is_furniture(p: str) -> bool:
     n = len(p)
     if not any(ch.isalnum() for ch in p):
         return True
     if n <= 120 and _FULL.match(p):
+        return True
+    if n <= 60 and _DATE_ONLY.match(p):
         return True
     if n <= 350 and _CONTAINS.search(p):
         return True

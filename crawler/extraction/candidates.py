@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from .text import word_count
 
@@ -23,8 +24,17 @@ _WORDS = re.compile(r"\w+")
 SUBSTANTIAL_WORDS = 50
 
 
-def chunk_set(paragraphs: Sequence[str]) -> set[str]:
+def chunk_set(paragraphs: Sequence[str]) -> frozenset[str]:
     """Set of casefolded word 4-grams of ``paragraphs`` (1–3-word paragraphs: one item)."""
+    return _chunk_set(tuple(paragraphs))
+
+
+@lru_cache(maxsize=64)  # ``choose`` compares the same two or three candidates several times
+def _chunk_set(paragraphs: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_chunks(paragraphs))
+
+
+def _chunks(paragraphs: Sequence[str]) -> set[str]:
     out: set[str] = set()
     for p in paragraphs:
         words = _WORDS.findall(p.casefold())
@@ -47,7 +57,7 @@ def is_description_only(paragraphs: Sequence[str], descriptions: Sequence[str]) 
     return len(mine - ref) <= 0.2 * len(mine)
 
 
-def _cover(a: set[str], b: set[str]) -> float:
+def _cover(a: frozenset[str], b: frozenset[str]) -> float:
     """Share of ``a`` found in ``b``."""
     return len(a & b) / len(a) if a else 0.0
 
@@ -75,10 +85,11 @@ SUPERSET_MORE = 1.1
 RUNNING_PARAGRAPH = 70
 
 
-def _extra_is_prose(paragraphs: Sequence[str], known: set[str]) -> bool:
+def _extra_is_prose(paragraphs: Sequence[str], known: frozenset[str]) -> bool:
     """True when most of what ``paragraphs`` add to ``known`` (by characters) is running text,
     not captions, credits or link lines."""
-    extra = [p for p in paragraphs if _cover(chunk_set([p]), known) < 0.5]
+    # one paragraph at a time: not cached, it would push the candidates out of the cache
+    extra = [p for p in paragraphs if _cover(frozenset(_chunks([p])), known) < 0.5]
     total = sum(len(p) for p in extra)
     return total > 0 and sum(len(p) for p in extra if len(p) >= RUNNING_PARAGRAPH) >= 0.5 * total
 

@@ -133,6 +133,7 @@ def parse_relative(value: str | None, now: datetime) -> datetime | None:
     return (now - timedelta(seconds=n * _UNIT_SECONDS[m.group("unit")[0].lower()])).astimezone(UTC)
 
 
+@lru_cache(maxsize=1024)  # a pure function: a page asks it again for one text (``precision_of``)
 def parse_datetime(value: str | None, tz: str = "UTC", *, dayfirst: bool = False) -> datetime | None:
     """Parse an ISO-8601 or human date string into an aware UTC datetime, or None.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 __all__ = ["detect_language"]
 
@@ -77,7 +78,9 @@ def detect_language(text: str, *, fallback: str | None = None, sample: int = 300
         candidates = ("uk", "ru", "bg")
     else:
         candidates = tuple(k for k in _STOPWORDS if k not in ("uk", "ru", "bg"))
-    scores = {lang: sum(1 for t in tokens if t in _STOPWORDS[lang]) for lang in candidates}
+    # each distinct token looked up once per language (a text repeats its stopwords many times)
+    counts = Counter(tokens)
+    scores = {lang: sum(n for t, n in counts.items() if t in _STOPWORDS[lang]) for lang in candidates}
     best = max(scores, key=scores.__getitem__)
     if scores[best] < max(3, len(tokens) * 0.05):
         return fallback

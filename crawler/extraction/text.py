@@ -15,7 +15,6 @@ __all__ = [
     "word_count",
 ]
 
-_WS = re.compile(r"\s+")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # CJK scripts write no spaces: each ideograph, kana or hangul syllable counts as a word
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
@@ -28,9 +27,11 @@ def clean_text(text: str | None) -> str:
         return ""
     if "&" in text:
         text = html.unescape(text)
-    text = _ZERO_WIDTH.sub("", text)
-    text = unicodedata.normalize("NFC", text)
-    return _WS.sub(" ", text).strip()
+    if not text.isascii():  # ASCII holds no zero-width character and is its own NFC form
+        text = unicodedata.normalize("NFC", _ZERO_WIDTH.sub("", text))
+    # split() cuts at exactly the characters ``\s`` matches: the same as re.sub(r"\s+", " ").strip(),
+    # at a fraction of the cost (clean_text runs on every block of every candidate)
+    return " ".join(text.split())
 
 
 def hash_normalize(text: str) -> str:
@@ -58,6 +59,7 @@ def content_hash(title: str, body: str) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
+@functools.lru_cache(maxsize=256)  # the body choice counts one candidate's words several times
 def word_count(body: str) -> int:
     """Number of words in ``body`` (runs of letters/digits, with inner apostrophes and hyphens)."""
     return len(_WORD.findall(body or ""))
