@@ -411,7 +411,7 @@ class NewsSpider(scrapy.Spider):
         from pipelines.clean import max_body_chars
 
         settings = self.crawler.settings
-        if not settings.getbool("CLEAN_ENABLED", True):
+        if not check_setting(settings, "CLEAN_ENABLED"):
             return None
         topics_file = settings.get("TOPICS_FILE")
         if isinstance(topics_file, list):
