@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Article", "FeedSnippet", "field_names", "item_dict"]
+__all__ = ["Article", "FeedSnippet", "Precomputed", "attach_precomputed", "field_names", "item_dict", "precomputed"]
 
 
 @dataclass
@@ -104,3 +104,37 @@ def item_dict(item: Any) -> dict[str, Any]:
     converted, fields deleted from the instance left out."""
     values = ((name, getattr(item, name, _MISSING)) for name in field_names(type(item)))
     return {name: _copied(value) for name, value in values if value is not _MISSING}
+
+
+# --- work done ahead, in the extraction worker ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Precomputed:
+    """An article's clean and topics results, computed in the extraction worker by the stages'
+    own functions (``crawler/workers.py``). Each stage uses one only when the item's fields equal
+    what it was computed from, so an item changed on the way is cleaned and matched afresh."""
+
+    cap: int  # the CLEAN_MAX_BODY_CHARS the body was cut to
+    body_source: str  # the body clean_body was given (the extracted body, controls stripped)
+    body: str  # clean_body's result
+    truncated: bool
+    title: str  # the cleaned title
+    content_hash: str  # of (title, body)
+    word_count: int  # of body
+    topics_source: Any = None  # the TOPICS_FILE value the matches were made with
+    topic_fields: dict[str, str] | None = None  # item_fields the matcher was given; None: not matched
+    matches: list[Any] | None = None  # TopicMatcher.match(topic_fields)
+
+
+_PRECOMPUTED = "_newsmon_precomputed"  # an attribute, not a field: never stored or exported
+
+
+def precomputed(item: Any) -> Precomputed | None:
+    """The worker's results attached to ``item``, if any."""
+    return getattr(item, _PRECOMPUTED, None)
+
+
+def attach_precomputed(item: Any, pre: Precomputed | None) -> None:
+    if pre is not None:
+        setattr(item, _PRECOMPUTED, pre)

@@ -18,11 +18,18 @@ and awaits the result; ``0`` extracts in the crawl process, as ``scrapy parse``/
 
 CPU spent in a worker is counted as ``newsmon/time/worker/<stage>_ms`` (in process:
 ``spider/<stage>``), so a crawl's stats account for all of its CPU.
+
+Work ahead (``PageJob.ahead``): a worker also runs an article's body cleaning, content hash,
+word count and topic matching, with the clean and topics stages' own functions, and sends them
+back as ``crawler.items.Precomputed`` (``worker/ahead_ms``); each stage uses a result only when
+the item's fields equal what the worker computed it from. A page's result carries only what the
+spider reads (not ``paragraphs``, a second copy of the body).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import multiprocessing
 import signal
@@ -35,9 +42,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["ExtractPool", "PageJob", "PageResult", "extract_page"]
+from crawler.items import Precomputed
+
+__all__ = ["Ahead", "ExtractPool", "PageJob", "PageResult", "extract_page", "precompute"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """The settings work ahead needs: the clean stage's cap; topics' file (``topics`` False: off)."""
+
+    max_body_chars: int
+    topics: bool
+    topics_file: Any = None  # a TOPICS_FILE value: None, a path or a tuple of them
 
 
 @dataclass(frozen=True)
@@ -53,6 +71,7 @@ class PageJob:
     fetched_at: datetime
     news_feed: Mapping[str, str] | None  # the profile's widget selectors, or None
     page_time: datetime
+    ahead: Ahead | None = None  # clean and topics work to do ahead, or None
 
 
 @dataclass
@@ -63,6 +82,38 @@ class PageResult:
     news_feed: list[dict[str, Any]]
     fetched_at: datetime
     cpu_ms: dict[str, float] = field(default_factory=dict)
+    precomputed: Precomputed | None = None
+    ahead_failed: str | None = None  # the exception type name, counted as workers/ahead_failed/<Type>
+
+
+@functools.lru_cache(maxsize=4)
+def _matcher(topics_file: Any) -> Any:
+    """The worker's TopicMatcher for a TOPICS_FILE value, built once per process."""
+    from crawler.topics.config import load_topics
+    from crawler.topics.matcher import TopicMatcher
+
+    return TopicMatcher(load_topics(list(topics_file) if isinstance(topics_file, tuple) else topics_file))
+
+
+def precompute(article: Mapping[str, Any], ahead: Ahead) -> Precomputed | None:
+    """The clean and topics stages' work on an extracted article, by their own functions, from the
+    fields the spider puts on the item (``NewsSpider._article_outputs``): None for a non-article."""
+    if not article.get("is_article"):
+        return None
+    from crawler.topics.matcher import item_fields
+    from pipelines.clean import article_hashes, clean_body, clean_line, clean_summary, strip_controls
+
+    source = strip_controls(article.get("body") or "")  # what the stage's _scrub leaves
+    body, truncated = clean_body(source, ahead.max_body_chars)
+    title = clean_line(strip_controls(article.get("title") or ""))
+    content_hash, words = article_hashes(title, body)
+    fields = matches = None
+    if ahead.topics:
+        summary = clean_summary(strip_controls(s) if (s := article.get("summary")) else s)
+        fields = item_fields({"title": title, "summary": summary, "body": body})
+        matches = _matcher(ahead.topics_file).match(fields)
+    return Precomputed(ahead.max_body_chars, source, body, truncated, title, content_hash, words,
+                       ahead.topics_file, fields, matches)
 
 
 def extract_page(job: PageJob) -> PageResult:
@@ -84,7 +135,16 @@ def extract_page(job: PageJob) -> PageResult:
         feed = extract_news_feed(job.body, job.url, selectors=job.news_feed, timezone=job.timezone,
                                  page_time=job.page_time, headers_encoding=job.encoding, root=feed_root)
     end = time.thread_time_ns()
-    return PageResult(article, feed, job.fetched_at, {"extract": (middle - start) / 1e6, "news_feed": (end - middle) / 1e6})
+    cpu_ms = {"extract": (middle - start) / 1e6, "news_feed": (end - middle) / 1e6}
+    pre, failed = None, None
+    if job.ahead is not None:
+        try:
+            pre = precompute(article, job.ahead)
+        except Exception as exc:  # noqa: BLE001 - optional work: the stages redo it and report errors
+            failed = type(exc).__name__
+        cpu_ms["ahead"] = (time.thread_time_ns() - end) / 1e6
+    article.pop("paragraphs", None)  # the body again, in pieces: the spider does not read it
+    return PageResult(article, feed, job.fetched_at, cpu_ms, pre, failed)
 
 
 def _ignore_stop_signals() -> None:
@@ -154,6 +214,8 @@ class ExtractPool:
     def _counted(self, result: PageResult, where: str) -> PageResult:
         for stage, ms in result.cpu_ms.items():
             self._inc(f"newsmon/time/{where}/{stage}_ms", ms)
+        if result.ahead_failed:
+            self._inc(f"newsmon/workers/ahead_failed/{result.ahead_failed}")
         return result
 
     def _inc(self, key: str, value: float = 1) -> None:

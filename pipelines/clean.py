@@ -28,14 +28,17 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.drops import drop_item
-from crawler.items import Article, FeedSnippet, field_names
+from crawler.items import Article, FeedSnippet, field_names, precomputed
 from crawler.timing import cpu_timer
 from pipelines.urls import canonical_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-__all__ = ["CleanPipeline", "clean_text", "max_body_chars", "plain_text", "strip_controls", "to_utc"]
+__all__ = [
+    "CleanPipeline", "article_hashes", "clean_body", "clean_line", "clean_summary", "clean_text",
+    "max_body_chars", "plain_text", "strip_controls", "to_utc",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -116,13 +119,43 @@ def max_body_chars(settings: Any) -> int:
     return int(check_setting(settings, "CLEAN_MAX_BODY_CHARS"))
 
 
+def clean_line(text: str | None) -> str:
+    """One line of plain text (titles, headlines, names)."""
+    return " ".join(clean_text(plain_text(text)).split())
+
+
+def clean_body(body: str, cap: int) -> tuple[str, bool]:
+    """(plain-text paragraphs capped at ``cap`` characters, whether it was cut): the body rule,
+    called by the clean stage and, for articles, by the extraction worker."""
+    if cap and len(body) > 4 * cap:
+        body = body[: 4 * cap]  # bound the cleaning work; whitespace folding shrinks it a little
+    body = clean_text("\n\n".join(plain_text(p) if _MARKUP.search(p) else p
+                                   for p in re.split(r"\n\s*\n", strip_controls(body))))
+    if cap and len(body) > cap:
+        cut = body.rfind("\n\n", 0, cap + 1)
+        return (body[:cut] if cut >= cap // 2 else body[:cap].rstrip()), True
+    return body, False
+
+
+def clean_summary(text: str | None) -> str | None:
+    """An article's summary (or image caption) as plain paragraphs, None when empty."""
+    return clean_text(plain_text(text)) or None
+
+
+def article_hashes(title: str, body: str) -> tuple[str, int]:
+    """(content hash, word count) of a cleaned title and body."""
+    from crawler.extraction import content_hash, word_count
+
+    return content_hash(title, body), word_count(body)
+
+
 @functools.lru_cache(maxsize=4096)
 def _clean_snippet(site: str, headline: str, text: str) -> tuple[str, str, str]:
     """(headline, text, fingerprint) of a scrubbed snippet, once per distinct one: a News Feed
     item is on every page of a crawl (~10 sightings per page, a few dozen distinct texts)."""
     from crawler.extraction import snippet_fingerprint
 
-    headline = CleanPipeline._line(headline)
+    headline = clean_line(headline)
     text = clean_text(plain_text(text))
     return headline, text, snippet_fingerprint(site, headline, text)
 
@@ -170,23 +203,19 @@ class CleanPipeline:
     def _drop(self, reason: str, item: Any) -> DropItem:
         return drop_item(self.crawler, reason, item)
 
-    def _body(self, body: str) -> str:
-        """Plain-text paragraphs, capped at ``max_body_chars`` (cut at a paragraph end if one is near)."""
-        cap = self.max_body_chars
-        if cap and len(body) > 4 * cap:
-            body = body[: 4 * cap]  # bound the cleaning work; whitespace folding shrinks it a little
-        body = clean_text("\n\n".join(plain_text(p) if _MARKUP.search(p) else p
-                                       for p in re.split(r"\n\s*\n", strip_controls(body))))
-        if cap and len(body) > cap:
-            cut = body.rfind("\n\n", 0, cap + 1)
-            body = body[:cut] if cut >= cap // 2 else body[:cap].rstrip()
+    def _body(self, item: Article) -> str:
+        """The cleaned body: the extraction worker's (``crawler/workers.py``) when it cleaned this
+        very text, else :func:`clean_body` here; a cut is counted either way."""
+        pre = precomputed(item)
+        if pre is not None and pre.cap == self.max_body_chars and pre.body_source == item.body:
+            body, truncated = pre.body, pre.truncated
+        else:
+            body, truncated = clean_body(item.body, self.max_body_chars)
+        if truncated:
             self.crawler.stats.inc_value("newsmon/clean/body_truncated")
         return body
 
-    @staticmethod
-    def _line(text: str | None) -> str:
-        """One line of plain text (titles, headlines, names)."""
-        return " ".join(clean_text(plain_text(text)).split())
+    _line = staticmethod(clean_line)
 
     def _scrub(self, item: Article | FeedSnippet) -> None:
         """Every other string field without control characters or lone surrogates (URLs, names)."""
@@ -199,11 +228,9 @@ class CleanPipeline:
                 setattr(item, key, [strip_controls(v) if isinstance(v, str) else v for v in value])
 
     def _article(self, item: Article) -> Article:
-        from crawler.extraction import content_hash, word_count
-
         self._scrub(item)
         item.title = self._line(item.title)
-        item.body = self._body(item.body)
+        item.body = self._body(item)
         if not item.title:
             raise self._drop("no_title", item)
         if not item.body:
@@ -211,16 +238,19 @@ class CleanPipeline:
         if len(item.body) < self._min_body_chars():
             raise self._drop("body_too_short", item)
         item.url = canonical_url(item.url)
-        item.summary = clean_text(plain_text(item.summary)) or None
-        item.image_caption = clean_text(plain_text(item.image_caption)) or None
+        item.summary = clean_summary(item.summary)
+        item.image_caption = clean_summary(item.image_caption)
         item.image_credit = self._line(item.image_credit) or None
         item.authors = list(dict.fromkeys(a for a in (self._line(x) for x in item.authors) if a))
         item.tags = list(dict.fromkeys(t for t in (self._line(x) for x in item.tags) if t))
         item.published = to_utc(item.published)
         item.modified = to_utc(item.modified)
         item.fetched_at = to_utc(item.fetched_at) or datetime.now(UTC)
-        item.word_count = word_count(item.body)
-        item.content_hash = content_hash(item.title, item.body)
+        pre = precomputed(item)
+        if pre is not None and pre.title == item.title and pre.body == item.body:
+            item.content_hash, item.word_count = pre.content_hash, pre.word_count
+        else:
+            item.content_hash, item.word_count = article_hashes(item.title, item.body)
         self.crawler.stats.inc_value("newsmon/items/article")
         for name, value in (("date", item.published), ("author", item.authors)):
             if not value:  # field coverage, read by the crawl health monitors (crawler/health.py)

@@ -19,7 +19,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
 from crawler.checks import check_setting
-from crawler.items import Article, FeedSnippet
+from crawler.items import Article, FeedSnippet, precomputed
 from crawler.timing import cpu_timer
 from crawler.topics.config import load_topics
 from crawler.topics.matcher import TopicMatch, TopicMatcher, item_fields
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 __all__ = ["TopicsPipeline", "flag_document"]
 
 logger = logging.getLogger(__name__)
+
+_UNKNOWN = object()  # a matcher given directly: no worker's matches are taken for it
 
 
 def flag_document(item: Article | FeedSnippet, match: TopicMatch, item_id: str | None = None) -> dict[str, Any]:
@@ -53,9 +55,12 @@ def flag_document(item: Article | FeedSnippet, match: TopicMatch, item_id: str |
 class TopicsPipeline:
     """Match topics on new and revised items, set ``item.topics``, hand their flags to store."""
 
-    def __init__(self, crawler: Crawler, matcher: TopicMatcher) -> None:
+    def __init__(self, crawler: Crawler, matcher: TopicMatcher, source: Any = _UNKNOWN) -> None:
         self.crawler = crawler
         self.matcher = matcher
+        # The TOPICS_FILE value the matcher was loaded from: a worker's matches (crawler/workers.py)
+        # are used only when made with the same one.
+        self.source = source
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TopicsPipeline:
@@ -63,7 +68,8 @@ class TopicsPipeline:
         if not check_setting(settings, "TOPICS_ENABLED"):
             raise NotConfigured("TOPICS_ENABLED is off")
         topics = load_topics(settings.get("TOPICS_FILE"))  # checked before the crawl (crawler/checks.py)
-        return cls(crawler, TopicMatcher(topics))
+        source = settings.get("TOPICS_FILE")
+        return cls(crawler, TopicMatcher(topics), tuple(source) if isinstance(source, list) else source)
 
     def open_spider(self) -> None:
         logger.info("Matching topics %s", ", ".join(t.slug for t in self.matcher.topics))
@@ -83,7 +89,14 @@ class TopicsPipeline:
 
     def _match(self, item: Article | FeedSnippet, ticket: Ticket | None) -> Any:
         adapter = ItemAdapter(item)
-        matches = [m for m in self.matcher.match(item_fields(adapter)) if m.score > 0 and not m.excluded_by]
+        fields = item_fields(adapter)
+        pre = precomputed(item)
+        if pre is not None and pre.matches is not None and pre.topics_source == self.source \
+                and pre.topic_fields == fields:
+            found = pre.matches  # the worker matched these very fields with the same topics
+        else:
+            found = self.matcher.match(fields)
+        matches = [m for m in found if m.score > 0 and not m.excluded_by]
         flagged = [m for m in matches if m.flagged]
         adapter["topics"] = [m.summary() for m in flagged]
         for m in flagged:

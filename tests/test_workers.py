@@ -3,13 +3,25 @@ in process, and a SIGTERM mid-crawl leaves no worker behind and loses nothing.""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+from crawler.items import Article, attach_precomputed
+from crawler.topics.matcher import item_fields
+from crawler.workers import Ahead, precompute
 from tests.conftest import ROOT, StoreTier, run_newsmon
+from tests.hostile import PROPERTY, fragments, words
 from tests.test_scheduler import wait_for
 
 
@@ -17,8 +29,12 @@ def _stored(tier: StoreTier) -> tuple[dict, set]:
     store = tier.open()
     try:
         articles = {doc["url"].split("/", 3)[3]: (doc["title"], doc["body"], doc["authors"], doc["published"],
-                                                  doc["section"], doc["content_hash"])
+                                                  doc["section"], doc["content_hash"], doc["word_count"],
+                                                  doc["topics"])
                     for doc in store.find("articles", {"site": "demo"})}
+        # The flags the topics stage raised (from the worker's matches when EXTRACT_WORKERS > 0)
+        flags = sorted((f["item_id"], f["topic"], f["score"]) for f in store.find("topic_flags", {}))
+        articles["flags"] = flags
         snippets = {(doc["headline"], doc["text"], doc["published"]) for doc in store.find("feed_snippets", {})}
         runs = list(store.find("crawl_runs", {"site": "demo"}))
     finally:
@@ -37,6 +53,7 @@ def test_workers_store_what_in_process_extraction_stores(tmp_path, demo_server) 
         results.append(_stored(tier))
     (articles, snippets), (pooled_articles, pooled_snippets) = results
     assert articles and snippets
+    assert articles["flags"]  # topics matched in the worker (crawler.items.Precomputed) and in process
     assert pooled_articles == articles
     assert pooled_snippets == snippets
 
@@ -97,3 +114,92 @@ def test_sigterm_mid_crawl_leaves_no_worker_and_records_the_run(tmp_path, demo_s
     stats = run["stats"]
     assert stats["newsmon/items/article"] == articles, "an article was lost on the way to the store"
     assert stats.get("newsmon/time/worker/extract_ms", 0) > 0, "pages were not extracted in the workers"
+
+
+# --- clean and topics work done ahead in the worker (crawler.items.Precomputed) -------------------
+
+@functools.lru_cache(maxsize=2)
+def _stages(cap: int = 500) -> tuple[Any, Any]:
+    from scrapy.utils.test import get_crawler
+
+    from pipelines.clean import CleanPipeline
+    from pipelines.topics import TopicsPipeline
+
+    crawler = get_crawler(settings_dict={"CLEAN_MIN_BODY_CHARS": 0, "CLEAN_MAX_BODY_CHARS": cap})
+    crawler.spider = None
+    return CleanPipeline.from_crawler(crawler), TopicsPipeline.from_crawler(crawler)
+
+
+def _article(title: str, body: str, summary: str | None) -> Article:
+    return Article(url="http://example.test/a", fetched_url="http://example.test/a", site="s",
+                   title=title, body=body, summary=summary)
+
+
+CENTRAL_ASIA = ("Tokayev met Uzbekistan's president in Astana on Tuesday to sign a transit deal "
+                "for Kazakhstan's oil, bypassing Russia. " * 8)
+
+
+@PROPERTY
+@given(title=words | fragments(), body=st.lists(words | fragments(), min_size=1, max_size=6),
+       summary=st.none() | words | fragments(), topical=st.booleans())
+def test_work_done_ahead_equals_the_stages_own(title: str, body: list[str], summary: str | None,
+                                                topical: bool) -> None:
+    clean, topics = _stages()
+    text = "\n\n".join([*body, CENTRAL_ASIA] if topical else body)
+    pre = precompute({"is_article": True, "title": title, "body": text, "summary": summary},
+                     Ahead(500, True, None))
+    assert pre is not None
+    own = _article(title, text, summary)
+    try:
+        clean.process_item(own)
+    except DropItem:
+        return
+    assert (pre.body, pre.title, pre.content_hash, pre.word_count) == \
+        (own.body, own.title, own.content_hash, own.word_count)
+    assert pre.topic_fields == item_fields(ItemAdapter(own))
+    assert pre.matches == topics.matcher.match(pre.topic_fields)
+
+
+def test_stages_use_work_done_ahead_only_for_the_fields_it_was_done_on() -> None:
+    clean, topics = _stages(0)
+    body = CENTRAL_ASIA + "\n\n  Second   paragraph.  "
+    ahead = precompute({"is_article": True, "title": "Transit deal", "body": body, "summary": None},
+                       Ahead(0, True, None))
+    assert ahead is not None and ahead.matches and any(m.flagged for m in ahead.matches)
+    # Marked results: an item whose fields equal the worker's inputs takes them as they are ...
+    marked = replace(ahead, body="MARKED body", content_hash="MARKED", word_count=-1,
+                     topic_fields={"title": "Transit deal", "lead": "", "body": "MARKED body"},
+                     matches=[replace(ahead.matches[0], slug="marked", score=99.0, threshold=1.0)])
+    taken = _article("Transit deal", body, None)
+    attach_precomputed(taken, marked)
+    topics.process_item(clean.process_item(taken))
+    assert (taken.body, taken.content_hash, taken.word_count) == ("MARKED body", "MARKED", -1)
+    assert [t["slug"] for t in taken.topics] == ["marked"]
+    # ... one changed on the way (another title, another body) is cleaned and matched afresh.
+    changed = _article("Another title", body + " Edited.", None)
+    attach_precomputed(changed, marked)
+    topics.process_item(clean.process_item(changed))
+    expected = _article("Another title", body + " Edited.", None)
+    topics.process_item(clean.process_item(expected))
+    assert changed.body == expected.body != "MARKED body"
+    assert (changed.content_hash, changed.word_count) == (expected.content_hash, expected.word_count)
+    assert changed.topics == expected.topics and "marked" not in [t["slug"] for t in changed.topics]
+    # Other topics than the worker matched with: the stage's own matcher decides.
+    other = _article("Transit deal", body, None)
+    attach_precomputed(other, replace(marked, topics_source="elsewhere.toml"))
+    topics.process_item(clean.process_item(other))
+    assert "marked" not in [t["slug"] for t in other.topics]
+
+
+def test_work_ahead_that_fails_costs_the_page_nothing(tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    from crawler.workers import PageJob, extract_page
+
+    html = f"<html><body><article><h1>Transit deal</h1><p>{CENTRAL_ASIA}</p></article></body></html>"
+    now = datetime.now(UTC)
+    job = PageJob(html.encode(), "http://example.test/a", "utf-8", {}, "UTC", None, now, None, now,
+                  ahead=Ahead(0, True, str(tmp_path / "gone.toml")))  # a topic file removed meanwhile
+    result = extract_page(job)
+    assert result.article["is_article"] and result.precomputed is None
+    assert result.ahead_failed and "paragraphs" not in result.article

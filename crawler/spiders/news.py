@@ -28,8 +28,8 @@ from twisted.python.failure import Failure
 from crawler.errors import ConfigError
 from crawler.incremental import ALWAYS_FETCH_META, KIND_META, RECHECK_META, SOURCE_DATE_META, SkippedKnown
 from crawler.timing import cpu_timer
-from crawler.workers import ExtractPool, PageJob, PageResult
-from crawler.items import Article, FeedSnippet
+from crawler.workers import Ahead, ExtractPool, PageJob, PageResult
+from crawler.items import Article, FeedSnippet, attach_precomputed
 from crawler.profiles import SiteProfile
 from pipelines.urls import canonical_url
 
@@ -406,7 +406,22 @@ class NewsSpider(scrapy.Spider):
             selectors=dict(self.profile.selectors), timezone=self.profile.timezone, locale=self.profile.locale,
             fetched_at=fetched_at, news_feed=dict(self.profile.news_feed) or None,
             page_time=self._page_time(response, fetched_at),
+            ahead=self._ahead if self.extractor.enabled else None,
         )
+
+    @cached_property
+    def _ahead(self) -> Ahead | None:
+        """The clean and topics work a worker does ahead (crawler/workers.py); None with cleaning off."""
+        from crawler.checks import check_setting
+        from pipelines.clean import max_body_chars
+
+        settings = self.crawler.settings
+        if not check_setting(settings, "CLEAN_ENABLED"):
+            return None
+        topics_file = settings.get("TOPICS_FILE")
+        if isinstance(topics_file, list):
+            topics_file = tuple(topics_file)  # hashable: the worker keeps one matcher per value
+        return Ahead(max_body_chars(settings), bool(check_setting(settings, "TOPICS_ENABLED")), topics_file)
 
     def _article_outputs(self, response: Response, section: str | None, page: PageResult | None) -> Iterator[Any]:
         if response.status == 304:
@@ -437,7 +452,7 @@ class NewsSpider(scrapy.Spider):
         if self.limits.since and published and published < self.limits.since:
             self._count("articles/skipped_before_since")
             return
-        yield Article(
+        article = Article(
             url=result.get("canonical_url") or response.url,
             fetched_url=response.url,
             site=self.name,
@@ -459,6 +474,8 @@ class NewsSpider(scrapy.Spider):
             fetched_at=fetched_at,
             confidence=dict(result.get("confidence") or {}),
         )
+        attach_precomputed(article, page.precomputed)
+        yield article
 
     # --- News Feed widget ------------------------------------------------------------------------
 
