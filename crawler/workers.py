@@ -32,7 +32,9 @@ import asyncio
 import functools
 import logging
 import multiprocessing
+import os
 import signal
+import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -147,10 +149,35 @@ def extract_page(job: PageJob) -> PageResult:
     return PageResult(article, feed, job.fetched_at, cpu_ms, pre, failed)
 
 
-def _ignore_stop_signals() -> None:
-    """Worker initializer: the crawl process alone decides when to stop (see the module doc)."""
+def _start_worker(crawl_pid: int) -> None:
+    """Worker initializer: the crawl process alone decides when to stop (see the module doc),
+    and the worker ends with it. A SIGKILLed crawl (the OOM killer) gives no EOF to read: the
+    worker holds its own call queue's write end, and the forkserver lives while any child holds
+    its "alive" pipe, so both would run on for good. A daemon thread waits for the crawl to exit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(crawl_pid,), name="newsmon-crawl-watch", daemon=True).start()
+
+
+def _exit_with(pid: int) -> None:
+    import select
+
+    try:
+        fd = os.pidfd_open(pid)  # Linux >= 5.3: readable once the process has exited
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])
+    else:  # elsewhere: poll
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:
+                pass
+            time.sleep(2)
+    os._exit(0)
 
 
 class ExtractPool:
@@ -207,7 +234,7 @@ class ExtractPool:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["crawler.workers", "crawler.extraction"])
             self._executor = ProcessPoolExecutor(self.workers, mp_context=context,
-                                                 initializer=_ignore_stop_signals)
+                                                 initializer=_start_worker, initargs=(os.getpid(),))
             logger.info("Extracting article pages in %d worker process(es)", self.workers)
         return self._executor
 

@@ -116,6 +116,25 @@ def test_sigterm_mid_crawl_leaves_no_worker_and_records_the_run(tmp_path, demo_s
     assert stats.get("newsmon/time/worker/extract_ms", 0) > 0, "pages were not extracted in the workers"
 
 
+def test_a_sigkilled_crawl_leaves_no_worker(tmp_path, demo_server) -> None:
+    """SIGKILL (the OOM killer) gives the crawl no chance to join its pool: the workers and the
+    forkserver must still end with it, not run on for good."""
+    tier = StoreTier("embedded", tmp_path / "data")
+    crawl = subprocess.Popen(
+        [sys.executable, "-c", "from crawler.cli import main; main()", "crawl", "demo",
+         "-a", f"base_url={demo_server.base_url}/", "-s", "EXTRACT_WORKERS=1", "-s", "DOWNLOAD_DELAY=0.05"],
+        cwd=ROOT, env=tier.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        workers = wait_for(lambda: len(_descendants(crawl.pid)) >= 2 and _descendants(crawl.pid), timeout=60)
+        crawl.kill()
+        crawl.wait(timeout=30)
+    finally:
+        if crawl.poll() is None:
+            crawl.kill()
+    wait_for(lambda: not [pid for pid in workers if _alive(pid)], timeout=20)
+
+
 # --- clean and topics work done ahead in the worker (crawler.items.Precomputed) -------------------
 
 @functools.lru_cache(maxsize=2)
