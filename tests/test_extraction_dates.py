@@ -83,3 +83,19 @@ def test_a_less_precise_source_borrows_a_later_ones_clock_or_offset(jsonld: str,
     r = extract_article(_dated_page(jsonld, meta), "https://news.example/budget",
                         fetched_at=datetime(2024, 1, 1, tzinfo=UTC))
     assert r["published"] == expected
+
+
+@pytest.mark.parametrize(("printed", "expected"), [
+    # clock first, with seconds and a zone: read whole, not to the day only
+    ("Updated: 01:38:07 PM IST Nov 20, 2019", datetime(2019, 11, 20, 8, 8, 7, tzinfo=UTC)),
+    ("Posted 9:05 am on Nov 20, 2019", datetime(2019, 11, 20, 9, 5, tzinfo=UTC)),
+    ("Nov 20, 2019 1:38 PM EST", datetime(2019, 11, 20, 18, 38, tzinfo=UTC)),
+])
+def test_a_date_printed_under_the_headline_is_read_with_its_clock_and_zone(printed: str, expected: datetime) -> None:
+    page = ("<html><head><title>Budget passed</title></head><body><h1>Budget passed</h1>"
+            f'<p class="byline">By Jane Doe</p><span class="date">{printed}</span>'
+            + "".join(f"<p>The council voted on Tuesday to approve the new budget after a long "
+                      f"debate, item {i}, and residents said what they thought of it.</p>" for i in range(8))
+            + "</body></html>")
+    r = extract_article(page, "https://news.example/budget-passed", fetched_at=datetime(2024, 1, 1, tzinfo=UTC))
+    assert r["published"] == expected and r["authors"] == ["Jane Doe"]

@@ -31,9 +31,12 @@ _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
     r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 )
-_CLOCK = r"\d{1,2}[:.]\d{2}\s*(?:[AaPp]\.?\s?[Mm]\.?)?"
-#: A human date as printed in bylines: "December 20, 2023 5:18 PM", "20 Dec 2023, 17:18".
+_CLOCK = r"\d{1,2}[:.]\d{2}(?:[:.]\d{2})?\s*(?:[AaPp]\.?\s?[Mm]\.?)?"
+#: A human date as printed in bylines: "December 20, 2023 5:18 PM", "20 Dec 2023, 17:18", and
+#: with the clock first: "01:38:07 PM IST Nov 20, 2019" (read to the day only, it lost the clock
+#: and the zone).
 BYLINE_DATE_RE = re.compile(
+    rf"(?:{_CLOCK}(?:\s*[A-Z]{{2,4}}\b)?\s*(?:,|on|-|–|—|\|)?\s*)?"
     rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}})"
     rf"(?:\s*(?:,|at|-|–|—|\|)?\s*{_CLOCK}(?:\s*[A-Z]{{2,4}}\b)?)?"
 )
