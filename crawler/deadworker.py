@@ -116,11 +116,13 @@ def horse_dies_with_worker() -> None:
 def child_dies_with_parent(signum: int = signal.SIGKILL) -> Callable[[], None] | None:
     """A ``preexec_fn`` giving a child process ``signum`` when its parent dies.
 
-    SIGKILL, not Scrapy's graceful SIGTERM: with SIGTERM the re-queued crawl missed articles in the
-    killed-worker test, most likely because a crawl stopped gracefully saves the fetch state of
-    the sitemaps and listings it read though it did not follow all their links (not confirmed);
-    killed outright it saves none, and the re-queued crawl fetches every page again (what was
-    stored comes back unchanged). This covers a horse killed alone; when the worker dies the horse kills its whole group.
+    SIGKILL, not Scrapy's graceful SIGTERM: the supervisor is gone, so nothing would bound a
+    graceful stop. (A graceful stop once made the re-queued crawl miss articles: the stopped
+    crawl saved the validators of listings whose links it had not all followed. A crawl that
+    ends other than ``finished`` keeps none now, ``crawler/incremental.py``.) Killed outright it
+    saves no fetch state, and the re-queued crawl fetches every page again (what was stored
+    comes back unchanged). This covers a horse killed alone; when the worker dies the horse
+    kills its whole group.
 
     The C function is looked up before the fork, so the child only makes the call; a parent that
     died before it is seen in ``getppid`` and the child ends at once."""

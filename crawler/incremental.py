@@ -21,9 +21,17 @@ a request is and what date its link carried (``Request.meta``: ``newsmon_kind``,
   again later in the crawl with a newer date is sent again (``newsmon_recheck``) and decided anew.
 - Publication times (which drive the revisit policy) come from the scraped ``Article`` items
   (``item_scraped`` signal).
+- An article page that answered 200 but gave no stored article (not extracted as one, an empty
+  body, dropped by the clean stage, an error in the callback or a pipeline) is not vouched for:
+  without this it would be "known and unchanged" for good, so an article lost to an extraction
+  gap, a bug since fixed or a crawl run with ``-a since`` would never be fetched again. It is
+  fetched again in full (no validators) at the next crawl, then, while it still gives none,
+  after ``UNEXTRACTED_BACKOFF`` doubling per attempt up to ``UNEXTRACTED_BACKOFF_MAX``.
 
 Stats: ``newsmon/incremental/not_modified/<kind>``, ``newsmon/incremental/skipped_known``,
-``newsmon/incremental/revisit``, ``newsmon/incremental/source_changed``.
+``newsmon/incremental/revisit``, ``newsmon/incremental/source_changed``,
+``newsmon/incremental/unextracted`` (article pages of this crawl that gave no article),
+``newsmon/incremental/recheck_unextracted`` (such pages fetched again).
 """
 
 from __future__ import annotations
@@ -57,6 +65,13 @@ RECHECK_META = "newsmon_recheck"
 _DECIDED_META = "newsmon_incremental_decided"  # set here (the decided URL): retries and redirects are not re-decided
 
 
+# An article page that gave no article is fetched again at the next crawl, then after 1 h, 2 h,
+# 4 h ... up to a week: a transient gap is retried at once, a page that is simply not an article
+# (a soft 404, a gallery the site links as one) costs a fetch a week at most.
+UNEXTRACTED_BACKOFF = timedelta(hours=1)
+UNEXTRACTED_BACKOFF_MAX = timedelta(days=7)
+
+
 class SkippedKnown(IgnoreRequest):
     """An article request dropped because the page is known and nothing says it changed."""
 # Request.meta key: fetch in full even when unchanged. For a sitemap index: a 304 would hide
@@ -78,6 +93,8 @@ class IncrementalCrawl:
         self._skipped: set[str] = set()
         self._requested: set[str] = set()  # article URLs let through in this crawl
         self._answered: set[str] = set()  # ... of which a response (200/304) came back
+        self._fetched: set[str] = set()  # article URLs answered 200 in this crawl
+        self._extracted: set[str] = set()  # ... of which an Article reached item_scraped
         self._referer: dict[str, str] = {}  # request URL -> the page that first linked it
         self.site = ""
 
@@ -112,6 +129,7 @@ class IncrementalCrawl:
             self._forget_source_validators(why, self.dirty)
         else:
             self._forget_unanswered_sources()
+        self._back_off_unextracted()
         changed = [self.states[url] for url in self.dirty]
         if not changed:
             return
@@ -170,6 +188,30 @@ class IncrementalCrawl:
                         "are not kept, so the next crawl walks those pages in full", self.site, why, dropped)
             self.crawler.stats.set_value("newsmon/incremental/validators_dropped", dropped)
 
+    def _back_off_unextracted(self) -> None:
+        """Article pages answered 200 that gave no stored article: fetched again later, in full."""
+        now = datetime.now(UTC)
+        unextracted = self._fetched - self._extracted
+        for url in unextracted:
+            state = self._state(url, "article")
+            attempts = int(state.get("unextracted") or 0)
+            state["unextracted"] = attempts + 1
+            state["recheck_after"] = now if attempts == 0 else \
+                now + min(UNEXTRACTED_BACKOFF * 2 ** (attempts - 1), UNEXTRACTED_BACKOFF_MAX)
+            state["etag"] = state["last_modified"] = None  # a 304 would hide a fixed page
+            self.dirty.add(url)
+        for url in self._extracted:
+            state = self.states.get(url)
+            if state and (state.get("unextracted") or state.get("recheck_after")):
+                state["unextracted"], state["recheck_after"] = 0, None
+                self.dirty.add(url)
+        if unextracted:
+            self.crawler.stats.set_value("newsmon/incremental/unextracted", len(unextracted))
+            shown = sorted(unextracted)[:5]
+            logger.info("%d article pages of %s gave no article (%s%s); they are fetched again by a later "
+                        "crawl (the next one, then backing off)", len(unextracted), self.site,
+                        ", ".join(shown), ", ..." if len(unextracted) > len(shown) else "")
+
     # --- what the crawl learns ------------------------------------------------------------------
 
     def item_scraped(self, item: Any, response: Response) -> None:
@@ -177,7 +219,9 @@ class IncrementalCrawl:
         from crawler.items import Article
 
         if isinstance(item, Article) and response is not None:
-            url = response.request.url if response.request else response.url
+            request = response.request
+            url = (request.meta.get(_DECIDED_META) or request.url) if request else response.url
+            self._extracted.add(url)
             self.note_published(url, item.published)
 
     # --- decisions -------------------------------------------------------------------------------
@@ -204,6 +248,10 @@ class IncrementalCrawl:
             if source_date:
                 self._state(url, "article")["source_date"] = source_date
                 self.dirty.add(url)
+            return True
+        recheck = state.get("recheck_after")
+        if recheck is not None and now >= recheck:
+            self._count("recheck_unextracted")
             return True
         known_date = state.get("source_date")
         if source_date and (known_date is None or source_date > known_date):
@@ -249,7 +297,10 @@ class IncrementalCrawl:
         if not kind or response.status not in (200, 304):
             return response
         if kind == "article":  # (under the URL it was decided by, whatever it redirected to)
-            self._answered.add(request.meta.get(_DECIDED_META) or request.url)
+            decided = request.meta.get(_DECIDED_META) or request.url
+            self._answered.add(decided)
+            if response.status == 200:
+                self._fetched.add(decided)
         state = self._state(request.url, kind)
         now = datetime.now(UTC)
         state["checked_at"] = now

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import sleep as scrapy_sleep
 
 from crawler.checks import check_setting
 from crawler.errors import StorageError
@@ -223,6 +224,10 @@ class CrawlRunRecorder:
             logger.error("Could not record the start of crawl run %s: %s", self.run_id, exc)
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
+        # Scrapy starts the spider_closed handlers in the order they were connected, extensions
+        # (this one) before downloader middlewares: yield once, so the incremental middleware's
+        # close-time counts (validators dropped, pages that gave no article) are in the record.
+        await scrapy_sleep(0)
         stats = dict(self.crawler.stats.get_stats())
         outcome = outcome_of(reason, stats, self.service.ever_opened,
                              check_setting(self.crawler.settings, "NEWSMON_REPLAY_ONLY"))

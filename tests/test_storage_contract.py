@@ -517,7 +517,8 @@ def test_fetch_state_round_trip(store: Store) -> None:
     from pipelines.storage.fetchstate import load_fetch_state, save_fetch_state
 
     state = {"url": "https://x.test/a/", "site": "s", "kind": "article", "etag": '"e"', "last_modified": None,
-             "source_date": T0, "published": T0 - timedelta(days=1), "checked_at": T0, "changed_at": T0}
+             "source_date": T0, "published": T0 - timedelta(days=1), "checked_at": T0, "changed_at": T0,
+             "unextracted": 2, "recheck_after": T0 + timedelta(hours=1)}
     assert save_fetch_state(store, [state, dict(state, site="other")]) == 2
     assert load_fetch_state(store, "s") == {state["url"]: state}
     assert save_fetch_state(store, [dict(state, etag='"f"')]) == 1

@@ -6,7 +6,9 @@ and written in one batch when it closes; every run and worker of a site shares i
 A state is a dict with ``url`` (canonical), ``site``, ``kind`` (article, listing, feed, sitemap),
 ``etag``, ``last_modified`` (the HTTP validators as received), ``source_date`` (the newest
 sitemap ``lastmod`` / feed date seen for it), ``published``, ``checked_at`` (last fetch attempt)
-and ``changed_at`` (last time its content was new or different). Its ``_id`` is ``state_key``.
+and ``changed_at`` (last time its content was new or different); for an article page that gave
+no article, ``unextracted`` (how many fetches in a row) and ``recheck_after`` (when it is fetched
+again). Its ``_id`` is ``state_key``.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ if TYPE_CHECKING:
 __all__ = ["FIELDS", "load_fetch_state", "save_fetch_state", "state_documents", "state_key"]
 
 FIELDS = ("url", "site", "kind", "etag", "last_modified", "source_date", "published",
-          "checked_at", "changed_at")
-_DATES = ("source_date", "published", "checked_at", "changed_at")
+          "checked_at", "changed_at", "unextracted", "recheck_after")
+_DATES = ("source_date", "published", "checked_at", "changed_at", "recheck_after")
 COLLECTION = "fetch_state"
 
 
