@@ -117,6 +117,7 @@ RULES: dict[str, Rule] = {
     "HEALTH_HISTORY_MIN_RUNS": Rule(integer(1, 1000), "int in 1..1000"),
     "HEALTH_MAX_ERROR_RATE": Rule(number(0), "float >= 0"),
     "HEALTH_MAX_DROP_RATE": Rule(number(0, 1), "float in [0, 1]"),
+    "HEALTH_MAX_NOT_ARTICLE_RATE": Rule(number(0, 1), "float in [0, 1]"),
     "HEALTH_MAX_RUNTIME": Rule(number(0), "float >= 0 (0 = not checked)"),
     "HEALTH_MAX_MISSING": Rule(_missing_shares, "dict field (title, date, author, body) -> float in [0, 1]"),
     "HEALTH_FINISH_REASONS": Rule(list_of(text()), "list of Scrapy close reasons"),

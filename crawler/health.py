@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 from crawler.checks import check_setting
 
 __all__ = ["MONITORS", "PROFILE_KEYS", "CrawlHealth", "Health", "HealthThresholds", "Monitor", "MonitorResult",
-           "articles_found", "evaluate", "health_alert", "history_query"]
+           "NotArticleRateMonitor", "articles_found", "evaluate", "health_alert", "history_query"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ class HealthThresholds:
     history_min_runs: int = 3
     max_error_rate: float = 0.25
     max_drop_rate: float = 0.25
+    max_not_article_rate: float = 0.25
     max_runtime: float = 3600.0
     max_missing: Mapping[str, float] = field(default_factory=dict)
     finish_reasons: tuple[str, ...] = ("finished",)
@@ -225,6 +226,30 @@ class DropRateMonitor(Monitor):
                            f"{dropped} of {dropped + kept} items dropped", "no items")
 
 
+class NotArticleRateMonitor(Monitor):
+    """Share of article pages fetched that gave no article (``newsmon/pages/not_article/*``: not
+    extracted as one, an empty page, a soft 404) at most ``max_not_article_rate``.
+
+    The loss a new site or a redesign causes without any error: the pages answer 200, the
+    extractor finds no article in them, and the crawl would otherwise look healthy."""
+
+    name = "not_article_rate"
+    level = "warning"
+    # A share of a handful of pages says little (a crawl bounded by -a max_articles=2 meets the
+    # site's two broken pages first); a site whose every page fails has articles_found.
+    min_pages: ClassVar[int] = 10
+
+    def check(self, run, history, limits):
+        stats = run.get("stats") or {}
+        missed = _sum(stats, "newsmon/pages/not_article/")
+        pages = missed + _get(stats, "newsmon/pages/article")
+        if 0 < pages < self.min_pages:
+            return self._skip(missed, limits.max_not_article_rate,
+                              f"{missed} of {pages} article pages gave no article: too few to judge")
+        return self._share(missed, pages, limits.max_not_article_rate,
+                           f"{missed} of {pages} article pages gave no article", "no article pages")
+
+
 class RuntimeMonitor(Monitor):
     """The crawl took at most ``max_runtime`` seconds (0 = not checked)."""
 
@@ -269,7 +294,7 @@ class MissingFieldMonitor(Monitor):
 
 MONITORS: tuple[Monitor, ...] = (
     FinishReasonMonitor(), PagesMonitor(), ArticlesMonitor(), ArticlesVsRecentMonitor(),
-    ErrorRateMonitor(), DropRateMonitor(), RuntimeMonitor(), *(MissingFieldMonitor(f) for f in FIELDS),
+    ErrorRateMonitor(), DropRateMonitor(), NotArticleRateMonitor(), RuntimeMonitor(), *(MissingFieldMonitor(f) for f in FIELDS),
 )
 
 # --- the verdict ------------------------------------------------------------------------------

@@ -120,6 +120,7 @@ HEALTH_HISTORY_RUNS = 10  # recent finished/degraded runs of the site that the m
 HEALTH_HISTORY_MIN_RUNS = 3  # fewer earlier runs than this: the comparison is skipped
 HEALTH_MAX_ERROR_RATE = 0.25  # newsmon/errors/* per page fetched above this: warning
 HEALTH_MAX_DROP_RATE = 0.25  # share of items dropped above this: warning
+HEALTH_MAX_NOT_ARTICLE_RATE = 0.25  # share of article pages fetched that gave no article above this: warning
 HEALTH_MAX_RUNTIME = 3600.0  # seconds a crawl may take before a warning; 0 = not checked
 HEALTH_MAX_MISSING = {"title": 0.05, "date": 0.2, "author": 0.5, "body": 0.05}  # share of articles without it: warning
 HEALTH_FINISH_REASONS = ["finished"]  # close reasons that pass (closespider_* limits count as finished)

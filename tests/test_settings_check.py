@@ -90,6 +90,7 @@ INVALID = [
     ("HEALTH_HISTORY_MIN_RUNS", "5000", "must be in 1..1000"),
     ("HEALTH_MAX_ERROR_RATE", "-0.1", "must be at least 0"),
     ("HEALTH_MAX_DROP_RATE", "2", "must be"),
+    ("HEALTH_MAX_NOT_ARTICLE_RATE", "-1", "must be"),
     ("HEALTH_MAX_RUNTIME", "long", "expected a number"),
     ("HEALTH_MAX_MISSING", '{"date": 3}', "'date': "),
     ("HEALTH_MAX_MISSING", '{"byline": 0.5}', "unknown field 'byline'"),
