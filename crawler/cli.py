@@ -294,10 +294,13 @@ def _print_summary(site: str, stats: dict[str, Any]) -> None:
     ]
     if summary["lost"]:
         rows.append(("LOST (journal refused them too)", summary["lost"]))
+
     for label, value in rows:
         table.add_row(label, str(value))
     out.print(table)
     # Plain lines, never cut to the terminal width: scripts and people copy these.
+    if stats.get("newsmon/stages_off"):  # a crawl must not look complete while a stage was off
+        click.echo(f"switched off by settings: {', '.join(stats['newsmon/stages_off'])} (the log says what is not done)")
     click.echo(f"run id: {stats.get('newsmon/run_id', '-')}")
     click.echo(f"data: {stats.get('_store', '-')}")
 
@@ -743,7 +746,8 @@ def runs(site: str | None, last: int, failed: bool, wide: bool, as_json: bool,
         seconds = (finished - started).total_seconds() if started and finished else None
         if wide:
             table.add_row(_when(started), str(doc.get("_id", "-")), doc.get("site", "-"),
-                          doc.get("trigger", "-"), doc.get("outcome", "-"), _health_word(doc, wide),
+                          doc.get("trigger", "-"), _with_stages_off(doc, doc.get("outcome") or "-"),
+                          _health_word(doc, wide),
                           "-" if seconds is None else f"{seconds:.0f}",
                           *(str(summary.get(k, "-")) for k in ("pages", "articles_new", "articles_updated",
                                                                "articles_unchanged", "snippets_new", "errors")))
@@ -766,8 +770,14 @@ def _failing(run: dict[str, Any]) -> bool:
 def _run_state(run: dict[str, Any]) -> str:
     """The outcome for narrow tables, ``unhealthy`` for a finished or degraded run whose health failed."""
     if run.get("outcome") in ("finished", "degraded") and (run.get("health") or {}).get("status") == "failed":
-        return "unhealthy"
-    return _word(run.get("outcome"))
+        return _with_stages_off(run, "unhealthy")
+    return _with_stages_off(run, _word(run.get("outcome")))
+
+
+def _with_stages_off(run: dict[str, Any], word: str) -> str:
+    """``finished (TOPICS_ENABLED off)``: a run must not look complete while settings switched a stage off."""
+    off = run.get("stages_off") or []
+    return f"{word} ({', '.join(off)} off)" if off else word
 
 
 def _health_word(run: dict[str, Any] | None, wide: bool = False) -> str:

@@ -68,6 +68,7 @@ SPIDER_CONTRACTS = {
 EXTENSIONS = {
     "crawler.runs.CrawlRunRecorder": 500,
     "crawler.progress.ProgressReporter": 600,
+    "crawler.stages.StagesOffNotice": 100,  # says which stages settings switched off (crawler/stages.py)
 }
 NEWSMON_PROGRESS_INTERVAL = 0  # seconds between progress lines on stderr; 0 = off (the CLI sets 2)
 
