@@ -258,7 +258,9 @@ def _run_crawl(site: str, spider_args: dict[str, str], settings: Any,
     err.print(f"Crawling [bold]{site}[/] into {where} …")
     if before_start:
         before_start()
-    process.start()
+    from crawler.shutdown import start
+
+    start(process)  # a stop signal lets a closing crawl finish its close (its run record)
     stats = dict(crawler.stats.get_stats() or {})
     stats["_store"] = where
     if process.bootstrap_failed:
@@ -598,7 +600,9 @@ def import_spool(files: tuple[str, ...], setting_pairs: tuple[str, ...]) -> None
     for site in sites:
         crawlers[site] = crawler = process.create_crawler(site)
         process.crawl(crawler)
-    process.start()
+    from crawler.shutdown import start
+
+    start(process)
     again = 0
     for site, crawler in crawlers.items():
         from crawler.runs import summarize
