@@ -444,8 +444,11 @@ def trafilatura_paragraphs(root: HtmlElement, url: str | None = None, *,
     import trafilatura  # imported lazily: only the generic path needs it
 
     try:
+        # output_format "xml": trafilatura then keeps its body tree without also writing it
+        # out as text (the "python" format's ``text``, which is not read here)
         doc = trafilatura.bare_extraction(
-            root, url=url, with_metadata=False, include_comments=False, include_images=False,
+            root, url=url, output_format="xml", with_metadata=False, include_comments=False,
+            include_images=False,
             include_tables=True, include_formatting=False, include_links=False, fast=TRAFILATURA_FAST,
             favor_recall=recall,
         )
