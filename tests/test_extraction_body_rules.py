@@ -183,3 +183,11 @@ def test_a_label_left_last_after_prose_is_dropped_and_a_run_of_short_lines_is_ke
     verse = "".join(f"<p>Line {i} of the song</p>" for i in range(3))
     kept = extract_article(_page(f"<article>{_paras(4)}{verse}</article>"), URL)
     assert kept["paragraphs"][-1] == "Line 2 of the song"
+
+
+def test_an_author_box_named_in_any_of_its_spellings_is_no_part_of_the_body() -> None:
+    bio = "Jane Doe has covered city hall for the paper since 2015 and lives in the city with two cats."
+    for name in ("post-author", "artDetailAutor", "TestReport__AuthorBox", "auteur"):
+        html = _page(f'<article>{_paras(4)}<div class="{name}"><p>{bio}</p></div></article>')
+        body = extract_article(html, URL)["body"]
+        assert "Paragraph 3." in body and "city hall" not in body, name

@@ -33,7 +33,7 @@ _BOILER_RE = re.compile(
     r"social|audio|promo|promotion|promoted|advert|adverts|advertisement|advertising|ads?|"
     r"adslot|adunit|dfp|gpt|banner|cta|recirc|recirculation|recommended|recommendations|"
     r"readmore|read-more|more-news|more-stories|outbrain|taboola|comments?|author-box|"
-    r"author-bio|authorbox|bio|byline|tags|tag-list|taglist|breadcrumbs?|toolbar|sponsor|"
+    r"author-bio|authorbox|authors?|autor|autore|auteur|about-author|ratings?|bio|byline|tags|tag-list|taglist|breadcrumbs?|toolbar|sponsor|"
     r"sponsored|skip-link|sr-only|screen-reader-text|visually-hidden|visuallyhidden|cookie|"
     r"cookies|consent|gdpr|modal|popup|paywall-cta|support-us|supporters?|"
     r"news-feed|newsfeed|pullquote|pull-quote|embed|caption|credit|inline-video|"
@@ -42,7 +42,7 @@ _BOILER_RE = re.compile(
     re.IGNORECASE,
 )
 # camelCase class names ("InlineImage-imageEmbedCaption", "photoCredit"): the last word counts
-_BOILER_CAMEL = re.compile(r"[a-z](?:Caption|Credit|Promo|Newsletter|Related)s?(?=$|[\s_\-])")
+_BOILER_CAMEL = re.compile(r"[a-z](?:Caption|Credit|Promo|Newsletter|Related|Author|Autor|AuthorBox)s?(?=$|[\s_\-])")
 _CANDIDATES = etree.XPath(
     "descendant::comment() | descendant::*[@class or @id or @hidden or @aria-hidden or @style or "
     + " or ".join(f"self::{t}" for t in sorted(_DROP_TAGS)) + "]"
