@@ -139,8 +139,8 @@ def drop_trailing_labels(paragraphs: list[str]) -> list[str]:
     """``paragraphs`` less the label they end with: a line of a few words and no sentence end
     ("Weitere Informationen", "Contact:", "More on this topic") left last after a paragraph of
     prose is the title of a block whose content was removed or never was the article's (what
-    ``drop_orphan_headings`` does for headings, for any line, and for every candidate). A run of
-    short lines (verse, a list, table rows) is the text itself and is kept."""
+    ``drop_orphan_headings`` does for headings, for any line, whichever candidate the body came
+    from). A run of short lines (verse, a list, table rows) is the text itself and is kept."""
     if len(paragraphs) >= 2 and _is_label(paragraphs[-1]) and _is_prose(paragraphs[-2]):
         return paragraphs[:-1]
     return paragraphs
