@@ -18,7 +18,8 @@ date match (the day, and the minute in UTC), newsmon against trafilatura's metad
     .venv/bin/python bench/extraction.py --set readability        # one set
     .venv/bin/python bench/extraction.py --set trafilatura --limit 200 --only newsmon
     .venv/bin/python bench/extraction.py --set dev --pages        # per-page figures
-    .venv/bin/python bench/extraction.py --json /tmp/run.json     # per-page results, for diffs
+    .venv/bin/python bench/extraction.py --json /tmp/run.json     # per-page results and outputs
+                                                                   # (body sha1, metadata), for diffs
 
 Every extractor receives the page as saved (bytes, gzip removed); readability-lxml, which wants
 text, gets it decoded outside the timed call. ``bench/EXTRACTION.md`` keeps the committed table.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import re
 import statistics
@@ -329,6 +331,12 @@ def score_run(metric: str, pages: Sequence[Page], run: Run) -> tuple[Score, int,
     return snippet_score(counts), empty, per_page
 
 
+def _fingerprint(out: Output) -> dict[str, Any]:
+    """What ``--json`` keeps of one output besides its scores: the body's sha1 and the metadata."""
+    return {"body_sha1": hashlib.sha1(out.text.encode("utf-8")).hexdigest(), "title": out.title,
+            "authors": list(out.authors), "date": out.date}
+
+
 # -------------------------------------------------------------------------------- metadata
 _BY = re.compile(r"^\s*by\b[:\s]*", re.IGNORECASE)
 _NAME_STOP = frozenset({"by", "and", "with"})
@@ -462,7 +470,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"| {run.label} | {run.error} | | | | | |")
                 continue
             s, empty, per_page = score_run(metric, pages, run)
-            dump.setdefault(set_key, {})[k] = per_page
+            # the output itself too (body hash, metadata): two runs' files then show whether a
+            # speed change left every page's result as it was
+            dump.setdefault(set_key, {})[k] = {
+                name: {**fig, **_fingerprint(run.outputs[name])} for name, fig in per_page.items()}
             print(f"| {run.label} | {s.f1:.3f} | {s.precision:.3f} | {s.recall:.3f} | {empty} | "
                   f"{statistics.median(run.ms):.1f} | {_p90(run.ms):.1f} |")
             if args.pages:

@@ -125,8 +125,10 @@ def test_heading_over_only_a_link_list_is_dropped_and_subheadings_with_text_are_
     # "Further reading" introduces nothing but links (dropped): its label goes with them; the
     # subheadings above a section of prose, or above a lower-ranked subheading, stay
     links = "".join(f'<li><a href="/s{i}">Another story headline number {i}</a></li>' for i in range(4))
+    # prose of its own (a repeat of the first section's paragraphs would be dropped as one)
+    later = "".join(f"<p>{PROSE} Later part {i}.</p>" for i in range(2))
     html = _page(f"<article><h2>The vote</h2><h3>Tuesday</h3>{_paras(3)}<h2>Further reading</h2>"
-                 f"<ul>{links}</ul><h2>What comes next</h2>{_paras(2)}"
+                 f"<ul>{links}</ul><h2>What comes next</h2>{later}"
                  f"<p><strong>See also</strong></p><ul>{links}</ul></article>")
     body = extract_article(html, URL)["body"]
     assert "The vote\n\nTuesday" in body and "What comes next" in body
@@ -173,3 +175,19 @@ def test_a_line_that_is_only_a_date_is_no_paragraph_and_prose_with_dates_is() ->
     paragraphs = extract_article(html, URL)["paragraphs"]
     assert not set(stamps) & set(paragraphs)
     assert set(kept) <= set(paragraphs) and "Paragraph 3." in paragraphs[-1]
+
+
+def test_a_label_left_last_after_prose_is_dropped_and_a_run_of_short_lines_is_kept() -> None:
+    labelled = extract_article(_page(f"<article>{_paras(4)}<p>Weitere Informationen</p></article>"), URL)
+    assert labelled["paragraphs"][-1].endswith("Paragraph 3.")
+    verse = "".join(f"<p>Line {i} of the song</p>" for i in range(3))
+    kept = extract_article(_page(f"<article>{_paras(4)}{verse}</article>"), URL)
+    assert kept["paragraphs"][-1] == "Line 2 of the song"
+
+
+def test_an_author_box_named_in_any_of_its_spellings_is_no_part_of_the_body() -> None:
+    bio = "Jane Doe has covered city hall for the paper since 2015 and lives in the city with two cats."
+    for name in ("post-author", "artDetailAutor", "TestReport__AuthorBox", "auteur"):
+        html = _page(f'<article>{_paras(4)}<div class="{name}"><p>{bio}</p></div></article>')
+        body = extract_article(html, URL)["body"]
+        assert "Paragraph 3." in body and "city hall" not in body, name

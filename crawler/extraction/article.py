@@ -45,6 +45,7 @@ from .mainbody import (
     Block,
     blocks_of,
     drop_orphan_headings,
+    drop_trailing_labels,
     find_container,
     find_standfirst,
     iter_after,
@@ -869,8 +870,9 @@ def _generic_body(root: HtmlElement, url: str, h1: HtmlElement | None, headline:
                                 "page": page_chars,
                                 "declared": declared or [], "traf": traf(False),
                                 "recall": traf(True), "descriptions": descriptions})
-    return choose(dom, running, declared or [], traf, descriptions, dom_conf=GENERIC,
-                  declared_conf=JSONLD, traf_conf=0.55, page_chars=page_chars)
+    body, conf = choose(dom, running, declared or [], traf, descriptions, dom_conf=GENERIC,
+                        declared_conf=JSONLD, traf_conf=0.55, page_chars=page_chars)
+    return drop_trailing_labels(body), conf
 
 
 # ------------------------------------------------------------------------------- the API

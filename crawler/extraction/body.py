@@ -33,7 +33,7 @@ _BOILER_RE = re.compile(
     r"social|audio|promo|promotion|promoted|advert|adverts|advertisement|advertising|ads?|"
     r"adslot|adunit|dfp|gpt|banner|cta|recirc|recirculation|recommended|recommendations|"
     r"readmore|read-more|more-news|more-stories|outbrain|taboola|comments?|author-box|"
-    r"author-bio|authorbox|bio|byline|tags|tag-list|taglist|breadcrumbs?|toolbar|sponsor|"
+    r"author-bio|authorbox|authors?|autor|autore|auteur|about-author|ratings?|bio|byline|tags|tag-list|taglist|breadcrumbs?|toolbar|sponsor|"
     r"sponsored|skip-link|sr-only|screen-reader-text|visually-hidden|visuallyhidden|cookie|"
     r"cookies|consent|gdpr|modal|popup|paywall-cta|support-us|supporters?|"
     r"news-feed|newsfeed|pullquote|pull-quote|embed|caption|credit|inline-video|"
@@ -42,7 +42,7 @@ _BOILER_RE = re.compile(
     re.IGNORECASE,
 )
 # camelCase class names ("InlineImage-imageEmbedCaption", "photoCredit"): the last word counts
-_BOILER_CAMEL = re.compile(r"[a-z](?:Caption|Credit|Promo|Newsletter|Related)s?(?=$|[\s_\-])")
+_BOILER_CAMEL = re.compile(r"[a-z](?:Caption|Credit|Promo|Newsletter|Related|Author|Autor|AuthorBox)s?(?=$|[\s_\-])")
 _CANDIDATES = etree.XPath(
     "descendant::comment() | descendant::*[@class or @id or @hidden or @aria-hidden or @style or "
     + " or ".join(f"self::{t}" for t in sorted(_DROP_TAGS)) + "]"
@@ -313,6 +313,25 @@ _CONTAINS = re.compile(
     r"for (?:free )?access to this (?:content|article)",
     re.IGNORECASE,
 )
+# Words each ``_CONTAINS`` alternative holds (one of them at least): a paragraph holding none of
+# them cannot match, and is let through without the regex, which is slow on every paragraph
+# (some twenty case-insensitive alternatives tried at each position; 1.5 s over the readability
+# set's paragraphs). Kept beside the pattern: a new alternative needs its word here.
+_CONTAINS_WORDS = (
+    "created with", "this audio is", "generated", "narrated", "voiced", "funded", "journalism",
+    "become a", "membership", "donate", "make a", "indicates required", "enter your",
+    "newsletter", "cookie", "rights reserved", "to share", "download", "entering your",
+    "terms of", "access to this",
+)
+# ``re.IGNORECASE`` lets these four match ASCII letters; folded alike before the word test
+_FOLD_TO_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def _may_contain(p: str, words: tuple[str, ...]) -> bool:
+    low = p.translate(_FOLD_TO_ASCII).lower()
+    return any(w in low for w in words)
+
+
 # Membership / donation appeals: furniture in a paragraph of at most 600 characters.
 _APPEAL = re.compile(
     r"help (?:us )?fund (?:our|the|this) (?:mission|journalism|reporting|work|newsroom)|"
@@ -320,6 +339,7 @@ _APPEAL = re.compile(
     r"(?:readers|supporters|people) like you (?:make|keep|help)",
     re.IGNORECASE,
 )
+_APPEAL_WORDS = ("fund", "gift", "like you")  # as ``_CONTAINS_WORDS``, for ``_APPEAL``
 # A credit line alone: "Jane Doe / Agency", "Photo: X | Y" (a few words, no sentence in it).
 _CREDIT_LINE = re.compile(r"^(?:[\w.'’-]+ ){0,5}[\w.'’-]+ ?[|/] ?(?:[\w.'’-]+ ){0,5}[\w.'’-]+$")
 # Furniture when a paragraph of at most 200 characters starts with it.
@@ -392,9 +412,9 @@ def _is_furniture(p: str) -> bool:
         return True
     if n <= 60 and _DATE_ONLY.match(p):
         return True
-    if n <= 350 and _CONTAINS.search(p):
+    if n <= 350 and _may_contain(p, _CONTAINS_WORDS) and _CONTAINS.search(p):
         return True
-    if n <= 600 and _APPEAL.search(p):
+    if n <= 600 and _may_contain(p, _APPEAL_WORDS) and _APPEAL.search(p):
         return True
     if n <= 200 and _STARTS.match(p):
         return True
@@ -403,7 +423,7 @@ def _is_furniture(p: str) -> bool:
     if _BYLINE.match(p) and (n <= 60 or (n <= 160 and _DATEISH.search(p))):
         return True
     # a photo caption with its "(Name/Agency)" credit
-    return n <= 300 and bool(_CREDIT_TAIL.search(p)) and "/" in p[-120:]
+    return n <= 300 and "/" in p[-120:] and bool(_CREDIT_TAIL.search(p))  # the cheap test first
 
 
 _SHORT_REPEAT = 40
@@ -444,8 +464,11 @@ def trafilatura_paragraphs(root: HtmlElement, url: str | None = None, *,
     import trafilatura  # imported lazily: only the generic path needs it
 
     try:
+        # output_format "xml": trafilatura then keeps its body tree without also writing it
+        # out as text (the "python" format's ``text``, which is not read here)
         doc = trafilatura.bare_extraction(
-            root, url=url, with_metadata=False, include_comments=False, include_images=False,
+            root, url=url, output_format="xml", with_metadata=False, include_comments=False,
+            include_images=False,
             include_tables=True, include_formatting=False, include_links=False, fast=TRAFILATURA_FAST,
             favor_recall=recall,
         )

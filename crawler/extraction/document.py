@@ -6,7 +6,14 @@ import re
 from urllib.parse import urljoin
 
 from lxml import etree
-from lxml.html import HtmlElement, HTMLParser, document_fromstring
+from lxml.html import (
+    HtmlComment,
+    HtmlElement,
+    HtmlEntity,
+    HTMLParser,
+    HtmlProcessingInstruction,
+    document_fromstring,
+)
 
 from .encoding import decode_html
 
@@ -21,6 +28,12 @@ _WRAPPERS = re.compile(r"</?(?:div|span|section|font|center|table|tbody|thead|tr
                        r"dt|b|i|u|em|strong|small|big|header|footer|nav|aside|form|label)\b[^>]*>",
                        re.IGNORECASE)
 _PARSER = HTMLParser(remove_comments=False, remove_pis=True, default_doctype=False)
+# lxml.html picks each element's class in Python, every time lxml makes a Python object for a
+# node (400,000 times over the readability set, in newsmon's walks and trafilatura's: 6% of the
+# extraction time); this lookup runs in C. It gives <form>, <input>, <select>... the plain
+# HtmlElement class: nothing here uses the form classes' extra methods.
+_PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
+    element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity))
 
 
 def parse_html(html: str | bytes, headers_encoding: str | None = None) -> HtmlElement | None:

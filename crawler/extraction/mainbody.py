@@ -28,6 +28,7 @@ __all__ = [
     "Block",
     "blocks_of",
     "drop_orphan_headings",
+    "drop_trailing_labels",
     "find_container",
     "find_standfirst",
     "iter_after",
@@ -132,6 +133,25 @@ def _foreign(el: HtmlElement, body: HtmlElement,
 
 
 _KEY_WORDS = re.compile(r"\w+")
+
+
+def drop_trailing_labels(paragraphs: list[str]) -> list[str]:
+    """``paragraphs`` less the label they end with: a line of a few words and no sentence end
+    ("Weitere Informationen", "Contact:", "More on this topic") left last after a paragraph of
+    prose is the title of a block whose content was removed or never was the article's (what
+    ``drop_orphan_headings`` does for headings, for any line, whichever candidate the body came
+    from). A run of short lines (verse, a list, table rows) is the text itself and is kept."""
+    if len(paragraphs) >= 2 and _is_label(paragraphs[-1]) and _is_prose(paragraphs[-2]):
+        return paragraphs[:-1]
+    return paragraphs
+
+
+def _is_prose(text: str) -> bool:
+    return len(_WORDS.findall(text)) > _LABEL_WORDS and bool(_PROSE_END.search(text))
+
+
+def _is_label(text: str) -> bool:
+    return len(_WORDS.findall(text)) <= _LABEL_WORDS and not _PROSE_END.search(text)
 
 
 def text_key(text: str) -> str:
