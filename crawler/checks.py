@@ -84,6 +84,7 @@ RULES: dict[str, Rule] = {
     "STORE_BATCH_SIZE": Rule(integer(1), "int >= 1"),
     "STORE_FLUSH_SECONDS": Rule(number(0, above=True), "float > 0"),
     "SNIPPET_SEEN_ON_MAX": Rule(integer(1), "int >= 1"),
+    "SNIPPET_REPEATS_GATHERED": Rule(boolean, "bool"),
     "SQLITE_BUSY_TIMEOUT": Rule(number(0, above=True), "float > 0"),
     "MONGO_SERVER_SELECTION_TIMEOUT": Rule(number(0, above=True), "float > 0"),
     "NEWSMON_REPLAY_ONLY": Rule(boolean, "bool"),

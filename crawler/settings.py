@@ -93,6 +93,9 @@ STORE_BATCH_SIZE = 200  # items per identity decision and per bulk write (per co
 STORE_FLUSH_SECONDS = 2.0  # decided items waiting longer than this are written anyway
 NEWSMON_REPLAY_ONLY = False  # replay the site's journal and crawl nothing (`newsmon import-spool`)
 SNIPPET_SEEN_ON_MAX = 100  # pages remembered per News Feed snippet (seen_on)
+# A News Feed sighting that repeats one already sent in this crawl is written as part of one batched
+# update of its document, not sent as an item of its own (pipelines/repeats.py)
+SNIPPET_REPEATS_GATHERED = True
 SQLITE_BUSY_TIMEOUT = 30.0  # embedded store: seconds a write waits for another process's lock, then fails
 MONGO_SERVER_SELECTION_TIMEOUT = 5.0  # MongoDB: seconds a call waits for a reachable server, then fails (and is journaled)
 

@@ -59,6 +59,7 @@ INVALID = [
     ("STORE_FLUSH_SECONDS", "0", "must be > 0"),
     ("STORE_FLUSH_SECONDS", "soon", "expected a number"),
     ("SNIPPET_SEEN_ON_MAX", "-1", "must be at least 1"),
+    ("SNIPPET_REPEATS_GATHERED", "sometimes", "expected a boolean"),
     ("ALERT_OUTBOX_BACKOFF", "-1", "must be"),
     ("ALERT_OUTBOX_EXPIRE_HOURS", "0", "must be > 0"),
     ("CLEAN_MAX_BODY_CHARS", "-5", "must be at least 0"),
