@@ -349,6 +349,7 @@ def run_one(mode: str, base: str, sites_dir: Path, work: Path, n: int, mongo_uri
         for setting in extra:  # --set: last, so it wins over the mode's own
             cmd += ["-s", setting]
         cwd = str(ROOT)
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -365,6 +366,7 @@ def run_one(mode: str, base: str, sites_dir: Path, work: Path, n: int, mongo_uri
         raise SystemExit(f"{mode} run failed (status {status}); see {log}")
     report = json.loads(probe_file.read_text())
     report["process_wall"] = wall
+    report["load"] = (load, os.getloadavg()[0])  # 1-minute load average before and after the run
     report["process_cpu"] = usage.ru_utime + usage.ru_stime
     return report
 
@@ -385,6 +387,9 @@ def summarize(mode: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
         "cpu_ms_article": med([1000 * r["cpu"] / max(1, s.get("newsmon/pages/article", 0) or 1)
                                for r, s in zip(runs, stats, strict=True)]),
         "rss": {k: med([r["rss"].get(k, float("nan")) for r in runs]) for k in runs[0]["rss"]},
+        # Cores kept busy during the crawl: the crawl process's own CPU, and the workers', over its wall time
+        "busy": med([(r["cpu"] - r.get("worker_cpu", 0)) / r["wall"] for r in runs]),
+        "busy_workers": med([r.get("worker_cpu", 0) / r["wall"] for r in runs]),
         "finish": sorted({s.get("finish_reason", "?") for s in stats}),
     }
     timers = sorted({k for s in stats for k in s if k.startswith("newsmon/time/")})
@@ -414,6 +419,9 @@ def print_table(summaries: dict[str, dict[str, Any]]) -> None:
                   "divided by the articles stored):")
             for stage, ms in sorted(s["stages"].items(), key=lambda kv: -kv[1]):
                 print(f"  {stage:<28} {ms:7.2f}")
+    print("\nCores kept busy over the crawl's wall time (CPU s / wall s; a free core would be 1.00):")
+    for mode, s in summaries.items():
+        print(f"  {mode:<9} crawl process {s['busy']:.2f}, extraction workers {s['busy_workers']:.2f}")
     for mode, s in summaries.items():
         if mode != "bare" and "1000" in s["rss"] and s["rss"].get("5000") == s["rss"].get("5000"):
             print(f"\n{mode}: peak RSS growth 1k -> 5k responses: {s['rss'].get('5000', float('nan')) - s['rss']['1000']:.0f} MB")
@@ -489,7 +497,8 @@ def main(argv: list[str] | None = None) -> int:
             runs[mode].append(report)
             print(f"  run {n + 1} {mode:<9} {report['responses']:>6} responses in {report['wall']:6.1f} s "
                   f"({report['responses'] / report['wall']:5.0f}/s), process {report['process_wall']:.1f} s, "
-                  f"CPU {report['cpu']:.1f} s (workers {report.get('worker_cpu', 0):.1f}), finish {report['stats'].get('finish_reason')}", flush=True)
+                  f"CPU {report['cpu']:.1f} s (workers {report.get('worker_cpu', 0):.1f}), finish {report['stats'].get('finish_reason')}, "
+                  f"load {report['load'][0]:.1f} -> {report['load'][1]:.1f}", flush=True)
         print_table({m: summarize(m, r) for m, r in runs.items() if r})
     finally:
         if server is not None:
