@@ -132,6 +132,7 @@ RULES: dict[str, Rule] = {
     "REDIS_WORKER_TTL": Rule(number(1), "float >= 1"),
     # extraction
     "EXTRACT_WORKERS": Rule(integer(0, 64), "int in 0..64 (0 = in the crawl process)"),
+    "EXTRACT_WORKERS_BACKLOG": Rule(integer(0, 1000), "int in 0..1000 (0 = never in the crawl process)"),
     # dedupe
     "DEDUPE_ENABLED": Rule(boolean, "bool"),
     "DEDUPE_NEAR_THRESHOLD": Rule(_FRACTION, "float in (0, 1]"),

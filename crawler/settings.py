@@ -148,6 +148,9 @@ REDIS_WORKER_TTL = 15.0  # shared crawl: a worker silent this long is dead and i
 # Worker processes that extract article pages beside the reactor (parse, article, News Feed);
 # 0 = in the crawl process. Each is a process of ~35 MB, forked at the first article page.
 EXTRACT_WORKERS = 1
+# Pages per worker sent and not back, beyond which the crawl process extracts the next page itself
+# (0 = never): it would wait idle on a worker with a queue (crawler/workers.py)
+EXTRACT_WORKERS_BACKLOG = 2
 
 # --- dedupe (pipelines/dedupe.py, crawler/dupefilter.py) -------------------------------------------
 # Requests are deduplicated on pipelines.urls.canonical_url (tracking params, AMP, slash policy).

@@ -104,6 +104,7 @@ INVALID = [
     ("REDIS_SHARED_CRAWL", "maybe", "expected"),
     ("REDIS_WORKER_TTL", "0", "must be at least 1"),
     ("EXTRACT_WORKERS", "-1", "must be in 0..64, got -1"),
+    ("EXTRACT_WORKERS_BACKLOG", "-1", "must be in 0..1000, got -1"),
     ("EXTRACT_WORKERS", "two", "expected an integer"),
     ("DEDUPE_ENABLED", "nope", "expected a boolean"),
     ("DEDUPE_NEAR_THRESHOLD", "1.5", "must be in (0, 1], got 1.5"),
