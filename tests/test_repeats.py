@@ -50,6 +50,7 @@ def test_gathered_sightings_store_what_one_item_each_stores(tmp_path, demo_serve
     stats, each_stats = run["stats"], each_run["stats"]
     assert stats["newsmon/snippets/repeats/gathered"] > len(gathered)
     assert "newsmon/snippets/repeats/gathered" not in each_stats
+    assert "newsmon/snippets/repeats/unwritten" not in stats
     # Counted as their items were: every sighting cleaned and written, none left in a buffer.
     for key in ("newsmon/items/snippet", "newsmon/dedupe/snippets/unchanged", "newsmon/dedupe/snippets/new"):
         assert stats[key] == each_stats[key], key
