@@ -187,6 +187,9 @@ class Probe:
         self.responses = 0
         self.rss: dict[str, float] = {}
         self.t0 = self.cpu0 = 0.0
+        # (downloads in flight, responses in the scraper, their MB, requests queued, pages at the pool)
+        self.samples: list[tuple[float, ...]] = []
+        self.sampler: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Probe:
@@ -208,8 +211,22 @@ class Probe:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     def engine_started(self) -> None:
+        from twisted.internet import task
+
         self.t0, self.cpu0 = time.perf_counter(), self._cpu()
         self.rss["start"] = self._peak_mb()
+        self.sampler = task.LoopingCall(self._sample)
+        self.sampler.start(0.2, now=False)
+
+    def _sample(self) -> None:
+        """Where pages wait, five times a second (Scrapy's and the pool's own counters)."""
+        engine = self.crawler.engine
+        slot, spider = engine.scraper.slot, engine.spider
+        if slot is None or engine._slot is None:
+            return
+        pool = getattr(getattr(spider, "extractor", None), "_executor", None)
+        self.samples.append((len(engine.downloader.active), len(slot.active), slot.active_size / 1e6,
+                             len(engine._slot.scheduler), len(getattr(pool, "_pending_work_items", ()))))
 
     def response_received(self, **kwargs: Any) -> None:
         self.responses += 1
@@ -217,13 +234,17 @@ class Probe:
             self.rss[str(self.responses)] = self._peak_mb()
 
     def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.sampler is not None and self.sampler.running:
+            self.sampler.stop()
         stats = self.crawler.stats.get_stats()
         # CPU of extraction worker processes (EXTRACT_WORKERS), as the pool measured it per page
         workers = sum(v for k, v in stats.items() if k.startswith("newsmon/time/worker/")) / 1000
         report = {"wall": time.perf_counter() - self.t0, "cpu": self._cpu() - self.cpu0 + workers,
                   "worker_cpu": workers,
                   "responses": self.responses, "rss": {**self.rss, "end": self._peak_mb()},
-                  "reason": reason, "stats": stats}
+                  "reason": reason, "stats": stats,
+                  "queues": [statistics.fmean(column) for column in zip(*self.samples, strict=True)]
+                  if self.samples else []}
         Path(self.path).write_text(json.dumps(report, default=str))
 
 
@@ -349,6 +370,7 @@ def run_one(mode: str, base: str, sites_dir: Path, work: Path, n: int, mongo_uri
         for setting in extra:  # --set: last, so it wins over the mode's own
             cmd += ["-s", setting]
         cwd = str(ROOT)
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -365,6 +387,7 @@ def run_one(mode: str, base: str, sites_dir: Path, work: Path, n: int, mongo_uri
         raise SystemExit(f"{mode} run failed (status {status}); see {log}")
     report = json.loads(probe_file.read_text())
     report["process_wall"] = wall
+    report["load"] = (load, os.getloadavg()[0])  # 1-minute load average before and after the run
     report["process_cpu"] = usage.ru_utime + usage.ru_stime
     return report
 
@@ -385,6 +408,10 @@ def summarize(mode: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
         "cpu_ms_article": med([1000 * r["cpu"] / max(1, s.get("newsmon/pages/article", 0) or 1)
                                for r, s in zip(runs, stats, strict=True)]),
         "rss": {k: med([r["rss"].get(k, float("nan")) for r in runs]) for k in runs[0]["rss"]},
+        # Cores kept busy during the crawl: the crawl process's own CPU, and the workers', over its wall time
+        "busy": med([(r["cpu"] - r.get("worker_cpu", 0)) / r["wall"] for r in runs]),
+        "busy_workers": med([r.get("worker_cpu", 0) / r["wall"] for r in runs]),
+        "queues": [med(column) for column in zip(*(r["queues"] for r in runs if r.get("queues")), strict=True)],
         "finish": sorted({s.get("finish_reason", "?") for s in stats}),
     }
     timers = sorted({k for s in stats for k in s if k.startswith("newsmon/time/")})
@@ -414,8 +441,19 @@ def print_table(summaries: dict[str, dict[str, Any]]) -> None:
                   "divided by the articles stored):")
             for stage, ms in sorted(s["stages"].items(), key=lambda kv: -kv[1]):
                 print(f"  {stage:<28} {ms:7.2f}")
+    print("\nCores kept busy over the crawl's wall time (CPU s / wall s; a free core would be 1.00):")
     for mode, s in summaries.items():
-        if mode != "bare" and "1000" in s["rss"] and s["rss"].get("5000") == s["rss"].get("5000"):
+        print(f"  {mode:<9} crawl process {s['busy']:.2f}, extraction workers {s['busy_workers']:.2f}")
+    print("\nWhere pages wait (means of 5 samples a second): downloads in flight (of CONCURRENT_REQUESTS), "
+          "responses in the scraper (MB; it takes no more above SCRAPER_SLOT_MAX_ACTIVE_SIZE), requests "
+          "queued, pages at the extraction pool:")
+    for mode, s in summaries.items():
+        if s["queues"]:
+            down, scraping, mb, queued, pool = s["queues"]
+            print(f"  {mode:<9} downloading {down:5.1f}, scraping {scraping:5.1f} ({mb:4.1f} MB), "
+                  f"queued {queued:6.0f}, at the pool {pool:5.1f}")
+    for mode, s in summaries.items():
+        if mode != "bare" and "1000" in s["rss"] and "5000" in s["rss"] and s["rss"]["5000"] == s["rss"]["5000"]:
             print(f"\n{mode}: peak RSS growth 1k -> 5k responses: {s['rss'].get('5000', float('nan')) - s['rss']['1000']:.0f} MB")
 
 
@@ -489,7 +527,8 @@ def main(argv: list[str] | None = None) -> int:
             runs[mode].append(report)
             print(f"  run {n + 1} {mode:<9} {report['responses']:>6} responses in {report['wall']:6.1f} s "
                   f"({report['responses'] / report['wall']:5.0f}/s), process {report['process_wall']:.1f} s, "
-                  f"CPU {report['cpu']:.1f} s (workers {report.get('worker_cpu', 0):.1f}), finish {report['stats'].get('finish_reason')}", flush=True)
+                  f"CPU {report['cpu']:.1f} s (workers {report.get('worker_cpu', 0):.1f}), finish {report['stats'].get('finish_reason')}, "
+                  f"load {report['load'][0]:.1f} -> {report['load'][1]:.1f}", flush=True)
         print_table({m: summarize(m, r) for m, r in runs.items() if r})
     finally:
         if server is not None:

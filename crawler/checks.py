@@ -84,6 +84,7 @@ RULES: dict[str, Rule] = {
     "STORE_BATCH_SIZE": Rule(integer(1), "int >= 1"),
     "STORE_FLUSH_SECONDS": Rule(number(0, above=True), "float > 0"),
     "SNIPPET_SEEN_ON_MAX": Rule(integer(1), "int >= 1"),
+    "SNIPPET_REPEATS_GATHERED": Rule(boolean, "bool"),
     "SQLITE_BUSY_TIMEOUT": Rule(number(0, above=True), "float > 0"),
     "MONGO_SERVER_SELECTION_TIMEOUT": Rule(number(0, above=True), "float > 0"),
     "NEWSMON_REPLAY_ONLY": Rule(boolean, "bool"),
@@ -132,6 +133,7 @@ RULES: dict[str, Rule] = {
     "REDIS_WORKER_TTL": Rule(number(1), "float >= 1"),
     # extraction
     "EXTRACT_WORKERS": Rule(integer(0, 64), "int in 0..64 (0 = in the crawl process)"),
+    "EXTRACT_WORKERS_BACKLOG": Rule(integer(0, 1000), "int in 0..1000 (0 = never in the crawl process)"),
     # dedupe
     "DEDUPE_ENABLED": Rule(boolean, "bool"),
     "DEDUPE_NEAR_THRESHOLD": Rule(_FRACTION, "float in (0, 1]"),

@@ -183,9 +183,14 @@ def _exit_with(pid: int) -> None:
 class ExtractPool:
     """``EXTRACT_WORKERS`` worker processes, started at the first page, joined at spider_closed."""
 
-    def __init__(self, workers: int, crawler: Any = None) -> None:
+    def __init__(self, workers: int, crawler: Any = None, backlog: int = 0) -> None:
         self.workers = workers
         self.crawler = crawler  # its stats exist only once the crawl starts
+        # Pages per worker sent and not back yet, beyond which a page is extracted in this process
+        # (EXTRACT_WORKERS_BACKLOG; 0 = never): the crawl process waits idle on a worker that has a
+        # queue of pages, most of all on a shared machine, where the worker gets less than a core.
+        self.backlog = backlog
+        self._in_flight = 0
         self._executor: ProcessPoolExecutor | None = None
 
     @classmethod
@@ -194,7 +199,8 @@ class ExtractPool:
 
         from crawler.checks import check_setting
 
-        pool = cls(check_setting(crawler.settings, "EXTRACT_WORKERS"), crawler)
+        settings = crawler.settings
+        pool = cls(check_setting(settings, "EXTRACT_WORKERS"), crawler, check_setting(settings, "EXTRACT_WORKERS_BACKLOG"))
         crawler.signals.connect(pool.close, signals.spider_closed)
         return pool
 
@@ -207,10 +213,15 @@ class ExtractPool:
         return self._counted(extract_page(job), "spider")
 
     async def submit(self, job: PageJob) -> PageResult:
-        """Extract in a worker process; in this one if the pool is off or broken."""
+        """Extract in a worker process; in this one if the pool is off or broken, or when the
+        workers have ``backlog`` pages each already."""
         executor = self._pool()
         if executor is None:
             return self.extract(job)
+        if self.backlog and self._in_flight >= self.backlog * self.workers:
+            self._inc("newsmon/workers/in_process")
+            return self.extract(job)
+        self._in_flight += 1
         try:
             result = await asyncio.wrap_future(executor.submit(extract_page, job))
         except BrokenProcessPool:
@@ -221,6 +232,8 @@ class ExtractPool:
                 self._executor = None
                 executor.shutdown(wait=False, cancel_futures=True)
             return self.extract(job)
+        finally:
+            self._in_flight -= 1
         return self._counted(result, "worker")
 
     def close(self) -> None:

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import task
@@ -35,6 +36,7 @@ from twisted.internet.threads import deferToThread
 
 from crawler.checks import check_setting
 from crawler.errors import StorageError
+from crawler.items import FeedSnippet
 from pipelines.alerts import AlertConfig, AlertSink, build_sinks
 from pipelines.dedupe import DECISIONS, apply_plan
 from pipelines.identity import (
@@ -47,6 +49,7 @@ from pipelines.identity import (
     ticket_of,
 )
 from pipelines.outbox import due_alerts, mark_results, outbox_id, record_pending
+from pipelines.repeats import Repeats
 from pipelines.storage.fetchstate import FIELDS as FETCH_FIELDS
 from pipelines.storage.flags import record_flags
 from pipelines.storage.service import StoreService
@@ -135,6 +138,7 @@ class StorePipeline:
         self._deliveries: list[tuple[str, bool, str | None]] = []  # (outbox _id, delivered, reason)
         self.outbox_backoff = 60.0
         self.outbox_expire = timedelta(hours=72)
+        self.repeats: Repeats | None = None  # repeated News Feed sightings, gathered (pipelines/repeats.py)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -147,6 +151,9 @@ class StorePipeline:
                        check_setting(settings, "STORE_FLUSH_SECONDS"), alert_config)
         pipeline.outbox_backoff = check_setting(settings, "ALERT_OUTBOX_BACKOFF")
         pipeline.outbox_expire = timedelta(hours=check_setting(settings, "ALERT_OUTBOX_EXPIRE_HOURS"))
+        if check_setting(settings, "SNIPPET_REPEATS_GATHERED"):
+            pipeline.repeats = Repeats.install(crawler)
+            crawler.signals.connect(pipeline._item_dropped, signal=signals.item_dropped)
         return pipeline
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -176,6 +183,11 @@ class StorePipeline:
         try:
             for collection in self._batches:
                 await self._write_ready(collection, force=True)
+            await self._write_repeats()  # after every batch: the documents they add to are written
+            left = self.repeats.pending() if self.repeats is not None else 0
+            if left:  # their first sighting was neither written, journaled nor dropped: a bug to see
+                self._inc("snippets/repeats/unwritten", left)
+                logger.warning("%d gathered snippet sightings were not written", left)
         finally:
             for sink in self.sinks:
                 await sink.close()
@@ -209,6 +221,10 @@ class StorePipeline:
     async def process_item(self, item: Any) -> Any:
         ticket = ticket_of(item)
         if ticket is None or ticket.journaled or ticket.batch is None:
+            if ticket is None:  # not through identity: nothing of it is stored, nor of its repeats
+                self._item_dropped(item)
+            else:  # journaled: so are the sightings gathered for it
+                await self._repeats_missed([item])
             return item
         if ticket.raises_flags:
             ticket.set_topics(list(getattr(item, "topics", None) or []))
@@ -223,12 +239,16 @@ class StorePipeline:
         self._waiting[collection] += 1
         if self._waiting[collection] >= self.batch_size:
             await self._write_ready(collection)
+        if self.repeats is not None and self.repeats.ready >= self.batch_size:
+            await self._write_repeats()
         return item
 
     def _flush_aged(self) -> Any:
         now = time.monotonic()
         due = [c for c, n in self._waiting.items() if n and now - self._oldest.get(c, now) >= self.flush_seconds]
         work = [deferred_from_coro(self._write_ready(c)) for c in due]
+        if self.repeats is not None and self.repeats.ready:
+            work.append(deferred_from_coro(self._write_repeats()))
         if self._deliveries:
             work.append(deferred_from_coro(self._record_deliveries()))
         if not work:
@@ -313,6 +333,7 @@ class StorePipeline:
                 return
             summary, failed, new_flags, refused_flags = result
             self._count(batch, summary, failed)
+            await self._repeats_landed(batch, failed)
             self._announce(new_flags)
             if refused_flags:
                 await journal_records(self.crawler, self.service, "flags", refused_flags)
@@ -325,6 +346,60 @@ class StorePipeline:
         await journal_items(self.crawler, self.service, batch.collection, [t.item for t in batch.tickets])
         for ticket in batch.tickets:
             ticket.journaled = True
+        await self._repeats_missed([t.item for t in batch.tickets])
+
+    # --- repeated News Feed sightings (pipelines/repeats.py) -------------------------------------
+
+    async def _repeats_landed(self, batch: Batch, failed: set[str]) -> None:
+        if self.repeats is None or batch.collection != "feed_snippets":
+            return
+        missed = []
+        for ticket in batch.tickets:
+            if ticket.doc_id in failed:
+                missed.append(ticket.item)
+            else:
+                self.repeats.landed(ticket.item, ticket.doc_id, item_record(ticket.item)[1])
+        await self._repeats_missed(missed)
+
+    async def _repeats_missed(self, items: Sequence[Any]) -> None:
+        """First sightings that were not written: the sightings gathered for them are journaled."""
+        if self.repeats is None:
+            return
+        records = [r for item in items if isinstance(item, FeedSnippet)
+                   for r in self.repeats.missed(item, item_record(item)[1])]
+        if records:
+            self._inc("items/snippet", len(records))
+            await journal_records(self.crawler, self.service, "snippet", records)
+
+    def _item_dropped(self, item: Any, **kwargs: Any) -> None:
+        if self.repeats is not None and isinstance(item, FeedSnippet):
+            self._inc("drop/repeat_of_dropped", self.repeats.dropped(item))
+
+    async def _write_repeats(self) -> None:
+        """Write the gathered sightings of landed snippets: one upsert, merged by the snippet plan."""
+        if self.repeats is None:
+            return
+        async with self._locks["feed_snippets"]:
+            docs, records = self.repeats.take()
+            if not docs:
+                return
+            summary = None
+            for attempt in (1, 2):
+                try:
+                    summary = await self.service.call(lambda store, d=docs: store.upsert_snippets(d))
+                    break
+                except StorageError as exc:
+                    logger.error("Writing %d gathered snippet sightings failed (attempt %d): %s", len(docs),
+                                 attempt, exc)
+            self._inc("items/snippet", len(docs))  # each would have been an item, cleaned as such
+            if summary is None:
+                await journal_records(self.crawler, self.service, "snippet", records)
+                return
+            for outcome in ("inserted", "updated", "unchanged", "failed"):
+                self._inc(f"store/feed_snippets/{outcome}", getattr(summary, outcome))
+            self._inc("dedupe/snippets/unchanged", len(docs) - summary.failed)
+            for key, message in summary.errors[:20]:
+                logger.warning("Could not store gathered feed_snippets sightings of %s: %s", key, message)
 
     # --- helpers ---------------------------------------------------------------------------------
 

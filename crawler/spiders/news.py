@@ -31,6 +31,7 @@ from crawler.timing import cpu_timer
 from crawler.workers import Ahead, ExtractPool, PageJob, PageResult
 from crawler.items import Article, FeedSnippet, attach_precomputed
 from crawler.profiles import SiteProfile
+from pipelines.repeats import Repeats
 from pipelines.urls import canonical_url
 
 __all__ = ["CrawlLimits", "NewsSpider"]
@@ -504,8 +505,17 @@ class NewsSpider(scrapy.Spider):
         ]
 
     def _counted(self, snippets: list[FeedSnippet]) -> Iterator[FeedSnippet]:
-        if snippets:  # one stats call per page, not per snippet (~10 a page)
-            self._count_n("snippets/extracted", len(snippets))
+        """The page's snippets to send as items: with the store stage gathering repeats
+        (pipelines/repeats.py), only those not sent already in this crawl."""
+        if not snippets:
+            return
+        self._count_n("snippets/extracted", len(snippets))  # one stats call per page, not per snippet
+        repeats = Repeats.of(self.crawler)
+        if repeats is not None:
+            sent = [s for s in snippets if not repeats.gather(s)]
+            if len(sent) < len(snippets):
+                self._count_n("snippets/repeats/gathered", len(snippets) - len(sent))
+            snippets = sent
         yield from snippets
 
     # --- rendering (crawler/render.py) ------------------------------------------------------------
