@@ -141,7 +141,7 @@ def assert_flags_name_stored_documents(store) -> None:
 
 
 # Waits on a clock that test crawls need not sit through at production length: the demo site's
-# 500 page is retried after 0.05 s and 0.1 s instead of 1 s and 2 s (it is fetched last, so those
+# 500 page is retried after 0.05 s and 0.1 s instead of 1 s and 2 s (it is fetched late, so those
 # 3 s were the tail of every demo crawl), and decided items are written after 0.2 s instead of 2 s.
 # The same code runs, only sooner. They come first: a test about one of them passes its own -s,
 # which comes later and wins.
