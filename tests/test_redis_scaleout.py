@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SERVER_KIND, SERVER_URI, StoreTier, run_newsmon
+from tests.conftest import ROOT, SERVER_KIND, SERVER_URI, TEST_CRAWL_SETTINGS, StoreTier, run_newsmon
 
 REDIS = shutil.which("redis-server")
 EXTERNAL = os.environ.get("NEWSMON_TEST_REDIS_URL")  # a Redis of the test run's own (CI's service), flushed
@@ -113,9 +113,11 @@ def _stored_paths(tier: StoreTier) -> set[str]:
 def _worker(base_url: str, env: dict[str, str], *settings: str) -> subprocess.Popen[str]:
     # Two requests at a time each: one worker alone cannot drain the queue of a small, fast
     # site, so both take part (an idle worker looks at the queue on Scrapy's 5 s heartbeat).
+    # TEST_CRAWL_SETTINGS as for every test crawl (a shorter store flush also shortens the shared
+    # frontier's ack delay, 2 x STORE_FLUSH_SECONDS + 1, which still follows the flush).
     extra = [x for s in ("CONCURRENT_REQUESTS=2", *settings) for x in ("-s", s)]
     return subprocess.Popen([sys.executable, "-c", "from crawler.cli import main; main()", "crawl", "demo",
-                             "--shared", "-a", f"base_url={base_url}/", *extra],
+                             *TEST_CRAWL_SETTINGS, "--shared", "-a", f"base_url={base_url}/", *extra],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
