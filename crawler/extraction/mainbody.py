@@ -151,7 +151,9 @@ def _is_prose(text: str) -> bool:
 
 
 def _is_label(text: str) -> bool:
-    return len(_WORDS.findall(text)) <= _LABEL_WORDS and not _PROSE_END.search(text)
+    # a label fits on a line: a last paragraph of one enormous word is text, not a title
+    return (len(text) <= _LABEL_CHARS and len(_WORDS.findall(text)) <= _LABEL_WORDS
+            and not _PROSE_END.search(text))
 
 
 def text_key(text: str) -> str:
@@ -374,6 +376,7 @@ _HEADING_RANK = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 #: a line of at most this many words, not ending like a sentence, is a label (a heading written
 #: as a bold paragraph) when a dropped link list follows it
 _LABEL_WORDS = 4
+_LABEL_CHARS = 80  # a line's length, at most
 _PROSE_END = re.compile(r"[.!?…][\"”’')\]]*$")  # a label may end in a colon, a sentence not
 
 
