@@ -87,6 +87,8 @@ RULES: dict[str, Rule] = {
     "SNIPPET_REPEATS_GATHERED": Rule(boolean, "bool"),
     "SQLITE_BUSY_TIMEOUT": Rule(number(0, above=True), "float > 0"),
     "MONGO_SERVER_SELECTION_TIMEOUT": Rule(number(0, above=True), "float > 0"),
+    "STORE_UNAVAILABLE_BACKOFF": Rule(number(0, above=True), "float > 0"),
+    "STORE_UNAVAILABLE_BACKOFF_MAX": Rule(number(0, above=True), "float > 0"),
     "NEWSMON_REPLAY_ONLY": Rule(boolean, "bool"),
     # cleaning
     "CLEAN_ENABLED": Rule(boolean, "bool"),

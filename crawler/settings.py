@@ -105,6 +105,10 @@ SNIPPET_SEEN_ON_MAX = 100  # pages remembered per News Feed snippet (seen_on)
 SNIPPET_REPEATS_GATHERED = True
 SQLITE_BUSY_TIMEOUT = 30.0  # embedded store: seconds a write waits for another process's lock, then fails
 MONGO_SERVER_SELECTION_TIMEOUT = 5.0  # MongoDB: seconds a call waits for a reachable server, then fails (and is journaled)
+# An unusable store (lock held elsewhere, server down) is left alone this long, items going straight
+# to the journal, then one call probes it; doubled per failed probe up to the max
+STORE_UNAVAILABLE_BACKOFF = 5.0
+STORE_UNAVAILABLE_BACKOFF_MAX = 60.0
 
 # --- cleaning / validation -----------------------------------------------------------------------
 CLEAN_ENABLED = True

@@ -71,6 +71,8 @@ INVALID = [
     ("RETRY_BACKOFF_MAX", "-3", "must be"),
     ("SQLITE_BUSY_TIMEOUT", "0", "must be > 0"),
     ("MONGO_SERVER_SELECTION_TIMEOUT", "-1", "must be > 0"),
+    ("STORE_UNAVAILABLE_BACKOFF", "0", "must be > 0"),
+    ("STORE_UNAVAILABLE_BACKOFF_MAX", "soon", "expected a number"),
     ("NEWSMON_REPLAY_ONLY", "perhaps", "expected a boolean"),
     ("CLEAN_ENABLED", "yes", "expected a boolean"),
     ("CLEAN_MIN_BODY_CHARS", "-5", "must be at least 0"),

@@ -219,6 +219,7 @@ def test_store_killed_mid_crawl_loses_nothing(fault_tier, demo_site, demo_server
     # (fewer than the crawl's own summary when the fetch state and the run record, written as the
     # crawl closes, were journaled after the record's summary was taken)
     assert 0 < runs[first_id]["summary"]["journaled"] <= journaled
+    _assert_outage_cost_few_timeouts(runs[first_id]["stats"], opened=True)
     flags = _assert_complete(tier, demo_site)
     reference = _reference_flags(demo_site, demo_server, tier.data_dir.parent / "reference")
     assert sorted(f["_id"] for f in flags) == reference
@@ -250,6 +251,24 @@ def test_store_down_for_the_whole_crawl_loses_nothing(fault_tier, demo_site, dem
     assert len(runs) == 2, "the first crawl's run record was journaled and written by the second"
     outcomes = sorted(r["outcome"] for r in runs.values())
     assert outcomes[0] in ("degraded", "failed") and outcomes[1] == "finished", outcomes
+    (down,) = [r for r in runs.values() if r["outcome"] != "finished"]
+    _assert_outage_cost_few_timeouts(down["stats"], opened=tier.kind == "embedded")
+
+
+def _assert_outage_cost_few_timeouts(stats: dict, opened: bool) -> None:
+    """The store circuit (pipelines.storage.service), from the crawl's stats: calls that reached
+    the unusable store (each waited the busy/selection timeout) are one per opening or probe,
+    and fewer than the calls sent to the journal without trying. Without it every batch waits.
+    ``opened``: the store was open when it became unusable (else the crawl never opened it, and
+    the same back-off counts failed opening attempts)."""
+    def get(key: str) -> int:
+        return int(stats.get(f"newsmon/store/{key}", 0))
+
+    waited = get("unavailable") + get("open_failed")
+    assert get("circuit/refused") > waited > 0, stats
+    if opened:
+        assert get("circuit/opened") >= 1
+        assert get("unavailable") == get("circuit/opened") + get("circuit/probes") - get("circuit/closed")
 
 
 _REFERENCE: dict[str, list[str]] = {}
@@ -264,3 +283,122 @@ def _reference_flags(demo_site, demo_server, data_dir: Path) -> list[str]:
         _, _, flags, _ = _state(tier)
         _REFERENCE["flags"] = sorted(f["_id"] for f in flags)
     return _REFERENCE["flags"]
+
+
+# --- the circuit: an unusable store is left alone, then probed ----------------------------------
+
+
+class _Clock:
+    """The service's clock, stepped by the test (no sleeps)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _service(tier: StoreTier, clock: _Clock):
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy.utils.test import get_crawler
+
+    from pipelines.storage.config import StoreConfig
+    from pipelines.storage.service import StoreService
+
+    config = StoreConfig(tier.mongo_uri, tier.database or "newsmon", tier.data_dir,
+                         sqlite_busy_timeout=0.2, mongo_server_selection_timeout=0.3)
+    stats = MemoryStatsCollector(get_crawler())
+    return StoreService(config, stats, reopen_seconds=4.0, max_backoff=10.0, clock=clock), stats
+
+
+def _write(n: int):
+    def write(store, n=n):
+        return store.replace_documents("fetch_state", [{"_id": f"https://x.test/{n}", "etag": str(n)}])
+    return write
+
+
+def test_an_unusable_store_is_probed_once_per_window_and_writing_resumes(fault_tier) -> None:
+    """The first call that times out opens the circuit; calls then fail at once without reaching
+    the store until the window is over; a failed probe doubles the window (up to the cap); the
+    probe that finds the store usable closes it, and the writes land."""
+    from crawler.errors import StorageError
+
+    tier, outage = fault_tier
+    clock = _Clock()
+    service, stats = _service(tier, clock)
+    reached = {"n": 0}
+
+    def counted(n: int):
+        inner = _write(n)
+
+        def write(store):
+            reached["n"] += 1
+            return inner(store)
+        return write
+
+    try:
+        service.call_blocking(counted(0))  # opens the store: it is usable
+        outage.begin()
+        with pytest.raises(StorageError):
+            service.call_blocking(counted(1))
+        assert stats.get_value("newsmon/store/unavailable") == 1
+        assert stats.get_value("newsmon/store/circuit/opened") == 1
+        for n in range(2, 12):  # a crawl's worth of batches inside the window: none waits
+            with pytest.raises(StorageError, match="not tried again"):
+                service.call_blocking(counted(n))
+        assert stats.get_value("newsmon/store/circuit/refused") == 10
+        assert stats.get_value("newsmon/store/unavailable") == 1, "refused calls never reached the store"
+        assert reached["n"] == 2
+        clock.now += 4.0  # the window is over: one probe, still unusable
+        with pytest.raises(StorageError):
+            service.call_blocking(counted(12))
+        assert stats.get_value("newsmon/store/circuit/probes") == 1
+        assert stats.get_value("newsmon/store/unavailable") == 2
+        clock.now += 4.0  # the window doubled to 8 s: still refused
+        with pytest.raises(StorageError, match="not tried again"):
+            service.call_blocking(counted(13))
+        clock.now += 4.0
+        with pytest.raises(StorageError):
+            service.call_blocking(counted(14))  # second probe: the window is now capped at 10 s
+        assert service.circuit.window == 10.0
+        outage.end()
+        clock.now += 9.0
+        with pytest.raises(StorageError, match="not tried again"):
+            service.call_blocking(counted(15))
+        clock.now += 1.0
+        service.call_blocking(counted(16))  # the probe finds it usable: closed
+        service.call_blocking(counted(17))
+        assert stats.get_value("newsmon/store/circuit/closed") == 1
+        assert stats.get_value("newsmon/store/circuit/opened") == 1
+        assert stats.get_value("newsmon/store/unavailable") == 3
+        assert reached["n"] == 6
+    finally:
+        outage.end()
+        if service._open:
+            service.store.close()
+    store = tier.open()
+    try:
+        stored = {d["_id"] for d in store.find("fetch_state")}
+    finally:
+        store.close()
+    assert stored == {f"https://x.test/{n}" for n in (0, 16, 17)}
+
+
+def test_a_refused_call_that_is_not_an_outage_leaves_the_circuit_closed(embedded) -> None:
+    """A call whose data the store refuses says nothing about the store: the next one is tried."""
+    from crawler.errors import StorageError
+
+    service, stats = _service(embedded, _Clock())
+
+    def bad(store):
+        raise StorageError("crawl run 'x': duplicate _id")
+
+    try:
+        for _ in range(3):
+            with pytest.raises(StorageError, match="duplicate"):
+                service.call_blocking(bad)
+        service.call_blocking(_write(1))
+    finally:
+        service.store.close()
+    assert stats.get_value("newsmon/store/circuit/opened") is None
+    assert stats.get_value("newsmon/store/unavailable") is None
