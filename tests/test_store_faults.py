@@ -184,21 +184,38 @@ def test_store_killed_mid_crawl_loses_nothing(fault_tier, demo_site, demo_server
     kill_at, back_at = _outage_window(len(demo_site.articles))
     restored: list[int] = []
 
-    def inject(total: int) -> None:
-        count = total - before
+    def come_back_if_due() -> None:
         # The store comes back after request back_at, once the crawl has journaled something
         # (a condition, not a clock: on a loaded machine the window may hold few writes).
+        count = demo_server.requests - before
         with lock:
-            if count == kill_at:
-                outage.begin()
-            elif count >= back_at and not restored and journal.exists() and journal.stat().st_size:
+            if count >= back_at and outage.engaged and not restored and journal.exists() \
+                    and journal.stat().st_size:
                 outage.end()
                 restored.append(count)
 
+    def inject(total: int) -> None:
+        if total - before == kill_at:
+            with lock:
+                outage.begin()
+        come_back_if_due()
+
+    # Downloads may run ahead of the item path (the scraper holds fetched pages), so the first
+    # journal write can come after the last request: the condition is also watched between them.
+    crawl_done = threading.Event()
+
+    def watch() -> None:
+        while not restored and not crawl_done.wait(0.05):
+            come_back_if_due()
+
+    watcher = threading.Thread(target=watch, daemon=True)
     demo_server.on_request = inject
+    watcher.start()
     try:
         first = _crawl(tier, demo_server)
     finally:
+        crawl_done.set()
+        watcher.join()
         demo_server.on_request = None
         outage.end()
     assert outage.engaged, "the outage never began"

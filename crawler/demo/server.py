@@ -6,6 +6,7 @@ import collections
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -100,9 +101,13 @@ class DemoServer:
         return Handler
 
     def wait(self) -> None:
-        """Block until the server stops (``newsmon demo --serve``; Ctrl-C interrupts it)."""
+        """Block until the server stops (``newsmon demo --serve``; Ctrl-C interrupts it).
+
+        Sleeps between looks rather than joining the thread: a KeyboardInterrupt that lands inside
+        ``Thread.join`` can leave the thread's state lock taken, and the process then hung at exit
+        (tests/test_cli.py's Ctrl-C test, once under load)."""
         while self._thread.is_alive():
-            self._thread.join(timeout=0.5)
+            time.sleep(0.5)
 
     def close(self) -> None:
         """Stop serving and release the port."""
