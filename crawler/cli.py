@@ -386,6 +386,12 @@ def demo(serve: bool, host: str, port: int | None, seed: int, setting_pairs: tup
 
     site = build_site(seed=seed)
     if serve:
+        import signal
+
+        # Ctrl-C and SIGTERM stop it, also when started in the background, where the shell hands
+        # it SIGINT ignored (a `newsmon demo --serve &` then ran on after `kill -INT`).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         server = _serve_demo(serve_site, site, host, port)
         click.echo(f"Serving the demo site at {server.base_url}/ (Ctrl-C to stop)")
         click.echo(f"Crawl it with: scrapy crawl demo -a base_url={server.base_url}/")
