@@ -157,7 +157,12 @@ def test_demo_serve_says_where_and_serves(embedded) -> None:
             assert b"<rss" in response.read()
     finally:
         server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        finally:
+            if server.poll() is None:  # it did not stop: fail, but leave no server behind
+                server.kill()
+                server.wait()
     assert "Traceback" not in server.stderr.read()
 
 
