@@ -4,6 +4,10 @@ Scrapy reports an error raised in a spider's ``__init__`` as a traceback; a mist
 an unknown site or an invalid setting is a user mistake, so it is checked here and reported as one
 usage error (exit 2). ``LOG_LEVEL`` (``-L``/``-s``) is checked while the options are read: Scrapy
 configures logging with it before ``run`` is called.
+
+The crawl is started through ``crawler.shutdown.start``, as ``newsmon crawl`` starts it: under
+Scrapy's own signal handlers a Ctrl-C or SIGTERM that lands while the crawl is closing cuts the
+close short, and its last store batch, fetch state and run record are lost.
 """
 
 from __future__ import annotations
@@ -44,4 +48,13 @@ class Command(ScrapyCrawlCommand):
                 check_settings(self.settings)
             except ConfigError as exc:
                 raise UsageError(str(exc), print_help=False) from exc
-        super().run(args, opts)
+        if len(args) != 1 or self.crawler_process is None:
+            super().run(args, opts)  # Scrapy's own usage errors
+            return
+        from crawler.shutdown import start
+
+        # Scrapy's run, with the process started by crawler.shutdown (see the module docstring)
+        self.crawler_process.crawl(self._create_crawler(args[0]), **opts.spargs)
+        start(self.crawler_process)
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
