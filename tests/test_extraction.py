@@ -334,6 +334,41 @@ def test_og_type_website_with_an_article_body_is_an_article() -> None:
     assert r["body"].startswith("Russian leader Vladimir Putin")
 
 
+TEASER = ("The council met on Tuesday to discuss the budget for next year, and members argued for "
+          "hours about roads, schools and the library the city has promised for a decade now. ")
+
+
+def _stream_of_stories(n: int, teaser: str = TEASER) -> str:
+    """A "more stories" stream: linked headlines, a date and a teaser each."""
+    return "".join(f'<article class="card"><h3><a href="/story-{i}/">Story number {i} headline</a></h3>'
+                   f'<time datetime="2024-05-0{1 + i % 9}">May {1 + i % 9}</time><p>{teaser}</p></article>'
+                   for i in range(n))
+
+
+def test_an_article_beside_a_long_stream_of_stories_is_an_article() -> None:
+    """Headline cards beside the article outnumber its paragraphs (more than twice over): the DOM
+    scorer finds the running text outside them, so the page is an article (55 of the 1,155 dev
+    pages, all articles, were rejected as listings by the card count alone)."""
+    prose = "".join(f"<p>{p} The story goes on with more detail about what was said, part {i}."
+                    f"</p>" for i, p in enumerate(PARAS * 2))
+    page = ('<html><head><title>Putin talks | Site</title></head><body><h1>Putin holds talks</h1>'
+            f'<time datetime="2024-05-01T10:00:00Z">May 1</time><div class="entry">{prose}</div>'
+            f'<section>{_stream_of_stories(12)}</section></body></html>')
+    r = extract_article(page, "https://demo.test/putin-talks", fetched_at=FETCHED)
+    assert r["is_article"], r["reason"]
+    assert r["body"].startswith("Russian leader Vladimir Putin") and "council met" not in r["body"]
+
+
+def test_a_listing_of_long_teasers_is_a_listing() -> None:
+    """Each card's teaser is running text, and they are all the page holds: a listing, though its
+    teasers are as long as an article's paragraphs."""
+    page = ('<html><head><title>Politics | Site</title></head><body><h1>Politics</h1><main>'
+            f'{_stream_of_stories(12, teaser=TEASER * 2)}</main></body></html>')
+    for url in ("https://demo.test/politics/", "https://demo.test/2024/05/some-story/"):
+        r = extract_article(page, url, fetched_at=FETCHED)
+        assert not r["is_article"] and r["reason"] == "listing", url
+
+
 def test_soft_404() -> None:
     page = """<html><head><title>Page not found | The Demo Independent</title></head><body>
     <h1>404</h1><p>Sorry, the page you are looking for does not exist. Try the search, or go back

@@ -23,6 +23,8 @@ from crawler.extraction import extract_article, word_count
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SETS = ("extraction-dev", "extraction-readability", "extraction-trafilatura")
 MIN_TRAFILATURA_WORDS = 50
+#: dev pages (all articles) rejected as not one, at most (a regression bound, not a goal)
+MAX_REJECTED_SHARE = 0.02
 Page = tuple[str, str, Path]  # (set, url, path)
 
 
@@ -46,20 +48,24 @@ PAGES = _pages()
 
 
 def _check(page: Page) -> str | None:
-    """None if the page passes, else what is wrong with it (run in a worker process)."""
+    """None if the page passes, else what is wrong with it (run in a worker process): "raised",
+    "empty" (no body, no listing), "rejected" (a body, but not taken for an article: a crawl
+    would not store it)."""
     name, url, path = page
     html = gzip.decompress(path.read_bytes())
     try:
         r = extract_article(html, url)
     except Exception as exc:  # noqa: BLE001 - the failure is what the test reports
         return f"raised: {name}/{path.name}: {type(exc).__name__}: {exc}"
-    if r["body"].strip() or r["reason"] == "listing":
+    if r["is_article"]:
         return None
     import trafilatura
 
-    if word_count(trafilatura.extract(html, url=url) or "") >= MIN_TRAFILATURA_WORDS:
-        return f"empty: {name}/{path.name}"
-    return None
+    if word_count(trafilatura.extract(html, url=url) or "") < MIN_TRAFILATURA_WORDS:
+        return None
+    if r["body"].strip() or r["reason"] == "listing":
+        return f"rejected ({r['reason']}): {name}/{path.name}"
+    return f"empty: {name}/{path.name}"
 
 
 @pytest.mark.skipif(not PAGES, reason=f"no dev set under {DATA} (shared/data/extraction-*)")
@@ -72,3 +78,9 @@ def test_every_dev_page_extracts_and_holds_a_body() -> None:
     empty = [f for f in failures if f.startswith("empty")]
     assert not raised, raised[:5]
     assert not empty, f"{len(empty)} empty bodies where trafilatura has an article: {empty[:10]}"
+    # Every dev page is an article: one not taken for one is an article a crawl loses. A few
+    # remain (a forum thread, pages of a paragraph or two among many headline links: 15 of
+    # 1,155 when this was written, 55 before the card rule looked at where the text is).
+    rejected = [f for f in failures if f.startswith("rejected")]
+    assert len(rejected) <= MAX_REJECTED_SHARE * len(PAGES), \
+        f"{len(rejected)} of {len(PAGES)} articles not taken for one: {rejected[:20]}"

@@ -38,6 +38,7 @@ from .dates import (
     parse_relative,
     precision_of,
 )
+from .cards import Teasers
 from .dates import parse_datetime as _parse_datetime
 from .document import base_url, join_url, parse_html
 from .language import detect_language
@@ -723,22 +724,29 @@ def _listing_hints(sd: StructuredData, url: str, canonical: str | None) -> int:
 
 
 def _is_listing(sd: StructuredData, hints: int, paragraphs: list[str], cards: int,
-                headline: bool, dated: bool) -> bool:
+                headline: bool, dated: bool, cards_are_page: bool | None) -> bool:
     """Listing, tag or author page, decided by the content.
 
     A page with a main text block and a headline is an article whatever its og:type or URL say
     (sites declare og:type "website" on every page), unless the signs outside the content pile
     up (two or more) and it carries no date either. Many headline cards over little running
-    text make a listing; the hints alone decide only where the page holds no main text.
+    text make a listing, and so do many cards that hold the page's running text
+    (``cards_are_page``: the DOM scorer's share, ``cards.Teasers``), however long their teasers.
+    But where the scorer found the running text outside the cards (``cards_are_page`` False)
+    they are a stream of stories beside the article, which on real pages often holds more
+    headline links than the article has paragraphs (55 of the 1,155 dev pages, every one an
+    article, were rejected as listings by the card count alone). The hints alone decide only
+    where the page holds no main text.
     """
     if sd.article is not None:
         return False
-    long_paras = sum(1 for p in paragraphs if len(p) > 200)
-    if cards >= 8 and (long_paras < MAIN_TEXT_PARAGRAPHS or cards >= 2 * len(paragraphs)):
-        return True
     prose = sum(1 for p in paragraphs if len(p) >= PROSE_CHARS)
     main_text = prose >= MAIN_TEXT_PARAGRAPHS or (
         prose >= 2 and word_count(" ".join(paragraphs)) >= MAIN_TEXT_WORDS)
+    long_paras = sum(1 for p in paragraphs if len(p) > 200)
+    if cards >= 8 and (cards_are_page or long_paras < MAIN_TEXT_PARAGRAPHS or cards >= 2 * len(paragraphs)) \
+            and not (main_text and headline and cards_are_page is False):
+        return True
     if main_text and headline and (dated or hints < 2):
         return False
     return hints > 0
@@ -803,10 +811,10 @@ def _live_container(root: HtmlElement, updates: list[str]) -> HtmlElement | None
 
 def _dom_body(root: HtmlElement, h1: HtmlElement | None, headline: str, descriptions: list[str],
               drop: list[str | None], updates: list[str] | None,
-              teasers: set[str]) -> tuple[list[str], int]:
+              teasers: Teasers) -> tuple[list[str], int]:
     """The DOM scorer's body (on a copy of its container: the tree stays whole for the other
-    candidates), and the page's running-text size the scorer saw; the ``text_key`` of the
-    teaser-card paragraphs it found are added to ``teasers``."""
+    candidates), and the page's running-text size the scorer saw; ``teasers`` gets what the
+    scorer saw of the page's teaser cards."""
     container = _live_container(root, updates) if updates else None
     running = 0
     if container is None:
@@ -844,16 +852,16 @@ CANDIDATE_TRACE: list[dict[str, Any]] | None = None
 
 
 def _generic_body(root: HtmlElement, url: str, h1: HtmlElement | None, headline: str,
-                  descriptions: list[str], drop: list[str | None],
+                  descriptions: list[str], drop: list[str | None], teasers: Teasers,
                   updates: list[str] | None = None,
                   declared: list[str] | None = None) -> tuple[list[str], float]:
-    """Body paragraphs without a profile selector: the best of several candidates.
+    """Body paragraphs without a profile selector: the best of several candidates. ``teasers``
+    gets what the DOM scorer saw of the page's teaser cards.
 
     A standfirst (deck) shown between the headline and the container, and confirmed by the
     description meta, leads the DOM body: readers see it as the article's first paragraph.
     """
     page_chars = len(root.text_content())  # before the DOM scorer: its copy leaves the tree whole
-    teasers: set[str] = set()
     dom, running = _dom_body(root, h1, headline, descriptions, drop, updates, teasers)
     cache: dict[bool, list[str]] = {}
 
@@ -862,7 +870,7 @@ def _generic_body(root: HtmlElement, url: str, h1: HtmlElement | None, headline:
             # the teaser cards the DOM scorer saw are furniture in trafilatura's text too
             cache[recall] = [p for p in filter_paragraphs(
                 trafilatura_paragraphs(root, url, recall=recall), drop=drop)
-                if not teasers or text_key(p) not in teasers]
+                if not teasers.keys or text_key(p) not in teasers.keys]
         return cache[recall]
 
     if CANDIDATE_TRACE is not None:
@@ -972,6 +980,7 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
     # --- body (mutates the tree: everything above has been read already)
     drop = [caption, f"{caption} ({credit})" if caption and credit else None, credit, title]
     paragraphs: list[str] = []
+    teasers = Teasers()  # measured by the DOM scorer when the generic body runs
     if containers:
         for c in containers:
             if c.tag in _BLOCK_CONTAINERS:
@@ -983,7 +992,7 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
     if not paragraphs and not is_404:
         descriptions = [d for d in (_ld_text(art.get("description")), sd.first("og:description"),
                                     sd.first("description")) if d]
-        paragraphs, conf["body"] = _generic_body(root, url, h1, h1_text, descriptions, drop,
+        paragraphs, conf["body"] = _generic_body(root, url, h1, h1_text, descriptions, drop, teasers,
                                                  sd.live_updates,
                                                  filter_paragraphs(structured_body, drop=drop))
     if not paragraphs and structured_body:
@@ -1007,7 +1016,7 @@ def extract_article(html: str | bytes, url: str, *, selectors: Mapping[str, str]
     if is_404:
         result["reason"] = "soft_404"
     elif _is_listing(sd, hints, paragraphs, cards, bool(h1_text or sd.first("og:title")),
-                     result["published"] is not None):
+                     result["published"] is not None, teasers.are_page):
         result["reason"] = "listing"
     elif not result["title"]:
         result["reason"] = "no_title"

@@ -7,11 +7,13 @@ are the page (a forum thread, a gallery of captioned slides) and count as usual.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from lxml.html import HtmlElement
 
 from .text import clean_text
 
-__all__ = ["CARDS_ARE_PAGE", "card_counts", "in_teaser_card"]
+__all__ = ["CARDS_ARE_PAGE", "Teasers", "card_counts", "in_teaser_card"]
 
 _HEADINGS = ("h2", "h3", "h4", "h5", "h6")
 #: a stream of teaser cards has at least this many linked headings under one parent
@@ -23,6 +25,22 @@ _CARD_EXTRA = 300
 #: measured on 9 dev pages: streams beside an article 0.07-0.70; a forum thread, a slide
 #: gallery and a page of cards 0.93-0.96 (the threshold sits in the gap, not on one page)
 CARDS_ARE_PAGE = 0.8
+
+
+@dataclass
+class Teasers:
+    """What the DOM scorer saw of a page's teaser cards (``mainbody.find_container``)."""
+
+    #: ``text_key`` of the teaser paragraphs left out of the running text (furniture elsewhere too)
+    keys: set[str] = field(default_factory=set)
+    #: share of the page's running text inside teaser cards; None: the scorer did not run
+    share: float | None = None
+
+    @property
+    def are_page(self) -> bool | None:
+        """Whether the cards hold the page's running text (a listing, a forum thread, a
+        gallery) rather than stand beside it; None when not measured."""
+        return None if self.share is None else self.share >= CARDS_ARE_PAGE
 
 
 def card_counts(root: HtmlElement) -> dict[HtmlElement, int]:

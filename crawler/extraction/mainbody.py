@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from lxml import etree
 from lxml.html import HtmlElement
 
-from .cards import CARDS_ARE_PAGE, card_counts, in_teaser_card
+from .cards import CARDS_ARE_PAGE, Teasers, card_counts, in_teaser_card
 from .text import clean_text
 
 __all__ = [
@@ -163,12 +163,13 @@ def text_key(text: str) -> str:
 
 def find_container(root: HtmlElement, skip: frozenset[str] = frozenset(),
                    min_chars: int = MIN_RUNNING_CHARS,
-                   teasers: set[str] | None = None) -> tuple[HtmlElement | None, int]:
+                   teasers: Teasers | None = None) -> tuple[HtmlElement | None, int]:
     """The deepest element holding ``SHARE`` of the page's running text, and that text's size.
 
     Paragraphs whose ``text_key`` is in ``skip`` (e.g. live-blog updates) are not evidence, nor
     are paragraphs of teaser cards (``cards.in_teaser_card``) unless they hold ``CARDS_ARE_PAGE`` of
-    the running text; the ``text_key`` of those left out is added to ``teasers`` when given.
+    the running text; ``teasers``, when given, gets the cards' share of the running text and the
+    ``text_key`` of those left out.
     Returns ``(None, chars)`` when the page has less than ``min_chars`` of it.
     """
     body = root.find("body")
@@ -195,10 +196,13 @@ def find_container(root: HtmlElement, skip: frozenset[str] = frozenset(),
             continue
         (in_cards if cards and in_teaser_card(el, body, cards, card_sizes) else evidence).append((el, n))
     card_chars = sum(n for _, n in in_cards)
-    if card_chars < CARDS_ARE_PAGE * (card_chars + sum(n for _, n in evidence)):
+    running_chars = card_chars + sum(n for _, n in evidence)
+    if teasers is not None and running_chars:
+        teasers.share = card_chars / running_chars
+    if card_chars < CARDS_ARE_PAGE * running_chars:
         # teaser cards beside an article's running text: furniture (a stream of stories)
         if teasers is not None:
-            teasers.update(text_key(el.text_content()) for el, _ in in_cards)
+            teasers.keys.update(text_key(el.text_content()) for el, _ in in_cards)
     else:  # the cards are the page (a forum thread, a gallery of captioned slides)
         evidence.extend(in_cards)
     for el, n in evidence:
