@@ -190,7 +190,12 @@ class ExtractPool:
         # (EXTRACT_WORKERS_BACKLOG; 0 = never): the crawl process waits idle on a worker that has a
         # queue of pages, most of all on a shared machine, where the worker gets less than a core.
         self.backlog = backlog
+        # Pages sent and not finished by a worker yet. Decremented by the pool's own thread when a
+        # worker returns a page, not when the reactor gets round to the result: while this process
+        # extracts a page itself the reactor collects no results, and a count kept there would
+        # still hold pages the worker finished long ago, so the worker would starve.
         self._in_flight = 0
+        self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
 
     @classmethod
@@ -221,9 +226,13 @@ class ExtractPool:
         if self.backlog and self._in_flight >= self.backlog * self.workers:
             self._inc("newsmon/workers/in_process")
             return self.extract(job)
-        self._in_flight += 1
+        with self._lock:
+            self._in_flight += 1
+        future = None
         try:
-            result = await asyncio.wrap_future(executor.submit(extract_page, job))
+            future = executor.submit(extract_page, job)
+            future.add_done_callback(self._worker_done)  # at once if it is done already
+            result = await asyncio.wrap_future(future)
         except BrokenProcessPool:
             if self._executor is executor:  # the first page to meet it reports it
                 logger.error("An extraction worker died: extracting in the crawl process from now on")
@@ -233,8 +242,14 @@ class ExtractPool:
                 executor.shutdown(wait=False, cancel_futures=True)
             return self.extract(job)
         finally:
-            self._in_flight -= 1
+            if future is None:  # submit itself failed: the page never reached a worker
+                self._worker_done(None)
         return self._counted(result, "worker")
+
+    def _worker_done(self, future: Any) -> None:
+        """A page left the workers (done, failed or cancelled): called on the pool's thread."""
+        with self._lock:
+            self._in_flight -= 1
 
     def close(self) -> None:
         """Shut the pool down and join its processes (idle by now: Scrapy waited for callbacks)."""

@@ -29,3 +29,37 @@ def test_pages_beyond_the_backlog_are_extracted_in_process_with_the_same_results
     assert shared["newsmon/workers/in_process"] > 0
     assert shared["newsmon/time/worker/extract_ms"] > 0 and shared["newsmon/time/spider/extract_ms"] > 0
     assert "newsmon/workers/in_process" not in runs[0]
+
+
+def test_a_page_the_worker_finished_leaves_the_backlog_before_the_reactor_collects_it() -> None:
+    """While the crawl process is busy (extracting a page itself), it does not collect results; a
+    page the worker has finished must not count against the backlog meanwhile, or the worker starves."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from crawler.workers import ExtractPool, PageJob, extract_page
+
+    now = datetime.now(UTC)
+    html = b"<html><body><article><h1>Transit deal</h1><p>Words of a story.</p></article></body></html>"
+    job = PageJob(html, "http://example.test/a", "utf-8", {}, "UTC", None, now, None, now)
+    pool = ExtractPool(1, backlog=1)
+
+    async def crawl() -> None:
+        first = asyncio.ensure_future(pool.submit(job))
+        await asyncio.sleep(0)  # the first page is sent to the worker
+        assert pool._in_flight == 1
+        # The reactor is blocked: wait on the one worker, which runs pages in order, synchronously
+        assert pool._pool() is not None
+        pool._pool().submit(extract_page, job).result(timeout=60)
+        assert pool._in_flight == 0  # finished, though its result is not collected yet
+        second = asyncio.ensure_future(pool.submit(job))
+        await asyncio.sleep(0)
+        assert pool._in_flight == 1  # sent to the worker, not extracted in process
+        assert not second.done()
+        await asyncio.gather(first, second)
+        assert pool._in_flight == 0
+
+    try:
+        asyncio.run(crawl())
+    finally:
+        pool.close()
