@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -45,25 +45,32 @@ FIELDS = ("title", "date", "author", "body")
 
 @dataclass(frozen=True)
 class HealthThresholds:
-    """The HEALTH_* settings, read once; ``for_profile`` applies a site's ``[health]`` table."""
+    """The HEALTH_* settings, read once; ``for_profile`` applies a site's ``[health]`` table.
+    No defaults here: they are written once, in ``crawler/settings.py`` (``defaults()``)."""
 
-    min_pages: int = 1
-    min_articles: int = 1
-    articles_min_ratio: float = 0.5
-    history_runs: int = 10
-    history_min_runs: int = 3
-    max_error_rate: float = 0.25
-    max_drop_rate: float = 0.25
-    max_not_article_rate: float = 0.25
-    max_runtime: float = 3600.0
-    max_missing: Mapping[str, float] = field(default_factory=dict)
-    finish_reasons: tuple[str, ...] = ("finished",)
+    min_pages: int
+    min_articles: int
+    articles_min_ratio: float
+    history_runs: int
+    history_min_runs: int
+    max_error_rate: float
+    max_drop_rate: float
+    max_not_article_rate: float
+    max_runtime: float
+    max_missing: Mapping[str, float]
+    finish_reasons: tuple[str, ...]
 
     @classmethod
     def from_settings(cls, settings: Any) -> HealthThresholds:
         values = {f.name: check_setting(settings, "HEALTH_" + f.name.upper()) for f in fields(cls)}
         values["finish_reasons"] = tuple(values["finish_reasons"])
         return cls(**values)
+
+    @classmethod
+    def defaults(cls, **changes: Any) -> HealthThresholds:
+        """The default thresholds (a setting missing from the settings gets its default), with
+        ``changes`` applied."""
+        return replace(cls.from_settings({}), **changes)
 
     def for_profile(self, overrides: Mapping[str, Any]) -> HealthThresholds:
         """These thresholds with a profile's ``[health]`` values (already validated) applied."""

@@ -24,7 +24,7 @@ from crawler.health import (
 from crawler.profiles import parse_profile
 from tests.conftest import run_newsmon
 
-LIMITS = HealthThresholds(max_missing={"title": 0.05, "date": 0.2, "author": 0.5, "body": 0.05})
+LIMITS = HealthThresholds.defaults()
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -81,7 +81,7 @@ def test_error_and_drop_rates() -> None:
 def test_runtime() -> None:
     assert status(RuntimeMonitor(), run(seconds=10)) == "passed"
     assert status(RuntimeMonitor(), run(seconds=4000)) == "warning"
-    assert status(RuntimeMonitor(), run(seconds=4000), limits=HealthThresholds(max_runtime=0)) == "skipped"
+    assert status(RuntimeMonitor(), run(seconds=4000), limits=HealthThresholds.defaults(max_runtime=0)) == "skipped"
 
 
 @pytest.mark.parametrize(("field", "stats", "expected"), [

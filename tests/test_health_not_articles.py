@@ -15,7 +15,7 @@ def test_share_of_article_pages_that_gave_no_article() -> None:
                                 "newsmon/pages/not_article/empty": 5})) == "warning"
     assert status(monitor, run({"response_received_count": 3})) == "skipped"  # no article page fetched
     assert status(monitor, run({"newsmon/pages/article": 2, "newsmon/pages/not_article/empty": 3})) == "skipped"
-    lenient = HealthThresholds(max_not_article_rate=0.9)
+    lenient = HealthThresholds.defaults(max_not_article_rate=0.9)
     assert status(monitor, run({"newsmon/pages/article": 10, "newsmon/pages/not_article/no_body": 20}),
                   limits=lenient) == "passed"
     verdict = evaluate(run({"response_received_count": 40, "newsmon/items/article": 10, "newsmon/pages/article": 10,
