@@ -34,7 +34,7 @@ from scrapy.utils.defer import sleep as scrapy_sleep
 from crawler.checks import check_setting
 from crawler.errors import StorageError
 from crawler.health import CrawlHealth, Health
-from crawler.stages import stages_off
+from crawler.stages import crawl_stages_off
 from pipelines.identity import SCHEMA_VERSION
 from pipelines.storage.service import StoreService
 
@@ -207,7 +207,7 @@ class CrawlRunRecorder:
             "pid": os.getpid(),
             "args": {k: str(v) for k, v in getattr(spider, "limits", {}).__dict__.items() if v is not None}
             if hasattr(spider, "limits") else {},
-            "stages_off": sorted(stages_off(self.crawler.settings)),
+            "stages_off": sorted(crawl_stages_off(self.crawler)),
         }
         run = self.run
 

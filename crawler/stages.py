@@ -13,7 +13,7 @@ from typing import Any
 
 from crawler.checks import check_setting
 
-__all__ = ["STAGE_SWITCHES", "StagesOffNotice", "stages_off", "warn_stages_off"]
+__all__ = ["STAGE_SWITCHES", "StagesOffNotice", "crawl_stages_off", "stages_off", "warn_stages_off"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +41,24 @@ def stages_off(settings: Any) -> dict[str, str]:
     return off
 
 
-def warn_stages_off(settings: Any, site: str) -> dict[str, str]:
-    """Log the switched-off stages once, as a WARNING; returns them."""
-    off = stages_off(settings)
+_CRAWL_ATTRIBUTE = "_newsmon_stages_off"  # a crawl's stages_off, on its crawler
+
+
+def crawl_stages_off(crawler: Any) -> dict[str, str]:
+    """``stages_off`` of the crawl's settings, computed once per crawl: the notice and the run
+    record read the same answer (its settings are frozen by the time either asks)."""
+    off = getattr(crawler, _CRAWL_ATTRIBUTE, None)
+    if off is None:
+        off = stages_off(crawler.settings)
+        setattr(crawler, _CRAWL_ATTRIBUTE, off)
+    return off
+
+
+def warn_stages_off(off: dict[str, str], site: str) -> None:
+    """Log the switched-off stages ``off`` (``stages_off``'s answer) as one WARNING."""
     if off:
         logger.warning("Crawl of %s runs with stages switched off: %s", site,
                        "; ".join(f"{name} off: {effect}" for name, effect in off.items()))
-    return off
 
 
 class StagesOffNotice:
@@ -66,6 +77,7 @@ class StagesOffNotice:
         return ext
 
     def spider_opened(self, spider: Any) -> None:
-        off = warn_stages_off(self.crawler.settings, spider.name)
+        off = crawl_stages_off(self.crawler)
+        warn_stages_off(off, spider.name)
         if off:
             self.crawler.stats.set_value("newsmon/stages_off", sorted(off))
