@@ -124,8 +124,6 @@ class StoreService:
         self.store: Store = config.create()
         self._worker = BlockingWorker("newsmon-store")
         self._open = False
-        self._last_attempt = float("-inf")
-        self._backoff = 0.0  # seconds between open attempts while the store is unreachable
         self.ever_opened = False  # whether the store was usable at any moment of the crawl
         self.last_error: str | None = None
         self.journal: Journal | None = None
@@ -165,25 +163,9 @@ class StoreService:
         return self._in_thread(func, args)
 
     def _in_thread(self, func: Callable[..., T], args: tuple[Any, ...]) -> T:
-        if not self._open:
-            now = self._clock()
-            if now - self._last_attempt < self._backoff and self.last_error:
-                self._inc("circuit/refused")  # the same back-off, before the store ever opened
-                raise StorageError(f"store unavailable: {self.last_error}")
-            self._last_attempt = now
-            try:
-                self.store.open()
-            except StorageError as exc:
-                self.last_error = str(exc)
-                # Each attempt holds the store thread for the server-selection timeout: back off
-                # (doubling, capped) so an outage costs the crawl little time.
-                self._backoff = (min(self._backoff * 2, self.max_backoff) if self._backoff
-                                 else self.reopen_seconds)
-                self._inc("open_failed")
-                raise
-            self._open = self.ever_opened = True
-            self.last_error = None
-            self._backoff = 0.0
+        # One back-off for both ways a store is unusable: a failed open (before the store ever
+        # opened, or after) and an unavailable call both go through the circuit, so an outage
+        # holds the store thread for one busy/selection timeout per opening or probe.
         now = self._clock()
         if not self.circuit.allows(now):
             self._inc("circuit/refused")
@@ -192,6 +174,16 @@ class StoreService:
         probing = self.circuit.is_open
         if probing:
             self._inc("circuit/probes")
+        if not self._open:
+            try:
+                self.store.open()
+            except StorageError as exc:
+                self.last_error = str(exc)
+                self._inc("open_failed")
+                self._failed(exc, probing)
+                raise
+            self._open = self.ever_opened = True
+            self.last_error = None
         try:
             with cpu_timer(self.stats, f"store_thread/{getattr(func, '__name__', 'call')}"):
                 result = func(self.store, *args)
