@@ -86,8 +86,12 @@ async def journal_records(crawler: Crawler, service: StoreService, kind: str,
                         journal.path, exc)
         return
     crawler.stats.inc_value(f"newsmon/journal/{kind}", len(records))
-    logger.error("Journaled %d %s records in %s; the next crawl of %s writes them", len(records), kind,
-                 journal.path, crawler.spider.name)
+    first = service.first_report(f"journal/{kind}")  # one ERROR per kind: batches often hold one record
+    logger.log(logging.ERROR if first else logging.DEBUG,
+               "Journaled %d %s records in %s; the next crawl of %s writes them%s", len(records), kind,
+               journal.path, crawler.spider.name,
+               f" (the crawl's further {kind} records journaled are counted in newsmon/journal/{kind}, "
+               "not logged one by one)" if first else "")
 
 
 async def journal_items(crawler: Crawler, service: StoreService, collection: str,

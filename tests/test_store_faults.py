@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -258,6 +259,10 @@ def test_store_down_for_the_whole_crawl_loses_nothing(fault_tier, demo_site, dem
     assert first.returncode in (1, 3), first.stdout[-3000:] + first.stderr[-3000:]
     assert "Traceback" not in first.stderr
     assert _summary_value(first.stdout, "journaled") > 0
+    # Every batch is journaled, and said once per kind of record (a line each buried the log):
+    # the summary and the stats count them all.
+    journaled = re.findall(r"ERROR: Journaled \d+ (\w+) records", first.stderr)
+    assert journaled and len(journaled) == len(set(journaled)), journaled
     second = _crawl(tier, demo_server, "-s", "INCREMENTAL_ENABLED=False")
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     flags = _assert_complete(tier, demo_site)

@@ -127,6 +127,7 @@ class StoreService:
         self.ever_opened = False  # whether the store was usable at any moment of the crawl
         self.last_error: str | None = None
         self.journal: Journal | None = None
+        self._reported: set[str] = set()  # outage messages this crawl has logged (``first_report``)
         self.replay_paths: list = []
         self.replay_items: list[tuple[str, dict[str, Any]]] = []
         self.replay_other: list[tuple[str, dict[str, Any]]] = []
@@ -211,6 +212,15 @@ class StoreService:
         self._inc("circuit/closed")
         logger.info("%s is usable again: writing resumes (%d calls went to the journal meanwhile)",
                     self.describe(), self.circuit.refused)
+
+    def first_report(self, key: str) -> bool:
+        """True the first time ``key`` (one kind of outage message) comes up in this crawl. While
+        the store is down every batch fails the same way; its callers log the first at ERROR and
+        the rest at DEBUG, since a line each buried the log (the counts stay exact in the stats
+        and the crawl's summary)."""
+        first = key not in self._reported
+        self._reported.add(key)
+        return first
 
     def _inc(self, key: str) -> None:
         if self.stats is not None:
