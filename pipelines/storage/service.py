@@ -117,8 +117,6 @@ class StoreService:
                  max_backoff: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.stats = stats
-        self.reopen_seconds = reopen_seconds
-        self.max_backoff = max_backoff
         self._clock = clock  # injectable: tests step through the windows without sleeping
         self.circuit = Circuit(reopen_seconds, max_backoff)
         self.store: Store = config.create()
