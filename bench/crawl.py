@@ -170,6 +170,18 @@ async def _serve(root: Path, port: int) -> None:
         await server.serve_forever()
 
 
+def start_static_server(site_dir: Path, port: int) -> subprocess.Popen[str]:
+    """Serve ``site_dir`` (its ``manifest.json``: path -> [status, headers, file], and ``date``)
+    on 127.0.0.1:``port`` (``_free_port``) from a separate process; terminate it when done."""
+    server = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve", str(site_dir), str(port)],
+                              stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None
+    if server.stdout.readline().strip() != "serving":
+        server.kill()
+        raise SystemExit("the static server did not start")
+    return server
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -506,11 +518,7 @@ def main(argv: list[str] | None = None) -> int:
         sites_dir = work / "sites"
         sites_dir.mkdir()
         (sites_dir / f"{SITE}.toml").write_text(profile_text(base))
-        server = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve", str(site_dir), str(port)],
-                                  stdout=subprocess.PIPE, text=True)
-        assert server.stdout is not None
-        if server.stdout.readline().strip() != "serving":
-            raise SystemExit("the static server did not start")
+        server = start_static_server(site_dir, port)
         print(f"serving at {base} (asyncio static server, pid {server.pid})")
         runs: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
         # a b a c a …: bare Scrapy is cheap, so it runs between every two newsmon runs.

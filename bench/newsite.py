@@ -24,15 +24,14 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import http.server
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
-import threading
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,34 +67,26 @@ def _slug(name: str) -> str:
 
 
 def write_site(sets: list[str], limit: int | None, out: Path, base: str) -> dict[str, str]:
-    """Write the pages and the sitemap; return {path: set} of the pages written."""
+    """Write the pages, the sitemap and the static server's ``manifest.json``; return
+    {path: set} of the pages written."""
+    from email.utils import format_datetime
+
     pages: dict[str, str] = {}
+    responses: dict[str, list[Any]] = {}
+    html = {"Content-Type": "text/html"}  # no charset: each page's own declaration decides
     for key in sets:
-        files = sorted((DATA / SETS[key] / "html").glob("*.gz"))[:limit]
-        for file in files:
-            path = f"/{key}/{_slug(file.name)}/"
-            (out / path.strip("/")).mkdir(parents=True, exist_ok=True)
-            (out / path.strip("/") / "index.html").write_bytes(gzip.decompress(file.read_bytes()))
+        for n, file in enumerate(sorted((DATA / SETS[key] / "html").glob("*.gz"))[:limit]):
+            path, name = f"/{key}/{_slug(file.name)}/", f"{key}-{n}.html"
+            (out / name).write_bytes(gzip.decompress(file.read_bytes()))
             pages[path] = key
+            responses[path] = [200, html, name]
     urls = "".join(f"<url><loc>{base.rstrip('/')}{p}</loc></url>" for p in pages)
     (out / "sitemap.xml").write_text('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns='
                                      f'"http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>')
+    responses["/sitemap.xml"] = [200, {"Content-Type": "application/xml"}, "sitemap.xml"]
+    (out / "manifest.json").write_text(json.dumps({"date": format_datetime(datetime.now(UTC), usegmt=True),
+                                                   "responses": responses}))
     return pages
-
-
-def serve(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    """A threaded static server on 127.0.0.1 (quiet); returns it and its base URL."""
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, directory=str(root), **kwargs)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
 def crawl(work: Path, base: str) -> tuple[int, str]:
@@ -141,16 +132,21 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"no dev set under {DATA} for: {', '.join(missing)} (../shared/data/extraction-*)")
         return 2
+    from bench.crawl import _free_port, start_static_server
+
     with tempfile.TemporaryDirectory(prefix="newsmon-newsite-") as tmp:
         work = Path(tmp)
         (work / "www").mkdir()
-        server, base = serve(work / "www")
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}/"
+        pages = write_site(sets, args.limit, work / "www", base)
+        server = start_static_server(work / "www", port)
         try:
-            pages = write_site(sets, args.limit, work / "www", base)
             print(f"{len(pages)} pages served at {base}; crawling …", flush=True)
             rc, log = crawl(work, base)
         finally:
-            server.shutdown()
+            server.terminate()
+            server.wait(timeout=10)
         if rc != 0:
             print(log[-3000:])
             print(f"scrapy crawl exited {rc}")
