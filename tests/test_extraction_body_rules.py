@@ -80,6 +80,22 @@ def test_declared_article_body_chosen_when_dom_misses_it() -> None:
     assert "Paragraph 5." in body and "Declared" not in body
 
 
+
+def test_declared_article_body_written_as_html_is_read_as_html() -> None:
+    """A CMS that writes the body's markup into articleBody, even entity-escaped: no tag or
+    entity reaches the body, and an inline tag does not split a sentence."""
+    paras = [f"Declared paragraph {i}: the solu&ccedil;&atilde;o of the <strong>council</strong> "
+             f"differs from the sidebar text, sentence {i}." for i in range(6)]
+    markup = "".join(f'<p class="texto">{p}</p>' for p in paras)
+    for declared in (markup, markup.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                     .replace('"', "&quot;")):
+        ld = {"@type": "NewsArticle", "headline": "Council passes budget", "articleBody": declared}
+        body = extract_article(_page(f'<article><div itemprop="x">{_paras(6)}</div></article>', ld),
+                               URL)["body"]
+        assert body.split("\n\n")[0] == ("Declared paragraph 0: the solução of the council differs "
+                                          "from the sidebar text, sentence 0.")
+        assert "<" not in body and "&" not in body and "Paragraph 5." not in body
+
 def test_microdata_article_body_is_declared_evidence() -> None:
     stream = "".join(f"<p>Microdata paragraph {i} about the council vote and what comes next for "
                      f"the budget, sentence {i}.</p>" for i in range(6))

@@ -26,6 +26,7 @@ from .body import (
     split_credit,
     strip_boilerplate,
     strip_invisible,
+    text_paragraphs,
     trafilatura_paragraphs,
 )
 from .candidates import choose
@@ -769,15 +770,14 @@ _ITEMPROP_BODY = etree.XPath('//*[@itemprop="articleBody" or @itemprop="articleb
 
 
 def _structured_body(root: HtmlElement, art: Mapping[str, Any]) -> list[str]:
-    """The body the page declares: JSON-LD ``articleBody`` (split at newlines), else the
+    """The body the page declares: JSON-LD ``articleBody`` (``text_paragraphs``), else the
     paragraphs of its ``itemprop="articleBody"`` microdata elements (boilerplate removed on a
     copy: the tree itself is still to be read)."""
     value = art.get("articleBody")
     if isinstance(value, list):
         value = "\n".join(v for v in value if isinstance(v, str))
     if isinstance(value, str) and value.strip():
-        text = re.sub(r"<[^>]+>", "\n", value) if "</" in value else value
-        return [p for p in (clean_text(x) for x in text.split("\n")) if p]
+        return text_paragraphs(value)
     out: list[str] = []
     for el in _ITEMPROP_BODY(root):
         copy = deepcopy(el)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import html
 import re
 from collections.abc import Iterable, Sequence
 
+import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
@@ -17,6 +19,7 @@ __all__ = [
     "split_credit",
     "strip_boilerplate",
     "strip_invisible",
+    "text_paragraphs",
     "trafilatura_paragraphs",
 ]
 
@@ -275,6 +278,27 @@ def paragraphs_of(el: etree._Element) -> list[str]:
     flush()
     return out
 
+
+
+#: an HTML tag: a declared text holding one is markup, not plain text
+_MARKUP = re.compile(r"</?[a-zA-Z][\w-]*(?:\s[^<>]*)?/?>")
+
+
+def text_paragraphs(value: str) -> list[str]:
+    """Paragraphs of a text the page declares in its structured data (an ``articleBody``, a
+    live-blog update): plain text splits at newlines; markup (some CMSs write the body's HTML
+    there, even entity-escaped, ``&lt;p&gt;``) is read as HTML, one paragraph a block, so no
+    tag or entity reaches the stored body and inline tags do not split a sentence."""
+    if "&lt;" in value:
+        unescaped = html.unescape(value)
+        if _MARKUP.search(unescaped):
+            value = unescaped
+    if _MARKUP.search(value):
+        try:
+            return paragraphs_of(lxml.html.fragment_fromstring(value, create_parent="div"))
+        except (etree.ParserError, ValueError):
+            value = re.sub(r"<[^>]+>", "\n", value)
+    return [p for p in (clean_text(x) for x in value.split("\n")) if p]
 
 # ---------------------------------------------------------------- phrase rules (whole paragraphs)
 # A paragraph that *is* one of these (short) is furniture.

@@ -10,6 +10,7 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
+from .body import text_paragraphs
 from .text import clean_text
 
 __all__ = ["ARTICLE_TYPES", "LISTING_TYPES", "StructuredData", "read_structured"]
@@ -101,9 +102,6 @@ def _resolve(value: Any, index: dict[str, dict[str, Any]], depth: int = 0) -> An
     return value
 
 
-_TAG = re.compile(r"<[^>]+>")
-
-
 def _update_texts(updates: Any) -> Iterator[str]:
     """Headline and paragraphs of each live-blog update (``articleBody`` may hold HTML)."""
     for u in updates if isinstance(updates, list) else [updates]:
@@ -112,10 +110,7 @@ def _update_texts(updates: Any) -> Iterator[str]:
         for key in ("headline", "articleBody", "text"):
             value = u.get(key)
             if isinstance(value, str) and value.strip():
-                for part in re.split(r"\n|</p>|<br\s*/?>", value):
-                    part = clean_text(_TAG.sub(" ", part))
-                    if part:
-                        yield part
+                yield from text_paragraphs(value)
 
 
 def read_structured(root: HtmlElement) -> StructuredData:
