@@ -207,3 +207,24 @@ def test_an_author_box_named_in_any_of_its_spellings_is_no_part_of_the_body() ->
         html = _page(f'<article>{_paras(4)}<div class="{name}"><p>{bio}</p></div></article>')
         body = extract_article(html, URL)["body"]
         assert "Paragraph 3." in body and "city hall" not in body, name
+
+
+LEAD = ("Councillors approved the spending plan after eight hours of debate, and the mayor said "
+        "the transport budget would be reviewed in the spring.")
+
+
+def _lead_page(gap: str) -> str:
+    return (f"<html><head><title>Story</title></head><body><header><h1>Council passes budget</h1>"
+            f"{gap}</header><section class='story'>{_paras(5)}</section></body></html>")
+
+
+def test_lead_between_headline_and_container_leads_the_body() -> None:
+    """A lead above the article's container is its first paragraph, without the description
+    meta to confirm it; a caption, or a sign-up box's text, in the same place is not."""
+    body = extract_article(_lead_page(f"<p>{LEAD}</p>"), URL)["body"]
+    assert body.split("\n\n")[0] == LEAD and "Paragraph 4." in body
+    for gap in (f"<div class='video-caption'><p>{LEAD}</p></div>",
+                f"<div><p>{LEAD}</p><input type='email'><button>Sign up</button></div>",
+                f"<figure><figcaption><p>{LEAD}</p></figcaption></figure>"):
+        body = extract_article(_lead_page(gap), URL)["body"]
+        assert LEAD not in body and "Paragraph 4." in body, gap

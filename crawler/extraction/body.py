@@ -15,6 +15,7 @@ from .text import clean_text
 
 __all__ = [
     "filter_paragraphs",
+    "named_boilerplate",
     "paragraphs_of",
     "split_credit",
     "strip_boilerplate",
@@ -130,6 +131,11 @@ def strip_invisible(root: HtmlElement) -> None:
 def _boiler_names(names: str) -> bool:
     """Whether a "class id" string names boilerplate."""
     return bool(names.strip() and (_BOILER_RE.search(names) or _BOILER_CAMEL.search(names)))
+
+
+def named_boilerplate(el: HtmlElement) -> bool:
+    """Whether ``el``'s class or id names boilerplate (a caption, a promo, a byline box ...)."""
+    return _boiler_names((el.get("class") or "") + " " + (el.get("id") or ""))
 
 
 def strip_boilerplate(container: HtmlElement, *, exclude: str | None = None,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from lxml import etree
 from lxml.html import HtmlElement
 
+from .body import named_boilerplate
 from .cards import CARDS_ARE_PAGE, Teasers, card_counts, in_teaser_card
 from .text import clean_text
 
@@ -439,9 +440,10 @@ def _similar(a: str, b: str) -> bool:
 
 def find_standfirst(h1: HtmlElement | None, container: HtmlElement,
                     descriptions: list[str]) -> str | None:
-    """The visible deck between the headline and the article container, when the page's own
-    description meta confirms it (so a kicker, byline or ad slot in that gap never qualifies)."""
-    if h1 is None or not descriptions:
+    """The visible deck between the headline and the article container: a block the page's own
+    description meta confirms, or (``UNCONFIRMED_LEAD``) a paragraph that reads like a lead
+    (``_is_lead``). A kicker, byline, caption, ad slot or sign-up box in that gap never qualifies."""
+    if h1 is None or not (descriptions or UNCONFIRMED_LEAD):
         return None
     start, end = h1.sourceline or 0, container.sourceline or 0
     if not start or end < start:
@@ -455,4 +457,28 @@ def find_standfirst(h1: HtmlElement | None, container: HtmlElement,
         text = clean_text(el.text_content())
         if 40 <= len(text) <= 600 and any(_similar(text, d) for d in descriptions):
             return text
+        if UNCONFIRMED_LEAD and el.tag == "p" and _is_lead(el, text):
+            return text
     return None
+
+
+#: a lead paragraph above the container counts without the description's confirmation
+#: (measured: trafilatura set F1 0.931 -> 0.933, recall 0.946 -> 0.950; dev and readability
+#: sets unchanged)
+UNCONFIRMED_LEAD = True
+_LEAD_CHARS = (80, 600)
+#: a lead sits in none of these (a caption, a teaser, a quote box, a sign-up form)
+_NOT_LEAD = frozenset({"figure", "figcaption", "aside", "nav", "form", "footer", "a", "button", "li",
+                       "blockquote", "table"})
+#: a paragraph beside form controls is the form's text (a newsletter or sign-up box)
+_FORM_CONTROLS = etree.XPath("descendant::*[self::input or self::button or self::select or "
+                             "self::textarea][1]")
+
+
+def _is_lead(el: HtmlElement, text: str) -> bool:
+    """A sentence or two of prose (``_LEAD_CHARS``, a sentence end), few links, outside the
+    page's furniture (``_NOT_LEAD`` tags, boilerplate-named blocks, forms)."""
+    return (_LEAD_CHARS[0] <= len(text) <= _LEAD_CHARS[1] and bool(_SENTENCE.search(text))
+            and _link_chars(el) <= 0.1 * len(text) and not _FORM_CONTROLS(el.getparent())
+            and not any(a.tag in _NOT_LEAD or named_boilerplate(a)
+                        for a in el.iterancestors() if a.tag != "body"))
