@@ -18,8 +18,8 @@ def _page(body: str, ld: dict | None = None) -> str:
             f"{body}</body></html>")
 
 
-def _paras(n: int, tag: str = "p") -> str:
-    return "".join(f"<{tag}>{PROSE} Paragraph {i}.</{tag}>" for i in range(n))
+def _paras(n: int, tag: str = "p", label: str = "Paragraph") -> str:
+    return "".join(f"<{tag}>{PROSE} {label} {i}.</{tag}>" for i in range(n))
 
 
 def test_live_blog_body_is_the_summary_not_the_update_stream() -> None:
@@ -142,7 +142,7 @@ def test_heading_over_only_a_link_list_is_dropped_and_subheadings_with_text_are_
     # subheadings above a section of prose, or above a lower-ranked subheading, stay
     links = "".join(f'<li><a href="/s{i}">Another story headline number {i}</a></li>' for i in range(4))
     # prose of its own (a repeat of the first section's paragraphs would be dropped as one)
-    later = "".join(f"<p>{PROSE} Later part {i}.</p>" for i in range(2))
+    later = _paras(2, label="Later part")
     html = _page(f"<article><h2>The vote</h2><h3>Tuesday</h3>{_paras(3)}<h2>Further reading</h2>"
                  f"<ul>{links}</ul><h2>What comes next</h2>{later}"
                  f"<p><strong>See also</strong></p><ul>{links}</ul></article>")
@@ -228,3 +228,16 @@ def test_lead_between_headline_and_container_leads_the_body() -> None:
                 f"<figure><figcaption><p>{LEAD}</p></figcaption></figure>"):
         body = extract_article(_lead_page(gap), URL)["body"]
         assert LEAD not in body and "Paragraph 4." in body, gap
+
+
+def test_read_more_expander_does_not_cut_the_text_in_two() -> None:
+    """The first paragraphs, then a "Read more" button and the rest of the text it expands: one
+    body. After the article, a link line still ends the run (teasers follow share links)."""
+    first, rest = _paras(2, label="First part"), _paras(12, label="Second part")
+    teasers = _paras(2, label="Teaser")
+    html = _page(f"<div class='story'>{first}<div id='more'><div><a href='#more'>Read more</a></div>"
+                 f"<div class='slot'></div><div id='rest'>{rest}</div></div></div>"
+                 f"<div><a href='/share'>Share</a></div>{teasers}")
+    body = extract_article(html, URL)["body"]
+    assert "First part 0." in body and "First part 1." in body and "Second part 11." in body
+    assert "Teaser 0." not in body

@@ -269,7 +269,7 @@ def prose_siblings(container: HtmlElement) -> tuple[list[HtmlElement], list[Html
             return before, after
         siblings = [c for c in parent if isinstance(c.tag, str)]
         i = siblings.index(node)
-        b, b_whole = _run(siblings[:i][::-1])
+        b, b_whole = _run(siblings[:i][::-1], controls=CONTROLS_JOIN)
         a, a_whole = _run(siblings[i + 1:])
         before[:0] = b[::-1]
         after.extend(a)
@@ -288,9 +288,30 @@ def _has_media(el: HtmlElement) -> bool:
     return bool(_MEDIA(el))
 
 
-def _run(seq: list[HtmlElement]) -> tuple[list[HtmlElement], bool]:
+#: a lone link or button before the container does not end its run of prose siblings (a "Read
+#: more" expander between the text's first paragraphs and the rest it reveals). Measured: one
+#: page of the 1,155 changes (readability set herald-sun-1, F1 0.871 -> 0.989), none worse
+CONTROLS_JOIN = True
+#: a control's text is this short at most ("Read more", "Continue reading")
+_CONTROL_CHARS = 25
+_CONTROL = etree.XPath("boolean(descendant-or-self::*[self::a or self::button or @role='button' or "
+                       "@onclick])")
+
+
+def _is_control(el: HtmlElement) -> bool:
+    """A link or button alone (its whole text is link or button text)."""
+    if not _CONTROL(el):
+        return False
+    inner = "".join(t for c in el.iter("a", "button") for t in c.itertext())
+    return len(inner.strip()) >= len(el.text_content().strip()) or el.get("role") == "button" \
+        or el.get("onclick") is not None
+
+
+def _run(seq: list[HtmlElement], controls: bool = False) -> tuple[list[HtmlElement], bool]:
     """The prose elements of ``seq`` up to the first one without prose, and whether it ran to
-    the end."""
+    the end. ``controls``: a lone link or button does not end the run either (the siblings
+    before the container: a "Read more" expander sits between the text it cut in two; after
+    the article, share buttons and "more" links lead to teasers)."""
     out: list[HtmlElement] = []
     pending: list[HtmlElement] = []  # subheadings: kept when prose follows them
     for el in seq:
@@ -302,6 +323,8 @@ def _run(seq: list[HtmlElement]) -> tuple[list[HtmlElement], bool]:
             continue  # an empty spacer or ad slot does not break the run
         if len(text) <= _MEDIA_CAPTION and _has_media(el):
             continue  # nor does a picture with its caption between two parts of the text
+        if controls and len(text) <= _CONTROL_CHARS and _is_control(el):
+            continue  # nor a "Read more" button above the rest of the text it expands
         if not _prose(el):
             return out, False
         out.extend(pending)
