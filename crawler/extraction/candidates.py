@@ -94,6 +94,17 @@ def _extra_is_prose(paragraphs: Sequence[str], known: frozenset[str]) -> bool:
     return total > 0 and sum(len(p) for p in extra if len(p) >= RUNNING_PARAGRAPH) >= 0.5 * total
 
 
+_TRUNCATED = ("...", "…", "[…]", "[...]")
+
+
+def _is_excerpt(declared: Sequence[str], dom: Sequence[str]) -> bool:
+    """A declared body that breaks off ("…") and is shorter than the DOM body is an excerpt (a
+    teaser of this or another story that a CMS put in ``articleBody``), not the text the page
+    means: it never wins over the page's own text."""
+    return declared[-1].rstrip().endswith(_TRUNCATED) and \
+        sum(len(p) for p in declared) < sum(len(p) for p in dom)
+
+
 def choose(dom: list[str], running: int, declared: list[str],
            trafilatura: Callable[[bool], list[str]], descriptions: Sequence[str],
            *, dom_conf: float, declared_conf: float, traf_conf: float,
@@ -113,8 +124,8 @@ def choose(dom: list[str], running: int, declared: list[str],
     A declared body that neither the DOM nor trafilatura body covers is taken as it is.
     """
     base, conf = dom, dom_conf
-    if declared and word_count(" ".join(declared)) >= MIN_WORDS and _cover(
-            chunk_set(declared), chunk_set(dom)) < DECLARED_COVER:
+    if declared and not _is_excerpt(declared, dom) and word_count(" ".join(declared)) >= MIN_WORDS \
+            and _cover(chunk_set(declared), chunk_set(dom)) < DECLARED_COVER:
         base, conf = declared, declared_conf
         missed = True
     else:
