@@ -241,3 +241,23 @@ def test_read_more_expander_does_not_cut_the_text_in_two() -> None:
     body = extract_article(html, URL)["body"]
     assert "First part 0." in body and "First part 1." in body and "Second part 11." in body
     assert "Teaser 0." not in body
+
+
+def test_declared_excerpt_never_wins_over_the_page_text() -> None:
+    """A CMS that puts a teaser ("...") in articleBody, of this story or another: the page's own
+    text is the body, and the page is stored as an article."""
+    teaser = ("What inspires someone to become a software developer? Two guests discuss how the "
+              "culture of coding has evolved over the decades and where they hope it is headed...")
+    ld = {"@type": "NewsArticle", "headline": "Council passes budget", "articleBody": teaser}
+    r = extract_article(_page(f"<article>{_paras(6)}</article>", ld), URL)
+    assert r["is_article"] and "Paragraph 5." in r["body"] and "inspires" not in r["body"]
+
+
+def test_post_in_noscript_beside_a_long_sidebar_is_read() -> None:
+    """A blog engine that renders its post by script and keeps it in <noscript> for readers
+    without JavaScript: the post is the body, though the sidebar holds more of the page's text."""
+    sidebar = "".join(f'<li><a href="/archive/{i}">Archive entry number {i} of this blog, '
+                      f"from an earlier month</a></li>" for i in range(80))
+    html = ("<html><head><title>Story</title></head><body><h1>Council passes budget</h1>"
+            f"<div class='post'><noscript>{_paras(4)}</noscript></div><ul>{sidebar}</ul></body></html>")
+    assert "Paragraph 3." in extract_article(html, URL)["body"]

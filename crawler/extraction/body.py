@@ -106,6 +106,10 @@ _INVISIBLE = etree.XPath(
 #: a <noscript> holding this share of the page's text is the page itself behind a broken tag
 #: (unclosed, the parser put the rest of the page inside it)
 _MOST_OF_PAGE = 0.5
+#: a <noscript> holding this many long paragraphs is the text a reader without JavaScript gets
+#: (a blog engine that renders its posts by script keeps them there): unwrapped, not removed
+NOSCRIPT_PROSE = True
+_NOSCRIPT_PARAGRAPHS = 2
 #: dropped tags that can wrap a whole article (checked with ``_MOST_OF_PAGE`` before removal)
 _WRAPPER_TAGS = frozenset({"form"})
 
@@ -121,7 +125,8 @@ def strip_invisible(root: HtmlElement) -> None:
         if el.tag == "noscript" and len(el):
             if total is None:
                 total = len(root.text_content())
-            if len(el.text_content()) >= _MOST_OF_PAGE * total:
+            if len(el.text_content()) >= _MOST_OF_PAGE * total or (
+                    NOSCRIPT_PROSE and _long_paragraphs(el, _NOSCRIPT_PARAGRAPHS) >= _NOSCRIPT_PARAGRAPHS):
                 el.drop_tag()
                 continue
         _remove(el)
