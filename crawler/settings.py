@@ -155,7 +155,7 @@ REDIS_WORKER_TTL = 15.0  # shared crawl: a worker silent this long is dead and i
 
 # --- extraction (crawler/workers.py) -------------------------------------------------------------
 # Worker processes that extract article pages beside the reactor (parse, article, News Feed);
-# 0 = in the crawl process. Each is a process of ~35 MB, forked at the first article page.
+# 0 = in the crawl process. Each is a process of ~35 MB, started with the crawl.
 EXTRACT_WORKERS = 1
 # Pages per worker sent and not back, beyond which the crawl process extracts the next page itself
 # (0 = never): it would wait idle on a worker with a queue (crawler/workers.py)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -89,17 +91,30 @@ def test_sigterm_mid_crawl_leaves_no_worker_and_records_the_run(tmp_path, demo_s
     tier = StoreTier("embedded", tmp_path / "data")
     crawl = subprocess.Popen(
         [sys.executable, "-c", "from crawler.cli import main; main()", "crawl", "demo",
-         "-a", f"base_url={demo_server.base_url}/", "-s", "EXTRACT_WORKERS=2", "-s", "DOWNLOAD_DELAY=0.05"],
-        cwd=ROOT, env=tier.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+         "-a", f"base_url={demo_server.base_url}/", "-s", "EXTRACT_WORKERS=2", "-s", "DOWNLOAD_DELAY=0.05",
+         "-s", "NEWSMON_PROGRESS_INTERVAL=0.2"],
+        cwd=ROOT, env=tier.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in crawl.stderr:  # type: ignore[union-attr]
+            lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
-        # Workers start at the first article page: SIGTERM once both run (the crawl is mid-way).
+        # Workers start with the crawl: SIGTERM once both run and articles have come through them
+        # (the progress line counts cleaned articles), so the crawl is mid-way.
         workers = wait_for(lambda: len(_descendants(crawl.pid)) >= 3 and _descendants(crawl.pid), timeout=60)
+        wait_for(lambda: any(re.search(r"\b[1-9]\d* articles?,", line) for line in list(lines)), timeout=60)
         crawl.send_signal(signal.SIGTERM)
-        _, stderr = crawl.communicate(timeout=120)
+        crawl.wait(timeout=120)
+        reader.join(timeout=30)
     finally:
         if crawl.poll() is None:
             crawl.kill()
+    stderr = "".join(lines)
     assert "Traceback" not in stderr, stderr[-3000:]
     # The workers were joined before the crawl exited; the forkserver exits when it reads EOF
     # from the crawl process's end of its pipe.

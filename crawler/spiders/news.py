@@ -152,6 +152,8 @@ class NewsSpider(scrapy.Spider):
                 logger.error("%s", problem)
                 self.crawler.stats.set_value("newsmon/render/unavailable", problem)
                 raise CloseSpider("render_unavailable")
+        if self.extractor.enabled:  # the workers start up while the first listings download
+            self.extractor.start(self._ahead)
         for section, url in self.profile.sections:
             yield scrapy.Request(url, callback=self.parse_listing, errback=self.on_error,
                                  cb_kwargs={"section": section, "page": 1, "listing_url": url},
