@@ -20,9 +20,9 @@ CPU spent in a worker is counted as ``newsmon/time/worker/<stage>_ms`` (in proce
 ``spider/<stage>``), so a crawl's stats account for all of its CPU.
 
 Work ahead (``PageJob.ahead``): a worker also runs an article's body cleaning, content hash,
-word count and topic matching, with the clean and topics stages' own functions, and sends them
-back as ``crawler.items.Precomputed`` (``worker/ahead_ms``); each stage uses a result only when
-the item's fields equal what the worker computed it from. A page the
+word count, MinHash signature and topic matching, with the clean, identity and topics stages' own
+functions, and sends them back as ``crawler.items.Precomputed`` (``worker/ahead_ms``); each stage
+uses a result only when the item's fields equal what the worker computed it from. A page the
 crawl process extracts itself (the backlog) gets no work ahead: its stages do it. A page's result
 carries only what the spider reads (not ``paragraphs``, a second copy of the body).
 """
@@ -54,11 +54,13 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Ahead:
-    """The settings work ahead needs: the clean stage's cap; topics' file (``topics`` False: off)."""
+    """The settings work ahead needs: the clean stage's cap; topics' file (``topics`` False: off);
+    identity's MinHash parameters."""
 
     max_body_chars: int
     topics: bool
     topics_file: Any = None  # a TOPICS_FILE value: None, a path or a tuple of them
+    signing: tuple[int, int, float] | None = None  # DedupeConfig.article_signing; None: dedupe off
 
 
 @dataclass(frozen=True)
@@ -98,9 +100,17 @@ def _matcher(topics_file: Any) -> Any:
     return TopicMatcher(load_topics(list(topics_file) if isinstance(topics_file, tuple) else topics_file))
 
 
+@functools.lru_cache(maxsize=4)
+def _signer(signing: tuple[int, int, float]) -> Any:
+    from pipelines.dedupe import article_signer
+
+    return article_signer(*signing)
+
+
 def precompute(article: Mapping[str, Any], ahead: Ahead) -> Precomputed | None:
-    """The clean and topics stages' work on an extracted article, by their own functions, from the
-    fields the spider puts on the item (``NewsSpider._article_outputs``): None for a non-article."""
+    """The clean, identity (MinHash) and topics stages' work on an extracted article, by their own
+    functions, from the fields the spider puts on the item (``NewsSpider._article_outputs``): None
+    for a non-article."""
     if not article.get("is_article"):
         return None
     from crawler.topics.matcher import item_fields
@@ -115,8 +125,9 @@ def precompute(article: Mapping[str, Any], ahead: Ahead) -> Precomputed | None:
         summary = clean_summary(strip_controls(s) if (s := article.get("summary")) else s)
         fields = item_fields({"title": title, "summary": summary, "body": body})
         matches = _matcher(ahead.topics_file).match(fields)
+    signed = _signer(ahead.signing).compute(f"{title}\n{body}") if ahead.signing else None
     return Precomputed(ahead.max_body_chars, source, body, truncated, title, content_hash, words,
-                       ahead.topics_file, fields, matches)
+                       ahead.topics_file, fields, matches, ahead.signing, signed)
 
 
 def extract_page(job: PageJob) -> PageResult:
