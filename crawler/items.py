@@ -125,6 +125,10 @@ class Precomputed:
     topics_source: Any = None  # the TOPICS_FILE value the matches were made with
     topic_fields: dict[str, str] | None = None  # item_fields the matcher was given; None: not matched
     matches: list[Any] | None = None  # TopicMatcher.match(topic_fields)
+    # Signer.sign of "title\nbody" (identity's MinHash signature, shingle count, band keys), made
+    # with the DedupeConfig.article_signing in signed_with; None: not signed (dedupe off)
+    signed_with: tuple[int, int, float] | None = None
+    signed: tuple[str, int, tuple[int, ...]] | None = None
 
 
 _PRECOMPUTED = "_newsmon_precomputed"  # an attribute, not a field: never stored or exported

@@ -40,6 +40,9 @@ CONCURRENT_REQUESTS = 16
 # (one batch) and saves ~4 ms of CPU per article (README "Throughput").
 CONCURRENT_ITEMS = 16
 AUTOTHROTTLE_ENABLED = False
+# Scrapy's default queue with its next priority kept in a heap (crawler/pqueues.py): articles are
+# queued by their age in hours, hundreds of priorities, which Scrapy's scans on every pop.
+SCHEDULER_PRIORITY_QUEUE = "crawler.pqueues.HeapDownloaderAwarePriorityQueue"
 
 # The item path, in this order (README, "The item path"): clean → identity → topics → store.
 ITEM_PIPELINES = {
@@ -152,7 +155,7 @@ REDIS_WORKER_TTL = 15.0  # shared crawl: a worker silent this long is dead and i
 
 # --- extraction (crawler/workers.py) -------------------------------------------------------------
 # Worker processes that extract article pages beside the reactor (parse, article, News Feed);
-# 0 = in the crawl process. Each is a process of ~35 MB, forked at the first article page.
+# 0 = in the crawl process. Each is a process of ~35 MB, started with the crawl.
 EXTRACT_WORKERS = 1
 # Pages per worker sent and not back, beyond which the crawl process extracts the next page itself
 # (0 = never): it would wait idle on a worker with a queue (crawler/workers.py)

@@ -20,10 +20,11 @@ CPU spent in a worker is counted as ``newsmon/time/worker/<stage>_ms`` (in proce
 ``spider/<stage>``), so a crawl's stats account for all of its CPU.
 
 Work ahead (``PageJob.ahead``): a worker also runs an article's body cleaning, content hash,
-word count and topic matching, with the clean and topics stages' own functions, and sends them
-back as ``crawler.items.Precomputed`` (``worker/ahead_ms``); each stage uses a result only when
-the item's fields equal what the worker computed it from. A page's result carries only what the
-spider reads (not ``paragraphs``, a second copy of the body).
+word count, MinHash signature and topic matching, with the clean, identity and topics stages' own
+functions, and sends them back as ``crawler.items.Precomputed`` (``worker/ahead_ms``); each stage
+uses a result only when the item's fields equal what the worker computed it from. A page the
+crawl process extracts itself (the backlog) gets no work ahead: its stages do it. A page's result
+carries only what the spider reads (not ``paragraphs``, a second copy of the body).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from copy import deepcopy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -53,11 +54,13 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Ahead:
-    """The settings work ahead needs: the clean stage's cap; topics' file (``topics`` False: off)."""
+    """The settings work ahead needs: the clean stage's cap; topics' file (``topics`` False: off);
+    identity's MinHash parameters."""
 
     max_body_chars: int
     topics: bool
     topics_file: Any = None  # a TOPICS_FILE value: None, a path or a tuple of them
+    signing: tuple[int, int, float] | None = None  # DedupeConfig.article_signing; None: dedupe off
 
 
 @dataclass(frozen=True)
@@ -97,9 +100,17 @@ def _matcher(topics_file: Any) -> Any:
     return TopicMatcher(load_topics(list(topics_file) if isinstance(topics_file, tuple) else topics_file))
 
 
+@functools.lru_cache(maxsize=4)
+def _signer(signing: tuple[int, int, float]) -> Any:
+    from pipelines.dedupe import article_signer
+
+    return article_signer(*signing)
+
+
 def precompute(article: Mapping[str, Any], ahead: Ahead) -> Precomputed | None:
-    """The clean and topics stages' work on an extracted article, by their own functions, from the
-    fields the spider puts on the item (``NewsSpider._article_outputs``): None for a non-article."""
+    """The clean, identity (MinHash) and topics stages' work on an extracted article, by their own
+    functions, from the fields the spider puts on the item (``NewsSpider._article_outputs``): None
+    for a non-article."""
     if not article.get("is_article"):
         return None
     from crawler.topics.matcher import item_fields
@@ -114,8 +125,9 @@ def precompute(article: Mapping[str, Any], ahead: Ahead) -> Precomputed | None:
         summary = clean_summary(strip_controls(s) if (s := article.get("summary")) else s)
         fields = item_fields({"title": title, "summary": summary, "body": body})
         matches = _matcher(ahead.topics_file).match(fields)
+    signed = _signer(ahead.signing).compute(f"{title}\n{body}") if ahead.signing else None
     return Precomputed(ahead.max_body_chars, source, body, truncated, title, content_hash, words,
-                       ahead.topics_file, fields, matches)
+                       ahead.topics_file, fields, matches, ahead.signing, signed)
 
 
 def extract_page(job: PageJob) -> PageResult:
@@ -149,14 +161,24 @@ def extract_page(job: PageJob) -> PageResult:
     return PageResult(article, feed, job.fetched_at, cpu_ms, pre, failed)
 
 
-def _start_worker(crawl_pid: int) -> None:
+def _start_worker(crawl_pid: int, ahead: Ahead | None = None) -> None:
     """Worker initializer: the crawl process alone decides when to stop (see the module doc),
     and the worker ends with it. A SIGKILLed crawl (the OOM killer) gives no EOF to read: the
     worker holds its own call queue's write end, and the forkserver lives while any child holds
-    its "alive" pipe, so both would run on for good. A daemon thread waits for the crawl to exit."""
+    its "alive" pipe, so both would run on for good. A daemon thread waits for the crawl to exit.
+    With ``ahead`` (topics on), the worker's topic matcher is built here, before its first page."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(crawl_pid,), name="newsmon-crawl-watch", daemon=True).start()
+    if ahead is not None and ahead.topics:
+        try:
+            _matcher(ahead.topics_file)
+        except Exception:  # noqa: BLE001 - precompute meets it again, and the stages redo the work
+            logger.debug("Topic matcher not built ahead", exc_info=True)
+
+
+def _ready() -> None:
+    """A no-op job: submitted once per worker by ``ExtractPool.start`` to start the processes."""
 
 
 def _exit_with(pid: int) -> None:
@@ -181,7 +203,8 @@ def _exit_with(pid: int) -> None:
 
 
 class ExtractPool:
-    """``EXTRACT_WORKERS`` worker processes, started at the first page, joined at spider_closed."""
+    """``EXTRACT_WORKERS`` worker processes, started with the crawl (``start``) or at the first
+    page, joined at spider_closed."""
 
     def __init__(self, workers: int, crawler: Any = None, backlog: int = 0) -> None:
         self.workers = workers
@@ -213,8 +236,21 @@ class ExtractPool:
     def enabled(self) -> bool:
         return self.workers > 0
 
+    def start(self, ahead: Ahead | None = None) -> None:
+        """Start the workers now, at the crawl's start, rather than at the first article page:
+        each imports the extraction stack and builds the job's topic matcher (~1 s of CPU) while
+        the first listings download, instead of holding back the first pages."""
+        executor = self._pool(ahead)
+        if executor is not None:
+            for _ in range(self.workers):  # each submit to a pool with no idle worker starts one
+                executor.submit(_ready)
+
     def extract(self, job: PageJob) -> PageResult:
-        """Extract in this process (CPU counted as ``spider/<stage>``)."""
+        """Extract in this process (CPU counted as ``spider/<stage>``), without the work ahead:
+        the clean and topics stages of this process do that work themselves, with their own
+        matcher, where ``precompute`` would build a second one here (~1 s of CPU) for no gain."""
+        if job.ahead is not None:
+            job = replace(job, ahead=None)
         return self._counted(extract_page(job), "spider")
 
     async def submit(self, job: PageJob) -> PageResult:
@@ -257,12 +293,12 @@ class ExtractPool:
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
 
-    def _pool(self) -> ProcessPoolExecutor | None:
+    def _pool(self, ahead: Ahead | None = None) -> ProcessPoolExecutor | None:
         if self._executor is None and self.workers > 0:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["crawler.workers", "crawler.extraction"])
             self._executor = ProcessPoolExecutor(self.workers, mp_context=context,
-                                                 initializer=_start_worker, initargs=(os.getpid(),))
+                                                 initializer=_start_worker, initargs=(os.getpid(), ahead))
             logger.info("Extracting article pages in %d worker process(es)", self.workers)
         return self._executor
 

@@ -57,7 +57,9 @@ __all__ = [
     "Deduper",
     "PendingDocs",
     "REPLAYED",
+    "SIGNED",
     "Signer",
+    "article_signer",
     "band_plan",
     "diff_versions",
     "same_facts",
@@ -68,6 +70,10 @@ logger = logging.getLogger(__name__)
 DECISIONS = ("new", "exact_duplicate", "near_duplicate", "revision", "unchanged")
 # Marks a document rebuilt from the journal (``pipelines.identity``); removed before any write.
 REPLAYED = "__replayed"
+# An article's Signer.sign result computed ahead by the extraction worker (crawler/workers.py), set
+# by identity only for a document whose title and body are the ones it was computed from; removed
+# before any write.
+SIGNED = "__signed"
 _WORD = re.compile(r"\w+", re.UNICODE)
 SIGNED_CACHE_SIZE = 4096  # distinct texts whose signature a Signer remembers (Signer.sign)
 _SHORT = 160  # characters of a paragraph kept in a change summary
@@ -125,6 +131,12 @@ class DedupeConfig:
             trailing_slash_by_site=dict(get("TRAILING_SLASH_BY_SITE") or {}),
         )
 
+    @property
+    def article_signing(self) -> tuple[int, int, float]:
+        """What an article's MinHash signature and band keys depend on: (permutations, words per
+        shingle, near threshold); the extraction worker signs with the same (``SIGNED``)."""
+        return self.num_perm, self.shingle_size, self.near_threshold
+
 
 # --- signatures -----------------------------------------------------------------------------
 
@@ -173,13 +185,17 @@ class Signer:
         of the last SIGNED_CACHE_SIZE: a News Feed item is seen on hundreds of pages of one crawl."""
         signed = self._signed.get(text)
         if signed is None:
-            shingles = self.shingles(text)
-            signature = self._signature(shingles)
-            signed = (self.encode(signature), len(shingles), tuple(self.band_keys(signature)))
+            signed = self.compute(text)
             if len(self._signed) >= SIGNED_CACHE_SIZE:
                 del self._signed[next(iter(self._signed))]  # the oldest entry
             self._signed[text] = signed
         return signed
+
+    def compute(self, text: str) -> tuple[str, int, tuple[int, ...]]:
+        """``sign``'s result, computed afresh (the extraction worker's, which meets each text once)."""
+        shingles = self.shingles(text)
+        signature = self._signature(shingles)
+        return self.encode(signature), len(shingles), tuple(self.band_keys(signature))
 
     def band_keys(self, signature: np.ndarray) -> list[int]:
         """One key per LSH band: documents sharing one are candidates."""
@@ -354,12 +370,17 @@ def _aware(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
+def article_signer(num_perm: int, shingle_size: int, threshold: float) -> Signer:
+    """The Signer of article documents (title, a newline, body)."""
+    return Signer(num_perm, shingle_size, threshold, "a")
+
+
 class Deduper:
     """Decides batches of article / snippet documents against the store (worker thread only)."""
 
     def __init__(self, config: DedupeConfig) -> None:
         self.config = config
-        self.articles = Signer(config.num_perm, config.shingle_size, config.near_threshold, "a")
+        self.articles = article_signer(*config.article_signing)
         # Snippet corrections are judged on containment (a sentence added halves the Jaccard of a
         # short text), so their LSH bands are cut for Jaccard 0.5 and checked by containment.
         self.snippets = Signer(config.num_perm, 2, 0.5, "s")
@@ -413,8 +434,10 @@ class Deduper:
 
     def prepare_article(self, doc: dict[str, Any]) -> dict[str, Any]:
         """Add ``minhash``, ``dedupe_keys``, ``revision``, ``updated_at``, ``aliases``."""
-        text = f"{doc.get('title') or ''}\n{doc.get('body') or ''}"
-        doc["minhash"], doc["shingles"], bands = self.articles.sign(text)
+        signed = doc.pop(SIGNED, None)  # the extraction worker's, for this title and body
+        if signed is None:
+            signed = self.articles.sign(f"{doc.get('title') or ''}\n{doc.get('body') or ''}")
+        doc["minhash"], doc["shingles"], bands = signed
         doc["dedupe_keys"] = [hash_key(doc.get("content_hash") or ""), *bands]
         doc.setdefault("revision", 1)
         doc.setdefault("updated_at", doc.get("fetched_at"))

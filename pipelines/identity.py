@@ -34,9 +34,9 @@ from scrapy.exceptions import NotConfigured
 from crawler.checks import check_setting
 from crawler.dupefilter import trailing_slash_policy
 from crawler.errors import StorageError
-from crawler.items import Article, FeedSnippet, item_dict
+from crawler.items import Article, FeedSnippet, item_dict, precomputed
 from crawler.timing import cpu_timer
-from pipelines.dedupe import REPLAYED, BatchPlan, DedupeConfig, Deduper, PendingDocs
+from pipelines.dedupe import REPLAYED, SIGNED, BatchPlan, DedupeConfig, Deduper, PendingDocs
 from pipelines.storage.service import StoreService
 from pipelines.urls import article_url, canonical_url
 
@@ -53,6 +53,7 @@ __all__ = [
     "article_document",
     "article_id",
     "item_record",
+    "signed_ahead",
     "snippet_document",
     "ticket_of",
 ]
@@ -71,6 +72,15 @@ REPLAYED_ATTRIBUTE = "_newsmon_replayed"  # set on items rebuilt from the journa
 def article_id(canonical: str) -> str:
     """The stable key of an article: a hash of its canonical URL."""
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+def signed_ahead(item: Article, config: DedupeConfig) -> tuple[str, int, tuple[int, ...]] | None:
+    """The extraction worker's MinHash signing of ``item`` (``crawler.items.Precomputed``), when it
+    signed this very title and body with ``config``'s parameters; else None (the Deduper signs)."""
+    pre = precomputed(item)
+    if pre is None or pre.signed is None or pre.signed_with != config.article_signing:
+        return None
+    return pre.signed if pre.title == item.title and pre.body == item.body else None
 
 
 def article_document(item: Article) -> dict[str, Any]:
@@ -210,6 +220,10 @@ class IdentityPipeline:
                 collection, doc = "feed_snippets", snippet_document(item)
         if getattr(item, REPLAYED_ATTRIBUTE, False) and self.deduper is not None:
             doc[REPLAYED] = True  # read (and removed) by the Deduper
+        if collection == "articles" and self.deduper is not None:
+            signed = signed_ahead(item, self.config)
+            if signed is not None:
+                doc[SIGNED] = signed  # read (and removed) by the Deduper
         ticket = Ticket(item, collection, doc, ready=asyncio.get_running_loop().create_future())
         setattr(item, _TICKET, ticket)
         self._queues[collection].append(ticket)

@@ -11,6 +11,8 @@ import random
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.misc import build_from_crawler
@@ -19,7 +21,7 @@ from scrapy.utils.test import get_crawler
 from crawler.drops import DropExceptionsMiddleware, drop_item
 from crawler.errors import ConfigError
 from crawler.retry import RetryAfterMiddleware, parse_retry_after
-from crawler.sniff import ContentSniffMiddleware, sniff_binary
+from crawler.sniff import _CONTROL, ContentSniffMiddleware, control_count, sniff_binary
 from pipelines.alerts import mask_url, redact
 
 
@@ -38,6 +40,14 @@ from pipelines.alerts import mask_url, redact
 ])
 def test_sniff_binary(data: bytes, kind: str | None) -> None:
     assert sniff_binary(data) == kind
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=5000) | st.lists(st.sampled_from([b"\x00", b"\x07", b"\x1b", b"\x7f", b"a", b"\n", b"\xff"]),
+                                           max_size=600).map(b"".join))
+def test_control_bytes_are_counted_as_byte_by_byte(data: bytes) -> None:
+    """``control_count`` (bytes.translate, in C) is the per-byte count it replaced."""
+    assert control_count(data) == sum(1 for byte in data if byte in _CONTROL)
 
 
 def test_sniff_middleware_turns_binary_html_into_a_counted_non_text_response() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,8 @@ from scrapy.exceptions import DropItem
 from crawler.items import Article, attach_precomputed
 from crawler.topics.matcher import item_fields
 from crawler.workers import Ahead, precompute
+from pipelines.dedupe import SIGNED, DedupeConfig, Deduper
+from pipelines.identity import article_document, signed_ahead
 from tests.conftest import ROOT, StoreTier, run_newsmon
 from tests.hostile import PROPERTY, fragments, words
 from tests.test_scheduler import wait_for
@@ -89,17 +93,30 @@ def test_sigterm_mid_crawl_leaves_no_worker_and_records_the_run(tmp_path, demo_s
     tier = StoreTier("embedded", tmp_path / "data")
     crawl = subprocess.Popen(
         [sys.executable, "-c", "from crawler.cli import main; main()", "crawl", "demo",
-         "-a", f"base_url={demo_server.base_url}/", "-s", "EXTRACT_WORKERS=2", "-s", "DOWNLOAD_DELAY=0.05"],
-        cwd=ROOT, env=tier.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+         "-a", f"base_url={demo_server.base_url}/", "-s", "EXTRACT_WORKERS=2", "-s", "DOWNLOAD_DELAY=0.05",
+         "-s", "NEWSMON_PROGRESS_INTERVAL=0.2"],
+        cwd=ROOT, env=tier.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in crawl.stderr:  # type: ignore[union-attr]
+            lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
-        # Workers start at the first article page: SIGTERM once both run (the crawl is mid-way).
+        # Workers start with the crawl: SIGTERM once both run and articles have come through them
+        # (the progress line counts cleaned articles), so the crawl is mid-way.
         workers = wait_for(lambda: len(_descendants(crawl.pid)) >= 3 and _descendants(crawl.pid), timeout=60)
+        wait_for(lambda: any(re.search(r"\b[1-9]\d* articles?,", line) for line in list(lines)), timeout=60)
         crawl.send_signal(signal.SIGTERM)
-        _, stderr = crawl.communicate(timeout=120)
+        crawl.wait(timeout=120)
+        reader.join(timeout=30)
     finally:
         if crawl.poll() is None:
             crawl.kill()
+    stderr = "".join(lines)
     assert "Traceback" not in stderr, stderr[-3000:]
     # The workers were joined before the crawl exited; the forkserver exits when it reads EOF
     # from the crawl process's end of its pipe.
@@ -137,6 +154,15 @@ def test_a_sigkilled_crawl_leaves_no_worker(tmp_path, demo_server) -> None:
 
 # --- clean and topics work done ahead in the worker (crawler.items.Precomputed) -------------------
 
+def _dedupe_config() -> DedupeConfig:
+    from scrapy.utils.test import get_crawler
+
+    return DedupeConfig.from_settings(get_crawler().settings)  # the defaults (crawler/settings.py)
+
+
+_DEDUPE = _dedupe_config()
+
+
 @functools.lru_cache(maxsize=2)
 def _stages(cap: int = 500) -> tuple[Any, Any]:
     from scrapy.utils.test import get_crawler
@@ -166,7 +192,7 @@ def test_work_done_ahead_equals_the_stages_own(title: str, body: list[str], summ
     clean, topics = _stages()
     text = "\n\n".join([*body, CENTRAL_ASIA] if topical else body)
     pre = precompute({"is_article": True, "title": title, "body": text, "summary": summary},
-                     Ahead(500, True, None))
+                     Ahead(500, True, None, _DEDUPE.article_signing))
     assert pre is not None
     own = _article(title, text, summary)
     try:
@@ -177,6 +203,13 @@ def test_work_done_ahead_equals_the_stages_own(title: str, body: list[str], summ
         (own.body, own.title, own.content_hash, own.word_count)
     assert pre.topic_fields == item_fields(ItemAdapter(own))
     assert pre.matches == topics.matcher.match(pre.topic_fields)
+    # identity takes the worker's MinHash signing, and it is the one its Deduper makes itself
+    taken = _article(title, text, summary)
+    attach_precomputed(taken, pre)
+    assert signed_ahead(clean.process_item(taken), _DEDUPE) == pre.signed
+    own_doc = Deduper(_DEDUPE).prepare_article(article_document(own))
+    pre_doc = Deduper(_DEDUPE).prepare_article({**article_document(own), SIGNED: pre.signed})
+    assert own_doc == pre_doc and SIGNED not in pre_doc
 
 
 def test_stages_use_work_done_ahead_only_for_the_fields_it_was_done_on() -> None:
@@ -208,6 +241,26 @@ def test_stages_use_work_done_ahead_only_for_the_fields_it_was_done_on() -> None
     attach_precomputed(other, replace(marked, topics_source="elsewhere.toml"))
     topics.process_item(clean.process_item(other))
     assert "marked" not in [t["slug"] for t in other.topics]
+
+
+def test_identity_takes_the_workers_signing_only_for_what_it_signed() -> None:
+    clean, _ = _stages(0)
+    body = CENTRAL_ASIA + "\n\n  Second   paragraph.  "
+    ahead = precompute({"is_article": True, "title": "Transit deal", "body": body, "summary": None},
+                       Ahead(0, False, None, _DEDUPE.article_signing))
+    assert ahead is not None and ahead.signed is not None
+    marked = replace(ahead, signed=("MARKED", 1, (1, 2)))
+    taken = _article("Transit deal", body, None)
+    attach_precomputed(taken, marked)
+    assert signed_ahead(clean.process_item(taken), _DEDUPE) == ("MARKED", 1, (1, 2))
+    changed = _article("Transit deal", body + " Edited.", None)  # another body than it signed
+    attach_precomputed(changed, marked)
+    assert signed_ahead(clean.process_item(changed), _DEDUPE) is None
+    # signed with other DEDUPE_* parameters (permutations, shingle size, threshold), or not at all
+    for other in (replace(marked, signed_with=(64, 3, 0.85)), replace(marked, signed_with=None, signed=None)):
+        item = _article("Transit deal", body, None)
+        attach_precomputed(item, other)
+        assert signed_ahead(clean.process_item(item), _DEDUPE) is None
 
 
 def test_work_ahead_that_fails_costs_the_page_nothing(tmp_path) -> None:

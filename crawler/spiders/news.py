@@ -152,6 +152,8 @@ class NewsSpider(scrapy.Spider):
                 logger.error("%s", problem)
                 self.crawler.stats.set_value("newsmon/render/unavailable", problem)
                 raise CloseSpider("render_unavailable")
+        if self.extractor.enabled:  # the workers start up while the first listings download
+            self.extractor.start(self._ahead)
         for section, url in self.profile.sections:
             yield scrapy.Request(url, callback=self.parse_listing, errback=self.on_error,
                                  cb_kwargs={"section": section, "page": 1, "listing_url": url},
@@ -415,6 +417,7 @@ class NewsSpider(scrapy.Spider):
         """The clean and topics work a worker does ahead (crawler/workers.py); None with cleaning off."""
         from crawler.checks import check_setting
         from pipelines.clean import max_body_chars
+        from pipelines.dedupe import DedupeConfig
 
         settings = self.crawler.settings
         if not check_setting(settings, "CLEAN_ENABLED"):
@@ -422,7 +425,9 @@ class NewsSpider(scrapy.Spider):
         topics_file = settings.get("TOPICS_FILE")
         if isinstance(topics_file, list):
             topics_file = tuple(topics_file)  # hashable: the worker keeps one matcher per value
-        return Ahead(max_body_chars(settings), bool(check_setting(settings, "TOPICS_ENABLED")), topics_file)
+        dedupe = DedupeConfig.from_settings(settings)
+        return Ahead(max_body_chars(settings), bool(check_setting(settings, "TOPICS_ENABLED")), topics_file,
+                     dedupe.article_signing if dedupe.enabled else None)
 
     def _article_outputs(self, response: Response, section: str | None, page: PageResult | None) -> Iterator[Any]:
         if response.status == 304:
