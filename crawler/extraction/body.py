@@ -290,7 +290,6 @@ def paragraphs_of(el: etree._Element) -> list[str]:
     return out
 
 
-
 #: an HTML tag: a declared text holding one is markup, not plain text
 _MARKUP = re.compile(r"</?[a-zA-Z][\w-]*(?:\s[^<>]*)?/?>")
 
@@ -310,6 +309,7 @@ def text_paragraphs(value: str) -> list[str]:
         except (etree.ParserError, ValueError):
             value = re.sub(r"<[^>]+>", "\n", value)
     return [p for p in (clean_text(x) for x in value.split("\n")) if p]
+
 
 # ---------------------------------------------------------------- phrase rules (whole paragraphs)
 # A paragraph that *is* one of these (short) is furniture.
