@@ -3,7 +3,8 @@
 An article page costs ~15 ms of CPU to extract (parse, article fields, News Feed widget): on
 the reactor thread that is most of a crawl's time, and one core stays idle. With
 ``EXTRACT_WORKERS = N`` (N >= 1) the spider sends each article page to one of N worker processes
-and awaits the result; ``0`` extracts in the crawl process, as ``scrapy parse``/``check`` always do.
+and awaits the result; ``0`` extracts in the crawl process (a crawl: on one extraction thread,
+never on the reactor's), as ``scrapy parse``/``check`` always do.
 
 - Order: a page's items (its News Feed snippets, then its article) are yielded by its own
   callback once its result is back, as when extracting in process; across pages the order was
@@ -38,7 +39,7 @@ import signal
 import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from copy import deepcopy
 from dataclasses import dataclass, field, replace
@@ -220,6 +221,14 @@ class ExtractPool:
         self._in_flight = 0
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
+        # The one thread that extracts the pages this process takes itself (``submit``): off the
+        # reactor thread, which must stay free to read responses. A page's extraction may take
+        # seconds (a 400,000-character body, the first date that imports dateparser) and Twisted
+        # runs a due timer before the I/O that arrived meanwhile, so a blocked reactor turns
+        # answered requests into DOWNLOAD_TIMEOUT failures, and their retries (dont_filter)
+        # follow redirect loops the dupefilter would have closed. One thread: pages queue for it
+        # in order instead of fighting over the GIL.
+        self._local: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractPool:
@@ -249,19 +258,18 @@ class ExtractPool:
         """Extract in this process (CPU counted as ``spider/<stage>``), without the work ahead:
         the clean and topics stages of this process do that work themselves, with their own
         matcher, where ``precompute`` would build a second one here (~1 s of CPU) for no gain."""
-        if job.ahead is not None:
-            job = replace(job, ahead=None)
-        return self._counted(extract_page(job), "spider")
+        return self._counted(extract_page(replace(job, ahead=None)), "spider")
 
     async def submit(self, job: PageJob) -> PageResult:
-        """Extract in a worker process; in this one if the pool is off or broken, or when the
-        workers have ``backlog`` pages each already."""
+        """Extract in a worker process; in this one (on its extraction thread, never on the
+        reactor's) if the pool is off or broken, or when the workers have ``backlog`` pages each
+        already."""
         executor = self._pool()
         if executor is None:
-            return self.extract(job)
+            return await self._extract_in_thread(job)
         if self.backlog and self._in_flight >= self.backlog * self.workers:
             self._inc("newsmon/workers/in_process")
-            return self.extract(job)
+            return await self._extract_in_thread(job)
         with self._lock:
             self._in_flight += 1
         future = None
@@ -276,11 +284,18 @@ class ExtractPool:
                 self.workers = 0
                 self._executor = None
                 executor.shutdown(wait=False, cancel_futures=True)
-            return self.extract(job)
+            return await self._extract_in_thread(job)
         finally:
             if future is None:  # submit itself failed: the page never reached a worker
                 self._worker_done(None)
         return self._counted(result, "worker")
+
+    async def _extract_in_thread(self, job: PageJob) -> PageResult:
+        """``extract`` on this process's extraction thread; its stats counted back on the reactor's."""
+        if self._local is None:
+            self._local = ThreadPoolExecutor(1, thread_name_prefix="newsmon-extract")
+        result = await asyncio.wrap_future(self._local.submit(extract_page, replace(job, ahead=None)))
+        return self._counted(result, "spider")
 
     def _worker_done(self, future: Any) -> None:
         """A page left the workers (done, failed or cancelled): called on the pool's thread."""
@@ -292,6 +307,9 @@ class ExtractPool:
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+        local, self._local = self._local, None
+        if local is not None:  # idle as well: its pages' callbacks have finished
+            local.shutdown(wait=True)
 
     def _pool(self, ahead: Ahead | None = None) -> ProcessPoolExecutor | None:
         if self._executor is None and self.workers > 0:

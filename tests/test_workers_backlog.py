@@ -63,3 +63,39 @@ def test_a_page_the_worker_finished_leaves_the_backlog_before_the_reactor_collec
         asyncio.run(crawl())
     finally:
         pool.close()
+
+
+def test_a_page_this_process_extracts_leaves_the_event_loop_free() -> None:
+    """A page extracted in the crawl process (EXTRACT_WORKERS=0, past the backlog, or after a
+    worker died) runs on the pool's extraction thread: the reactor goes on reading responses.
+    Blocked for seconds, it would time out requests already answered (Twisted runs a due timer
+    before the I/O that came in meanwhile) and their retries would follow redirect loops."""
+    import asyncio
+    import time
+    from datetime import UTC, datetime
+
+    from crawler.workers import ExtractPool, PageJob
+
+    now = datetime.now(UTC)
+    paragraph = "Engineers restored supply to districts hit by the latest strikes on the grid. " * 20
+    html = ("<html><body><article><h1>Repairs go on</h1>"
+            + "".join(f"<p>{paragraph} {i}</p>" for i in range(400)) + "</article></body></html>").encode()
+    job = PageJob(html, "http://example.test/a", "utf-8", {}, "UTC", None, now, None, now)
+    pool = ExtractPool(0)
+
+    async def crawl() -> tuple[int, float, dict]:
+        ticks = 0
+        started = time.monotonic()
+        extraction = asyncio.ensure_future(pool.submit(job))
+        while not extraction.done():  # the loop's own turns, counted while the page is extracted
+            await asyncio.sleep(0.01)
+            ticks += 1
+        return ticks, time.monotonic() - started, (await extraction).article
+
+    try:
+        ticks, seconds, article = asyncio.run(crawl())
+    finally:
+        pool.close()
+    assert article["title"] == "Repairs go on" and len(article["body"]) > 100_000
+    # In the loop's thread the extraction would allow no turn at all until it is done
+    assert ticks >= 5, f"{ticks} turns of the event loop in {seconds:.2f} s of extraction"

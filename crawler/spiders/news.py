@@ -353,8 +353,7 @@ class NewsSpider(scrapy.Spider):
         meta[SOURCE_DATE_META] = source_date
         if recheck:
             meta[RECHECK_META] = True
-        callback = self.parse_article_pooled if self.extractor.enabled else self.parse_article
-        return scrapy.Request(url, callback=callback, errback=self.on_article_error,
+        return scrapy.Request(url, callback=self.parse_article_pooled, errback=self.on_article_error,
                               cb_kwargs={"section": section}, meta=meta,
                               priority=max(-(10**6), priority), dont_filter=recheck)
 
@@ -384,7 +383,8 @@ class NewsSpider(scrapy.Spider):
         yield from self._accounted(self._article_outputs(response, section, page))
 
     async def parse_article_pooled(self, response: Response, section: str | None = None) -> AsyncIterator[Any]:
-        """``parse_article`` with the page extracted in a worker process (``EXTRACT_WORKERS``)."""
+        """``parse_article`` as a crawl runs it: the page extracted in a worker process
+        (``EXTRACT_WORKERS``) or on this process's extraction thread, never on the reactor's."""
         page = await self.extractor.submit(self._page_job(response)) if self._extractable(response) else None
         for output in self._accounted(self._article_outputs(response, section, page)):
             yield output
