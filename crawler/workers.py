@@ -229,6 +229,10 @@ class ExtractPool:
         # follow redirect loops the dupefilter would have closed. One thread: pages queue for it
         # in order instead of fighting over the GIL.
         self._local: ThreadPoolExecutor | None = None
+        # Pages at that thread: past the backlog a page goes to it only when it is idle, as when
+        # it ran on the reactor and no other page could arrive meanwhile; else to the workers,
+        # each a core of its own, which an unbounded queue at the thread would starve.
+        self._local_pending = 0
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractPool:
@@ -263,11 +267,11 @@ class ExtractPool:
     async def submit(self, job: PageJob) -> PageResult:
         """Extract in a worker process; in this one (on its extraction thread, never on the
         reactor's) if the pool is off or broken, or when the workers have ``backlog`` pages each
-        already."""
+        already and that thread is idle."""
         executor = self._pool()
         if executor is None:
             return await self._extract_in_thread(job)
-        if self.backlog and self._in_flight >= self.backlog * self.workers:
+        if self.backlog and self._in_flight >= self.backlog * self.workers and not self._local_pending:
             self._inc("newsmon/workers/in_process")
             return await self._extract_in_thread(job)
         with self._lock:
@@ -294,7 +298,11 @@ class ExtractPool:
         """``extract`` on this process's extraction thread; its stats counted back on the reactor's."""
         if self._local is None:
             self._local = ThreadPoolExecutor(1, thread_name_prefix="newsmon-extract")
-        result = await asyncio.wrap_future(self._local.submit(extract_page, replace(job, ahead=None)))
+        self._local_pending += 1  # on the reactor thread only, as is every read of it
+        try:
+            result = await asyncio.wrap_future(self._local.submit(extract_page, replace(job, ahead=None)))
+        finally:
+            self._local_pending -= 1
         return self._counted(result, "spider")
 
     def _worker_done(self, future: Any) -> None:
