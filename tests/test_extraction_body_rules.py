@@ -261,3 +261,15 @@ def test_post_in_noscript_beside_a_long_sidebar_is_read() -> None:
     html = ("<html><head><title>Story</title></head><body><h1>Council passes budget</h1>"
             f"<div class='post'><noscript>{_paras(4)}</noscript></div><ul>{sidebar}</ul></body></html>")
     assert "Paragraph 3." in extract_article(html, URL)["body"]
+
+
+def test_inline_link_named_like_boilerplate_inside_a_sentence_is_kept() -> None:
+    """A glossary popup (``<a class="popup">``) or a ``<span class="share">`` highlight in the
+    middle of a sentence is part of it; a block of that name is still furniture."""
+    inline = ('<p>"Oh, certainly, sir, <a href="#" class="popup">if you prefer that I should</a>,"'
+              ' said the clerk, and went back to his desk without another word.</p>')
+    html = _page(f"<article>{_paras(3)}{inline}{_paras(3, label='After')}"
+                 "<div class='share'><a href='/s'>Share this story with your friends</a></div>"
+                 "</article>")
+    body = extract_article(html, URL)["body"]
+    assert "certainly, sir, if you prefer that I should" in body and "Share this" not in body

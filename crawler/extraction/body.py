@@ -143,6 +143,36 @@ def named_boilerplate(el: HtmlElement) -> bool:
     return _boiler_names((el.get("class") or "") + " " + (el.get("id") or ""))
 
 
+#: an inline element (a link, a span) named like boilerplate that sits inside a paragraph with
+#: words of its own around it is part of that sentence (a glossary popup, a highlighted phrase),
+#: not furniture: it is kept. Measured: readability set 0.9297 -> 0.9305 (clean-links 0.90 ->
+#: 0.99, msn), dev and trafilatura set unchanged
+INLINE_IN_SENTENCE = True
+_INLINE = frozenset({"a", "span", "em", "strong", "i", "b", "u", "abbr", "cite", "q", "small",
+                     "mark", "dfn", "sup", "sub", "time", "font"})
+_TEXT_BLOCK = frozenset({"p", "li", "blockquote", "dd", "td"})
+
+
+def _in_sentence(el: HtmlElement) -> bool:
+    """Whether inline ``el`` sits in a text block (a paragraph, list item, quote) that holds
+    three words or more outside it."""
+    if el.tag not in _INLINE:
+        return False
+    parent = el.getparent()
+    while parent is not None and parent.tag in _INLINE:
+        parent = parent.getparent()
+    if parent is None or parent.tag not in _TEXT_BLOCK:
+        return False
+    text = parent.text_content()
+    own = el.text_content()
+    if not own.strip():
+        return False
+    return len(_SENTENCE_WORDS.findall(text)) - len(_SENTENCE_WORDS.findall(own)) >= 3
+
+
+_SENTENCE_WORDS = re.compile(r"\w+")
+
+
 def strip_boilerplate(container: HtmlElement, *, exclude: str | None = None,
                       aggressive: bool = True) -> None:
     """Remove boilerplate inside ``container`` in place: by tag, class/id, hidden, teaser shape.
@@ -177,7 +207,7 @@ def strip_boilerplate(container: HtmlElement, *, exclude: str | None = None,
         names = (el.get("class") or "") + " " + (el.get("id") or "")
         if _boiler_names(names) and (
             tag not in ("p", "li") or len(el.text_content()) < 300
-        ) and _long_paragraphs(el) < 4:
+        ) and _long_paragraphs(el) < 4 and not (INLINE_IN_SENTENCE and _in_sentence(el)):
             doomed.append(el)
     for el in doomed:
         if el.getparent() is not None:
