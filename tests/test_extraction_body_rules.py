@@ -273,3 +273,13 @@ def test_inline_link_named_like_boilerplate_inside_a_sentence_is_kept() -> None:
                  "</article>")
     body = extract_article(html, URL)["body"]
     assert "certainly, sir, if you prefer that I should" in body and "Share this" not in body
+
+
+def test_linked_subheading_of_a_section_is_kept_a_teaser_card_is_not() -> None:
+    """A listicle's subheadings are links to what they review: each is kept when a paragraph of
+    its own follows. A related-post card (linked heading, excerpt that breaks off) is not."""
+    sections = "".join(f'<h3><a href="/game/{i}">Game number {i}</a></h3><p>{PROSE} Review {i}.</p>'
+                       for i in range(3))
+    card = f'<div><h4><a href="/other">Another story</a></h4><p>{PROSE} and more…</p></div>'
+    body = extract_article(_page(f"<article>{_paras(3)}{sections}{card}</article>"), URL)["body"]
+    assert "Game number 0" in body and "Game number 2" in body and "Another story" not in body
