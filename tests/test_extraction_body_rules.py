@@ -283,3 +283,16 @@ def test_linked_subheading_of_a_section_is_kept_a_teaser_card_is_not() -> None:
     card = f'<div><h4><a href="/other">Another story</a></h4><p>{PROSE} and more…</p></div>'
     body = extract_article(_page(f"<article>{_paras(3)}{sections}{card}</article>"), URL)["body"]
     assert "Game number 0" in body and "Game number 2" in body and "Another story" not in body
+
+
+def test_introduction_above_a_list_written_as_a_table_is_kept() -> None:
+    """The text is the rows of a table (a list of films, a timeline): the paragraphs above the
+    table introduce it; its caption and head row do not end the run of prose beside it."""
+    rows = "".join(f"<tr><td>19{i}0</td><td>{PROSE} Row {i}.</td></tr>" for i in range(5))
+    intro = ("<p>This list of films features time loops, in which characters live the same day "
+             "again and again until some condition is met and the loop is broken at last.</p>")
+    more = "<p>For a list of films that include any kind of time travel, see the other list.</p>"
+    html = _page(f"<div class='content'>{intro}{more}<table><caption>Films</caption><thead><tr><th>Year"
+                 f"</th><th>Plot</th></tr></thead><tbody>{rows}</tbody></table></div>")
+    body = extract_article(html, URL)["body"]
+    assert "This list of films" in body and "see the other list" in body and "Row 4." in body

@@ -254,6 +254,13 @@ def _prose(el: HtmlElement) -> bool:
     return False
 
 
+#: a container that is part of a table (its body, a row) looks for prose beside the table: the
+#: introduction above a list written as a table. Measured: one page changes (readability set
+#: wikipedia-4, R 0.549 -> 0.574; set 0.93090 -> 0.93100), dev and trafilatura set unchanged
+TABLE_SIBLINGS = True
+_TABLE_PARTS = frozenset({"tbody", "thead", "tfoot", "tr"})
+
+
 def prose_siblings(container: HtmlElement) -> tuple[list[HtmlElement], list[HtmlElement]]:
     """Siblings of ``container`` that hold prose, before and after it: the article's lead or
     last paragraphs often sit beside the element holding most of its text (an intro above a
@@ -263,6 +270,9 @@ def prose_siblings(container: HtmlElement) -> tuple[list[HtmlElement], list[Html
     before: list[HtmlElement] = []
     after: list[HtmlElement] = []
     node = container
+    if TABLE_SIBLINGS:
+        while node.tag in _TABLE_PARTS and node.getparent() is not None:
+            node = node.getparent()  # a table's body: its caption and head are no prose
     while True:
         parent = node.getparent()
         if parent is None or node.tag == "body" or parent.tag == "body":
