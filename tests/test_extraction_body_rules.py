@@ -296,3 +296,13 @@ def test_introduction_above_a_list_written_as_a_table_is_kept() -> None:
                  f"</th><th>Plot</th></tr></thead><tbody>{rows}</tbody></table></div>")
     body = extract_article(html, URL)["body"]
     assert "This list of films" in body and "see the other list" in body and "Row 4." in body
+
+
+def test_subheading_whose_text_is_a_link_named_like_boilerplate_is_kept() -> None:
+    """A documentation page's subheadings link back to its contents (``<a class="toc-backref">``):
+    the link is the heading's text, not a table of contents."""
+    sections = "".join(f'<h3><a class="toc-backref" href="#toc{i}">Setting up part {i}</a>'
+                       f'<a class="headerlink" href="#s{i}">¶</a></h3>{_paras(2, label=f"S{i}")}'
+                       for i in range(3))
+    body = extract_article(_page(f"<article>{_paras(2)}{sections}</article>"), URL)["body"]
+    assert "Setting up part 0" in body and "Setting up part 2" in body

@@ -151,23 +151,30 @@ INLINE_IN_SENTENCE = True
 _INLINE = frozenset({"a", "span", "em", "strong", "i", "b", "u", "abbr", "cite", "q", "small",
                      "mark", "dfn", "sup", "sub", "time", "font"})
 _TEXT_BLOCK = frozenset({"p", "li", "blockquote", "dd", "td"})
+#: so is one that holds most of a heading's words: the heading's text (a "back to contents"
+#: link around a subheading), however it is named. Measured: readability set 0.93100 -> 0.93114
+#: (mercurial R 0.903 -> 0.927, wikipedia), dev and trafilatura set unchanged
+HEADING_TEXT = True
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
 def _in_sentence(el: HtmlElement) -> bool:
     """Whether inline ``el`` sits in a text block (a paragraph, list item, quote) that holds
-    three words or more outside it."""
+    three words or more outside it, or holds half of its heading's words or more."""
     if el.tag not in _INLINE:
         return False
     parent = el.getparent()
     while parent is not None and parent.tag in _INLINE:
         parent = parent.getparent()
-    if parent is None or parent.tag not in _TEXT_BLOCK:
+    if parent is None:
         return False
-    text = parent.text_content()
-    own = el.text_content()
-    if not own.strip():
+    own = len(_SENTENCE_WORDS.findall(el.text_content()))
+    if not own:
         return False
-    return len(_SENTENCE_WORDS.findall(text)) - len(_SENTENCE_WORDS.findall(own)) >= 3
+    words = len(_SENTENCE_WORDS.findall(parent.text_content()))
+    if parent.tag in _HEADING_TAGS:
+        return HEADING_TEXT and 2 * own >= words
+    return parent.tag in _TEXT_BLOCK and words - own >= 3
 
 
 _SENTENCE_WORDS = re.compile(r"\w+")
