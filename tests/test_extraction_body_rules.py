@@ -306,3 +306,14 @@ def test_subheading_whose_text_is_a_link_named_like_boilerplate_is_kept() -> Non
                        for i in range(3))
     body = extract_article(_page(f"<article>{_paras(2)}{sections}</article>"), URL)["body"]
     assert "Setting up part 0" in body and "Setting up part 2" in body
+
+
+def test_pull_quote_that_repeats_nothing_is_a_paragraph_of_the_text() -> None:
+    """A pull quote repeats a sentence of the article and is dropped; a block named so whose
+    words appear nowhere else is a paragraph the page set off, and is kept."""
+    repeated = f'<blockquote class="pullquote">{PROSE}</blockquote>'
+    unique = ('<blockquote class="pullquote">Literally means actually: when you say something '
+              "literally happened, you describe it as it actually happened.</blockquote>")
+    html = _page(f"<article>{_paras(3)}{repeated}{_paras(2, label='After')}{unique}</article>")
+    body = extract_article(html, URL)["body"]
+    assert "Literally means actually" in body and body.count("The council voted") == 5

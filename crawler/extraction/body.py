@@ -180,6 +180,30 @@ def _in_sentence(el: HtmlElement) -> bool:
 _SENTENCE_WORDS = re.compile(r"\w+")
 
 
+#: a block named a pull quote whose words the rest of the container does not repeat is no
+#: pull quote (which repeats the text) but a paragraph the page set off: it is kept. Measured:
+#: one page changes (readability set medium-2, R 0.963 -> 0.991; set 0.93114 -> 0.93127), dev
+#: and trafilatura set unchanged
+UNIQUE_PULLQUOTE = True
+_PULLQUOTE = re.compile(r"(?:^|[\s_\-])pull-?quote(?=$|[\s_\-])", re.IGNORECASE)
+_PULLQUOTE_MIN_WORDS = 8
+
+
+def _unique_quote(el: HtmlElement, names: str, container: HtmlElement) -> bool:
+    """Whether ``el`` is named (only) a pull quote and at most a third of its word 4-grams
+    appear a second time in ``container`` (once more than in the quote itself)."""
+    if not _PULLQUOTE.search(names) or _BOILER_RE.search(_PULLQUOTE.sub(" ", names)) \
+            or _BOILER_CAMEL.search(names):
+        return False
+    words = _SENTENCE_WORDS.findall(el.text_content().casefold())
+    if len(words) < _PULLQUOTE_MIN_WORDS:
+        return False
+    grams = {" ".join(words[i:i + 4]) for i in range(len(words) - 3)}
+    # the container's text holds the quote once (its own); a repeat shows as a second count
+    whole = " ".join(_SENTENCE_WORDS.findall(container.text_content().casefold()))
+    return sum(1 for g in grams if whole.count(g) >= 2) <= len(grams) / 3
+
+
 def strip_boilerplate(container: HtmlElement, *, exclude: str | None = None,
                       aggressive: bool = True) -> None:
     """Remove boilerplate inside ``container`` in place: by tag, class/id, hidden, teaser shape.
@@ -214,7 +238,8 @@ def strip_boilerplate(container: HtmlElement, *, exclude: str | None = None,
         names = (el.get("class") or "") + " " + (el.get("id") or "")
         if _boiler_names(names) and (
             tag not in ("p", "li") or len(el.text_content()) < 300
-        ) and _long_paragraphs(el) < 4 and not (INLINE_IN_SENTENCE and _in_sentence(el)):
+        ) and _long_paragraphs(el) < 4 and not (INLINE_IN_SENTENCE and _in_sentence(el)) \
+                and not (UNIQUE_PULLQUOTE and _unique_quote(el, names, container)):
             doomed.append(el)
     for el in doomed:
         if el.getparent() is not None:
