@@ -317,3 +317,16 @@ def test_pull_quote_that_repeats_nothing_is_a_paragraph_of_the_text() -> None:
     html = _page(f"<article>{_paras(3)}{repeated}{_paras(2, label='After')}{unique}</article>")
     body = extract_article(html, URL)["body"]
     assert "Literally means actually" in body and body.count("The council voted") == 5
+
+
+def test_deck_leads_the_body_when_another_candidate_wins_without_it(monkeypatch) -> None:
+    """The description shown as a deck above the text leads the DOM body; when the chooser takes
+    another candidate (here forced: trafilatura's), the deck it misses still leads the body."""
+    import crawler.extraction.article as article
+
+    deck = "Tax cuts and higher interest rates could make it harder to respond to future recessions."
+    ld = {"@type": "NewsArticle", "headline": "Council passes budget", "description": deck}
+    html = _page(f"<p>{deck}</p><article>{_paras(6)}</article>", ld)
+    monkeypatch.setattr(article, "choose", lambda dom, *a, **k: (dom[1:], 0.55))
+    body = extract_article(html, URL)["body"]
+    assert body.startswith("Tax cuts and higher interest rates") and "Paragraph 5." in body

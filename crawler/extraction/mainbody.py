@@ -34,6 +34,7 @@ __all__ = [
     "find_standfirst",
     "iter_after",
     "prose_siblings",
+    "similar_text",
     "text_key",
     "update_stream",
 ]
@@ -466,7 +467,8 @@ _WORDS = re.compile(r"\w+")
 _STANDFIRST_TAGS = ("p", "h2", "div", "span")
 
 
-def _similar(a: str, b: str) -> bool:
+def similar_text(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` share most of their words (the same deck, or description)."""
     wa, wb = set(_WORDS.findall(a.casefold())), set(_WORDS.findall(b.casefold()))
     return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= 0.8
 
@@ -488,7 +490,7 @@ def find_standfirst(h1: HtmlElement | None, container: HtmlElement,
         if line > end or el is container:
             break
         text = clean_text(el.text_content())
-        if 40 <= len(text) <= 600 and any(_similar(text, d) for d in descriptions):
+        if 40 <= len(text) <= 600 and any(similar_text(text, d) for d in descriptions):
             return text
         if UNCONFIRMED_LEAD and el.tag == "p" and _is_lead(el, text):
             return text
