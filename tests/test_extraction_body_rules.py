@@ -261,3 +261,72 @@ def test_post_in_noscript_beside_a_long_sidebar_is_read() -> None:
     html = ("<html><head><title>Story</title></head><body><h1>Council passes budget</h1>"
             f"<div class='post'><noscript>{_paras(4)}</noscript></div><ul>{sidebar}</ul></body></html>")
     assert "Paragraph 3." in extract_article(html, URL)["body"]
+
+
+def test_inline_link_named_like_boilerplate_inside_a_sentence_is_kept() -> None:
+    """A glossary popup (``<a class="popup">``) or a ``<span class="share">`` highlight in the
+    middle of a sentence is part of it; a block of that name is still furniture."""
+    inline = ('<p>"Oh, certainly, sir, <a href="#" class="popup">if you prefer that I should</a>,"'
+              ' said the clerk, and went back to his desk without another word.</p>')
+    html = _page(f"<article>{_paras(3)}{inline}{_paras(3, label='After')}"
+                 "<div class='share'><a href='/s'>Share this story with your friends</a></div>"
+                 "</article>")
+    body = extract_article(html, URL)["body"]
+    assert "certainly, sir, if you prefer that I should" in body and "Share this" not in body
+
+
+def test_linked_subheading_of_a_section_is_kept_a_teaser_card_is_not() -> None:
+    """A listicle's subheadings are links to what they review: each is kept when a paragraph of
+    its own follows. A related-post card (linked heading, excerpt that breaks off) is not."""
+    sections = "".join(f'<h3><a href="/game/{i}">Game number {i}</a></h3><p>{PROSE} Review {i}.</p>'
+                       for i in range(3))
+    card = f'<div><h4><a href="/other">Another story</a></h4><p>{PROSE} and more…</p></div>'
+    body = extract_article(_page(f"<article>{_paras(3)}{sections}{card}</article>"), URL)["body"]
+    assert "Game number 0" in body and "Game number 2" in body and "Another story" not in body
+
+
+def test_introduction_above_a_list_written_as_a_table_is_kept() -> None:
+    """The text is the rows of a table (a list of films, a timeline): the paragraphs above the
+    table introduce it; its caption and head row do not end the run of prose beside it."""
+    rows = "".join(f"<tr><td>19{i}0</td><td>{PROSE} Row {i}.</td></tr>" for i in range(5))
+    intro = ("<p>This list of films features time loops, in which characters live the same day "
+             "again and again until some condition is met and the loop is broken at last.</p>")
+    more = "<p>For a list of films that include any kind of time travel, see the other list.</p>"
+    html = _page(f"<div class='content'>{intro}{more}<table><caption>Films</caption><thead><tr><th>Year"
+                 f"</th><th>Plot</th></tr></thead><tbody>{rows}</tbody></table></div>")
+    body = extract_article(html, URL)["body"]
+    assert "This list of films" in body and "see the other list" in body and "Row 4." in body
+
+
+def test_subheading_whose_text_is_a_link_named_like_boilerplate_is_kept() -> None:
+    """A documentation page's subheadings link back to its contents (``<a class="toc-backref">``):
+    the link is the heading's text, not a table of contents."""
+    sections = "".join(f'<h3><a class="toc-backref" href="#toc{i}">Setting up part {i}</a>'
+                       f'<a class="headerlink" href="#s{i}">¶</a></h3>{_paras(2, label=f"S{i}")}'
+                       for i in range(3))
+    body = extract_article(_page(f"<article>{_paras(2)}{sections}</article>"), URL)["body"]
+    assert "Setting up part 0" in body and "Setting up part 2" in body
+
+
+def test_pull_quote_that_repeats_nothing_is_a_paragraph_of_the_text() -> None:
+    """A pull quote repeats a sentence of the article and is dropped; a block named so whose
+    words appear nowhere else is a paragraph the page set off, and is kept."""
+    repeated = f'<blockquote class="pullquote">{PROSE}</blockquote>'
+    unique = ('<blockquote class="pullquote">Literally means actually: when you say something '
+              "literally happened, you describe it as it actually happened.</blockquote>")
+    html = _page(f"<article>{_paras(3)}{repeated}{_paras(2, label='After')}{unique}</article>")
+    body = extract_article(html, URL)["body"]
+    assert "Literally means actually" in body and body.count("The council voted") == 5
+
+
+def test_deck_leads_the_body_when_another_candidate_wins_without_it(monkeypatch) -> None:
+    """The description shown as a deck above the text leads the DOM body; when the chooser takes
+    another candidate (here forced: trafilatura's), the deck it misses still leads the body."""
+    import crawler.extraction.article as article
+
+    deck = "Tax cuts and higher interest rates could make it harder to respond to future recessions."
+    ld = {"@type": "NewsArticle", "headline": "Council passes budget", "description": deck}
+    html = _page(f"<p>{deck}</p><article>{_paras(6)}</article>", ld)
+    monkeypatch.setattr(article, "choose", lambda dom, *a, **k: (dom[1:], 0.55))
+    body = extract_article(html, URL)["body"]
+    assert body.startswith("Tax cuts and higher interest rates") and "Paragraph 5." in body

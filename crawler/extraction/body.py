@@ -143,6 +143,67 @@ def named_boilerplate(el: HtmlElement) -> bool:
     return _boiler_names((el.get("class") or "") + " " + (el.get("id") or ""))
 
 
+#: an inline element (a link, a span) named like boilerplate that sits inside a paragraph with
+#: words of its own around it is part of that sentence (a glossary popup, a highlighted phrase),
+#: not furniture: it is kept. Measured: readability set 0.9297 -> 0.9305 (clean-links 0.90 ->
+#: 0.99, msn), dev and trafilatura set unchanged
+INLINE_IN_SENTENCE = True
+_INLINE = frozenset({"a", "span", "em", "strong", "i", "b", "u", "abbr", "cite", "q", "small",
+                     "mark", "dfn", "sup", "sub", "time", "font"})
+_TEXT_BLOCK = frozenset({"p", "li", "blockquote", "dd", "td"})
+#: so is one that holds most of a heading's words: the heading's text (a "back to contents"
+#: link around a subheading), however it is named. Measured: readability set 0.93100 -> 0.93114
+#: (mercurial R 0.903 -> 0.927, wikipedia), dev and trafilatura set unchanged
+HEADING_TEXT = True
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _in_sentence(el: HtmlElement) -> bool:
+    """Whether inline ``el`` sits in a text block (a paragraph, list item, quote) that holds
+    three words or more outside it, or holds half of its heading's words or more."""
+    if el.tag not in _INLINE:
+        return False
+    parent = el.getparent()
+    while parent is not None and parent.tag in _INLINE:
+        parent = parent.getparent()
+    if parent is None:
+        return False
+    own = len(_SENTENCE_WORDS.findall(el.text_content()))
+    if not own:
+        return False
+    words = len(_SENTENCE_WORDS.findall(parent.text_content()))
+    if parent.tag in _HEADING_TAGS:
+        return HEADING_TEXT and 2 * own >= words
+    return parent.tag in _TEXT_BLOCK and words - own >= 3
+
+
+_SENTENCE_WORDS = re.compile(r"\w+")
+
+
+#: a block named a pull quote whose words the rest of the container does not repeat is no
+#: pull quote (which repeats the text) but a paragraph the page set off: it is kept. Measured:
+#: one page changes (readability set medium-2, R 0.963 -> 0.991; set 0.93114 -> 0.93127), dev
+#: and trafilatura set unchanged
+UNIQUE_PULLQUOTE = True
+_PULLQUOTE = re.compile(r"(?:^|[\s_\-])pull-?quote(?=$|[\s_\-])", re.IGNORECASE)
+_PULLQUOTE_MIN_WORDS = 8
+
+
+def _unique_quote(el: HtmlElement, names: str, container: HtmlElement) -> bool:
+    """Whether ``el`` is named (only) a pull quote and at most a third of its word 4-grams
+    appear a second time in ``container`` (once more than in the quote itself)."""
+    if not _PULLQUOTE.search(names) or _BOILER_RE.search(_PULLQUOTE.sub(" ", names)) \
+            or _BOILER_CAMEL.search(names):
+        return False
+    words = _SENTENCE_WORDS.findall(el.text_content().casefold())
+    if len(words) < _PULLQUOTE_MIN_WORDS:
+        return False
+    grams = {" ".join(words[i:i + 4]) for i in range(len(words) - 3)}
+    # the container's text holds the quote once (its own); a repeat shows as a second count
+    whole = " ".join(_SENTENCE_WORDS.findall(container.text_content().casefold()))
+    return sum(1 for g in grams if whole.count(g) >= 2) <= len(grams) / 3
+
+
 def strip_boilerplate(container: HtmlElement, *, exclude: str | None = None,
                       aggressive: bool = True) -> None:
     """Remove boilerplate inside ``container`` in place: by tag, class/id, hidden, teaser shape.
@@ -177,7 +238,8 @@ def strip_boilerplate(container: HtmlElement, *, exclude: str | None = None,
         names = (el.get("class") or "") + " " + (el.get("id") or "")
         if _boiler_names(names) and (
             tag not in ("p", "li") or len(el.text_content()) < 300
-        ) and _long_paragraphs(el) < 4:
+        ) and _long_paragraphs(el) < 4 and not (INLINE_IN_SENTENCE and _in_sentence(el)) \
+                and not (UNIQUE_PULLQUOTE and _unique_quote(el, names, container)):
             doomed.append(el)
     for el in doomed:
         if el.getparent() is not None:

@@ -34,6 +34,7 @@ __all__ = [
     "find_standfirst",
     "iter_after",
     "prose_siblings",
+    "similar_text",
     "text_key",
     "update_stream",
 ]
@@ -254,6 +255,13 @@ def _prose(el: HtmlElement) -> bool:
     return False
 
 
+#: a container that is part of a table (its body, a row) looks for prose beside the table: the
+#: introduction above a list written as a table. Measured: one page changes (readability set
+#: wikipedia-4, R 0.549 -> 0.574; set 0.93090 -> 0.93100), dev and trafilatura set unchanged
+TABLE_SIBLINGS = True
+_TABLE_PARTS = frozenset({"tbody", "thead", "tfoot", "tr"})
+
+
 def prose_siblings(container: HtmlElement) -> tuple[list[HtmlElement], list[HtmlElement]]:
     """Siblings of ``container`` that hold prose, before and after it: the article's lead or
     last paragraphs often sit beside the element holding most of its text (an intro above a
@@ -263,6 +271,9 @@ def prose_siblings(container: HtmlElement) -> tuple[list[HtmlElement], list[Html
     before: list[HtmlElement] = []
     after: list[HtmlElement] = []
     node = container
+    if TABLE_SIBLINGS:
+        while node.tag in _TABLE_PARTS and node.getparent() is not None:
+            node = node.getparent()  # a table's body: its caption and head are no prose
     while True:
         parent = node.getparent()
         if parent is None or node.tag == "body" or parent.tag == "body":
@@ -456,7 +467,8 @@ _WORDS = re.compile(r"\w+")
 _STANDFIRST_TAGS = ("p", "h2", "div", "span")
 
 
-def _similar(a: str, b: str) -> bool:
+def similar_text(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` share most of their words (the same deck, or description)."""
     wa, wb = set(_WORDS.findall(a.casefold())), set(_WORDS.findall(b.casefold()))
     return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= 0.8
 
@@ -478,7 +490,7 @@ def find_standfirst(h1: HtmlElement | None, container: HtmlElement,
         if line > end or el is container:
             break
         text = clean_text(el.text_content())
-        if 40 <= len(text) <= 600 and any(_similar(text, d) for d in descriptions):
+        if 40 <= len(text) <= 600 and any(similar_text(text, d) for d in descriptions):
             return text
         if UNCONFIRMED_LEAD and el.tag == "p" and _is_lead(el, text):
             return text
