@@ -46,13 +46,13 @@ from .language import detect_language
 from .mainbody import (
     Block,
     blocks_of,
+    confirms_deck,
     drop_orphan_headings,
     drop_trailing_labels,
     find_container,
     find_standfirst,
     iter_after,
     prose_siblings,
-    similar_text,
     text_key,
     update_stream,
 )
@@ -911,7 +911,7 @@ def _generic_body(root: HtmlElement, url: str, h1: HtmlElement | None, headline:
                                 "recall": traf(True), "descriptions": descriptions})
     body, conf = choose(dom, running, declared or [], traf, descriptions, dom_conf=GENERIC,
                         declared_conf=JSONLD, traf_conf=0.55, page_chars=page_chars)
-    if KEEP_DECK and body is not dom and dom and body and _is_deck(dom[0], descriptions):
+    if KEEP_DECK and body is not dom and dom and body and confirms_deck(dom[0], descriptions):
         deck = chunk_set([dom[0]])
         if len(deck & chunk_set(body)) < 0.5 * len(deck):
             body = [dom[0], *body]  # another candidate won, but misses the deck the page shows
@@ -923,11 +923,6 @@ def _generic_body(root: HtmlElement, url: str, h1: HtmlElement | None, headline:
 #: Measured: trafilatura set 0.93398 -> 0.93473 (4 more "with" snippets, no "without" one),
 #: readability set 0.93127 -> 0.93131 (nytimes-4), dev unchanged
 KEEP_DECK = True
-
-
-def _is_deck(text: str, descriptions: Sequence[str]) -> bool:
-    """Whether ``text`` is the page's description shown as a paragraph (``mainbody`` deck)."""
-    return 40 <= len(text) <= 600 and any(similar_text(text, d) for d in descriptions)
 
 
 # ------------------------------------------------------------------------------- the API

@@ -12,7 +12,7 @@ fallback when the page has too little running text for the scorer to be sure.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from lxml import etree
@@ -28,13 +28,13 @@ __all__ = [
     "SHARE",
     "Block",
     "blocks_of",
+    "confirms_deck",
     "drop_orphan_headings",
     "drop_trailing_labels",
     "find_container",
     "find_standfirst",
     "iter_after",
     "prose_siblings",
-    "similar_text",
     "text_key",
     "update_stream",
 ]
@@ -467,10 +467,16 @@ _WORDS = re.compile(r"\w+")
 _STANDFIRST_TAGS = ("p", "h2", "div", "span")
 
 
-def similar_text(a: str, b: str) -> bool:
+def _similar(a: str, b: str) -> bool:
     """Whether ``a`` and ``b`` share most of their words (the same deck, or description)."""
     wa, wb = set(_WORDS.findall(a.casefold())), set(_WORDS.findall(b.casefold()))
     return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= 0.8
+
+
+def confirms_deck(text: str, descriptions: Sequence[str]) -> bool:
+    """Whether ``text`` is the page's description shown as a paragraph: a deck's length, and
+    most of its words those of one of ``descriptions``."""
+    return 40 <= len(text) <= 600 and any(_similar(text, d) for d in descriptions)
 
 
 def find_standfirst(h1: HtmlElement | None, container: HtmlElement,
@@ -490,7 +496,7 @@ def find_standfirst(h1: HtmlElement | None, container: HtmlElement,
         if line > end or el is container:
             break
         text = clean_text(el.text_content())
-        if 40 <= len(text) <= 600 and any(similar_text(text, d) for d in descriptions):
+        if confirms_deck(text, descriptions):
             return text
         if UNCONFIRMED_LEAD and el.tag == "p" and _is_lead(el, text):
             return text
