@@ -3,10 +3,14 @@ the crawl process, and the crawl stores what a crawl extracting every page in pr
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from tests.conftest import StoreTier, run_newsmon
 from tests.test_workers import _stored
+
+if TYPE_CHECKING:
+    from crawler.workers import PageJob
 
 
 def test_pages_beyond_the_backlog_are_extracted_in_process_with_the_same_results(tmp_path, demo_server) -> None:
@@ -71,7 +75,7 @@ def test_past_the_backlog_a_page_goes_to_the_extraction_thread_only_while_it_is_
     """The thread beside the reactor takes one page at a time; the rest queue at the workers, each
     a core of its own (an unbounded queue at the thread left the worker idle: 0.12 of a core)."""
     import asyncio
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     from crawler.workers import ExtractPool
 
@@ -97,7 +101,7 @@ def test_past_the_backlog_a_page_goes_to_the_extraction_thread_only_while_it_is_
         pool.close()
 
 
-def _long_page_job(now: Any, salt: str) -> Any:
+def _long_page_job(now: datetime, salt: str) -> PageJob:
     """A 400 KB article page: seconds of extraction on a busy machine. The extractor memoises
     paragraphs it has seen: each salt is a page it has not."""
     from crawler.workers import PageJob
@@ -115,7 +119,7 @@ def test_a_page_this_process_extracts_leaves_the_event_loop_free() -> None:
     before the I/O that came in meanwhile) and their retries would follow redirect loops."""
     import asyncio
     import time
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     from crawler.workers import ExtractPool
 
