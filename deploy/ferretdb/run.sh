@@ -48,12 +48,23 @@ find_go() {
 stamp_of() {
     local gocmd="$1"
     {
-        cat "$SRC_DIR/main.go" "$SRC_DIR/go.mod" "$SRC_DIR/go.sum"
+        cat "$SRC_DIR/main.go" "$SRC_DIR/go.mod" "$SRC_DIR/go.sum" "$SRC_DIR"/*.patch
         "$gocmd" version
         echo "CGO_ENABLED=0 tags=$BUILD_TAGS"
     } | sha256sum | cut -d' ' -f1
 }
 
+# Applies deploy/ferretdb/*.patch (paths relative to FerretDB's module root) in DIR.
+apply_patches() {
+    local dir="$1" patch
+    for patch in "$SRC_DIR"/*.patch; do
+        if command -v patch >/dev/null 2>&1; then
+            patch -p1 --batch --forward -d "$dir" <"$patch" || return 1
+        else
+            (cd "$dir" && git apply -p1 "$patch") || return 1
+        fi
+    done
+}
 cmd_build() {
     local gocmd want
     gocmd="$(find_go)"
@@ -76,12 +87,17 @@ cmd_build() {
     fi
 
     echo "ferretdb/run.sh: building $BIN (first build takes a minute or two)" >&2
-    local tmp="$BIN.tmp.$$"
+    local tmp="$BIN.tmp.$$" src="$CACHE_DIR/src.$$"
     local start=$SECONDS
-    if ! (cd "$SRC_DIR" && CGO_ENABLED=0 "$gocmd" build -trimpath -tags "$BUILD_TAGS" -o "$tmp" .) >&2; then
-        rm -f "$tmp"
+    # Built from a vendored copy with our patches to FerretDB applied (*.patch; each says why).
+    rm -rf "$src" && mkdir -p "$src"
+    cp "$SRC_DIR/main.go" "$SRC_DIR/go.mod" "$SRC_DIR/go.sum" "$src/"
+    if ! (cd "$src" && "$gocmd" mod vendor && apply_patches "$src/vendor/github.com/FerretDB/FerretDB" \
+          && CGO_ENABLED=0 "$gocmd" build -mod=vendor -trimpath -tags "$BUILD_TAGS" -o "$tmp" .) >&2; then
+        rm -rf "$tmp" "$src"
         die "go build failed"
     fi
+    rm -rf "$src"
     mv -f "$tmp" "$BIN"
     echo "$want" >"$STAMP"
     echo "ferretdb/run.sh: built in $((SECONDS - start))s" >&2
