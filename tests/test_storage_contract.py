@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pymongo import monitoring
 
 from crawler.errors import ConfigError, StorageError
 from pipelines.storage import MongoStore, SqliteStore, Store, mask_uri, open_store
@@ -468,6 +469,56 @@ def test_find_candidates_by_id_and_keys(store: Store) -> None:
     assert store.find_candidates("articles", [], [2, 102]) == []
     with pytest.raises(ConfigError):
         store.find_candidates("crawl_runs", ["x"], [])
+
+
+class _FindFilters(monitoring.CommandListener):
+    """Keeps the filter of every ``find`` a client sends while ``active``."""
+
+    def __init__(self) -> None:
+        self.active = True
+        self.filters: list[tuple[str, dict[str, Any]]] = []
+
+    def started(self, event: Any) -> None:
+        if self.active and event.command_name == "find":
+            self.filters.append((event.command["find"], dict(event.command.get("filter") or {})))
+
+    def succeeded(self, event: Any) -> None:
+        pass
+
+    def failed(self, event: Any) -> None:
+        pass
+
+
+def test_id_reads_use_the_servers_id_index(backend: Backend) -> None:
+    """FerretDB 1.24 answers from an index only a filter of exactly one ``_id`` (and only with
+    deploy/ferretdb's patch): every other filter reads the whole collection. The store's reads
+    by id (batch prefetch, dedupe candidates) are such one-``_id`` finds there, and the server
+    searches its index for them; on MongoDB they are one ``$in``."""
+    if backend.embedded:
+        pytest.skip("server only: the embedded store reads ids by its primary key")
+    import pymongo
+
+    listener = _FindFilters()
+    monitoring.register(listener)  # clients created from here on report to it (no unregister)
+    store = backend.open()
+    try:
+        docs = [article(i, dedupe_keys=[i]) for i in range(3)]
+        assert store.upsert_articles(docs).inserted == 3
+        assert store.upsert_articles(docs).unchanged == 3
+        found = store.find_candidates("articles", ["a0", "a1", "nope"], [], fields=["url"])
+        assert sorted(d["_id"] for d in found) == ["a0", "a1"]
+    finally:
+        store.close()
+        listener.active = False
+    id_reads = [f for coll, f in listener.filters if coll == "articles" and "_id" in f]
+    assert id_reads, listener.filters
+    if store.server_kind == "ferretdb":  # type: ignore[attr-defined]
+        assert all(isinstance(f["_id"], str) and len(f) == 1 for f in id_reads), id_reads
+        with pymongo.MongoClient(backend.uri, serverSelectionTimeoutMS=5000) as client:
+            plan = client[backend.database].command("explain", {"find": "articles", "filter": {"_id": "a1"}})
+        assert "USING INDEX" in " ".join(plan["queryPlanner"]["Plan"]), plan  # not "SCAN"
+    else:
+        assert all(set(f["_id"]) == {"$in"} for f in id_reads), id_reads
 
 
 def test_update_fields_insert_documents_delete(store: Store) -> None:

@@ -1,8 +1,9 @@
 """The server store: MongoDB (or a wire-compatible server such as FerretDB) through pymongo.
 
-Each bulk upsert costs two round trips: one ``find`` of the batch's ids (to learn which exist, with
-their ``content_hash`` / ``seen_on`` / ``times_seen``) and one unordered ``bulk_write`` of
-``InsertOne`` / ``UpdateOne``. Written to MongoDB's semantics, but nothing relies on what FerretDB
+Each bulk upsert costs two round trips on MongoDB: one ``find`` of the batch's ids (to learn which
+exist, with their ``content_hash`` / ``seen_on`` / ``times_seen``) and one unordered ``bulk_write``
+of ``InsertOne`` / ``UpdateOne``. On FerretDB the ids are read one ``find`` each, the only read
+its SQLite backend answers from an index (``_find_by_ids``). Written to MongoDB's semantics, but nothing relies on what FerretDB
 does differently (deploy/ferretdb/README.md): after a ``BulkWriteError`` the counts are not
 trusted (FerretDB stops at the first error even when unordered); the store re-reads which ids
 reached their expected ``times_seen`` and retries the others one by one, so one bad document
@@ -73,6 +74,8 @@ _INDEXES: dict[str, list[IndexModel]] = {
 # FerretDB a batch goes out in slices well below that.
 _BULK_CHUNK = 1000
 _FERRETDB_BULK_CHUNK = 50
+# Values per ``$in`` of ids or dedupe keys: well inside a command's 16 MB.
+_IN_SLICE = 500
 _FILTER_OPERATORS = {"$gt", "$gte", "$lt", "$lte", "$in", "$ne", "$eq"}
 # Codes a server answers with when it lacks an update operator / modifier.
 _UNSUPPORTED_CODES = {2, 9, 115, 238}
@@ -137,6 +140,7 @@ class MongoStore(Store):
         # normal bulk sizes and one createIndexes command per collection.
         self.server_kind = "unknown"
         self._chunk = _BULK_CHUNK
+        self._ids_one_by_one = False
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -160,6 +164,7 @@ class MongoStore(Store):
             ferretdb = "ferretdbVersion" in info
             self.server_kind = "ferretdb" if ferretdb else "mongodb"
             self._chunk = _FERRETDB_BULK_CHUNK if ferretdb else _BULK_CHUNK
+            self._ids_one_by_one = ferretdb
             db = client.get_database(
                 self.database, codec_options=CodecOptions(tz_aware=True, tzinfo=timezone.utc)
             )
@@ -208,6 +213,23 @@ class MongoStore(Store):
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text if len(text) <= 300 else text[:297] + "..."
+
+    def _find_by_ids(
+        self, coll: Any, ids: Sequence[str], projection: Mapping[str, Any] | None
+    ) -> Iterator[dict[str, Any]]:
+        """The stored documents of ``ids``: by ``$in`` (in slices) on MongoDB, which answers it
+        from the ``_id`` index. On FerretDB 1.24 one ``find`` per id: its SQLite backend answers
+        only a filter of exactly one ``_id`` from an index (deploy/ferretdb/sqlite-id-index.patch)
+        and reads the whole collection for any other, so an ``$in`` of a 200-item batch costs
+        more with every document stored, and a store that holds a long crawl becomes the
+        crawl's bottleneck (bench/crawl.py, mongo mode)."""
+        unique = list(dict.fromkeys(ids))
+        if self._ids_one_by_one:
+            for doc_id in unique:
+                yield from coll.find({"_id": doc_id}, projection)
+            return
+        for start in range(0, len(unique), _IN_SLICE):
+            yield from coll.find({"_id": {"$in": unique[start : start + _IN_SLICE]}}, projection)
 
     # --- articles -----------------------------------------------------------------------------
 
@@ -296,9 +318,9 @@ class MongoStore(Store):
     def _prefetch(
         self, coll: Any, valid: list[tuple[int, str, datetime, Mapping[str, Any]]], fields: dict
     ) -> dict[str, dict[str, Any]]:
-        ids = sorted({doc_id for _, doc_id, _, _ in valid})
+        ids = [doc_id for _, doc_id, _, _ in valid]
         try:
-            return {d["_id"]: d for d in coll.find({"_id": {"$in": ids}}, fields)}
+            return {d["_id"]: d for d in self._find_by_ids(coll, ids, fields)}
         except PyMongoError as exc:
             raise StorageError(f"{self.describe()}: {coll.name} prefetch: {self._clean(exc)}") from exc
 
@@ -352,7 +374,7 @@ class MongoStore(Store):
         """Ids whose document reached the ``times_seen`` its write sets."""
         expected = {p.doc_id: p.expected_times for p in plans}
         try:
-            found = coll.find({"_id": {"$in": list(expected)}}, {"times_seen": 1})
+            found = self._find_by_ids(coll, list(expected), {"times_seen": 1})
             return {
                 d["_id"] for d in found if count(d.get("times_seen")) >= expected[d["_id"]]
             }
@@ -401,23 +423,19 @@ class MongoStore(Store):
         *,
         fields: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
-        """See ``Store.find_candidates``: one ``find`` per slice of ids/keys, by ``$in``."""
+        """See ``Store.find_candidates``: the ids as ``_find_by_ids`` reads them, the keys by
+        ``$in`` on the ``dedupe_keys`` index, one ``find`` per slice."""
         if collection not in ("articles", "feed_snippets"):
             raise ConfigError(f"collection {collection!r} has no dedupe_keys")
         coll = self._coll(collection)
         projection = {f: 1 for f in fields} if fields is not None else None
-        id_list = sorted(set(ids))
         key_list = sorted({int(k) for k in keys})
         found: dict[str, dict[str, Any]] = {}
         try:
-            for start in range(0, max(len(id_list), len(key_list)), 500):
-                clauses: list[dict[str, Any]] = []
-                if id_list[start : start + 500]:
-                    clauses.append({"_id": {"$in": id_list[start : start + 500]}})
-                if key_list[start : start + 500]:
-                    clauses.append({"dedupe_keys": {"$in": key_list[start : start + 500]}})
-                query = clauses[0] if len(clauses) == 1 else {"$or": clauses}
-                for doc in coll.find(query, projection):
+            for doc in self._find_by_ids(coll, ids, projection):
+                found[doc["_id"]] = doc
+            for start in range(0, len(key_list), _IN_SLICE):
+                for doc in coll.find({"dedupe_keys": {"$in": key_list[start : start + _IN_SLICE]}}, projection):
                     found[doc["_id"]] = doc
         except PyMongoError as exc:
             raise StorageError(f"{self.describe()}: {collection} candidates: {self._clean(exc)}") from exc
@@ -469,7 +487,7 @@ class MongoStore(Store):
                 if result.matched_count == len(chunk):
                     summary.updated += len(chunk)
                     continue
-                present = {d["_id"] for d in coll.find({"_id": {"$in": [i for i, _ in chunk]}}, {"_id": 1})}
+                present = {d["_id"] for d in self._find_by_ids(coll, [i for i, _ in chunk], {"_id": 1})}
                 for doc_id, _ in chunk:
                     if doc_id in present:
                         summary.updated += 1
@@ -532,7 +550,7 @@ class MongoStore(Store):
         if not valid:
             return summary
         try:
-            existing = {d["_id"] for d in coll.find({"_id": {"$in": list(valid)}}, {"_id": 1})}
+            existing = {d["_id"] for d in self._find_by_ids(coll, list(valid), {"_id": 1})}
             items = list(valid.items())
             for start in range(0, len(items), self._chunk):
                 chunk = items[start : start + self._chunk]
