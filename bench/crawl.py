@@ -17,7 +17,9 @@
    temp ``NEWSMON_DATA_DIR``, pages extracted in the crawl process (``EXTRACT_WORKERS=0``);
    (b') ``workers``: the same with ``EXTRACT_WORKERS=--workers`` extraction worker processes;
    (c) ``mongo``: the same to ``NEWSMON_TEST_MONGO_URI`` (a fresh
-   database, dropped afterwards) when that variable is set.
+   database, dropped afterwards) when that variable is set; and, asked for by name,
+   ``trafilatura``: the naive reference of issue 13, the bare spider calling
+   ``trafilatura.extract`` on each article page (one process, no pipelines, nothing stored).
 5. Each crawl process carries a probe extension (``Probe`` below) that records peak RSS at 1k, 3k
    and 5k responses and, at the end, the crawl's wall time, its CPU time and the stats (including
    the ``newsmon/time/<stage>_ms`` CPU timers). CPU is the crawl process's plus what the
@@ -260,14 +262,18 @@ class Probe:
         Path(self.path).write_text(json.dumps(report, default=str))
 
 
-def bare_crawl(base: str, sites_dir: str, probe_file: str) -> None:
-    """(a): plain Scrapy, default settings but the same concurrency and reactor, yields nothing."""
+def bare_crawl(base: str, sites_dir: str, probe_file: str, extract: bool = False) -> None:
+    """(a): plain Scrapy, default settings but the same concurrency and reactor, yields nothing;
+    with ``extract`` (the ``trafilatura`` mode) the naive spider: ``trafilatura.extract`` of each
+    article page in the callback, one item of its text (no pipelines)."""
     import scrapy
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.sitemap import Sitemap
 
     from crawler.profiles import load_profile
 
+    if extract:
+        import trafilatura
     profile = load_profile(Path(sites_dir) / f"{SITE}.toml")
 
     class BareSpider(scrapy.Spider):
@@ -308,6 +314,8 @@ def bare_crawl(base: str, sites_dir: str, probe_file: str) -> None:
                     yield scrapy.Request(url, self.parse_article)
 
         def parse_article(self, response: Any) -> Any:
+            if extract:
+                return {"url": response.url, "text": trafilatura.extract(response.text)}
             return None
 
     process = CrawlerProcess({
@@ -361,8 +369,8 @@ def run_one(mode: str, base: str, sites_dir: Path, work: Path, n: int, mongo_uri
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_")}
     env["PYTHONPATH"] = str(ROOT)
     database = None
-    if mode == "bare":
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--child-bare", base, str(sites_dir), str(probe_file)]
+    if mode in ("bare", "trafilatura"):
+        cmd = [sys.executable, str(Path(__file__).resolve()), f"--child-{mode}", base, str(sites_dir), str(probe_file)]
         cwd = str(work)  # no scrapy.cfg there: no project settings
     else:
         from crawler import settings as project
@@ -393,7 +401,7 @@ def run_one(mode: str, base: str, sites_dir: Path, work: Path, n: int, mongo_uri
 
         with pymongo.MongoClient(mongo_uri) as client:
             client.drop_database(database)
-    if mode != "bare":
+    if mode not in ("bare", "trafilatura"):
         shutil.rmtree(work / f"data-{mode}-{n}", ignore_errors=True)
     if status != 0 or not probe_file.exists():
         raise SystemExit(f"{mode} run failed (status {status}); see {log}")
@@ -407,7 +415,9 @@ def run_one(mode: str, base: str, sites_dir: Path, work: Path, n: int, mongo_uri
 def summarize(mode: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
     med = statistics.median
     stats = [r["stats"] for r in runs]
-    articles = med([s.get("newsmon/pages/article", 0) for s in stats])
+    # Articles stored; the trafilatura mode stores none: its items (one per article page) count.
+    per_run = [s.get("newsmon/pages/article") or s.get("item_scraped_count", 0) for s in stats]
+    articles = med(per_run)
     out: dict[str, Any] = {
         "mode": mode, "runs": len(runs),
         "responses": med([r["responses"] for r in runs]),
@@ -417,8 +427,7 @@ def summarize(mode: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
         "pages_s": med([r["responses"] / r["wall"] for r in runs]),
         "process_wall": med([r["process_wall"] for r in runs]),
         "cpu_ms_page": med([1000 * r["cpu"] / r["responses"] for r in runs]),
-        "cpu_ms_article": med([1000 * r["cpu"] / max(1, s.get("newsmon/pages/article", 0) or 1)
-                               for r, s in zip(runs, stats, strict=True)]),
+        "cpu_ms_article": med([1000 * r["cpu"] / max(1, a) for r, a in zip(runs, per_run, strict=True)]),
         "rss": {k: med([r["rss"].get(k, float("nan")) for r in runs]) for k in runs[0]["rss"]},
         # Cores kept busy during the crawl: the crawl process's own CPU, and the workers', over its wall time
         "busy": med([(r["cpu"] - r.get("worker_cpu", 0)) / r["wall"] for r in runs]),
@@ -477,7 +486,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1,
                         help="EXTRACT_WORKERS of the workers mode (default 1)")
     parser.add_argument("--modes", default="bare,embedded,workers,mongo",
-                        help="comma-separated: bare, embedded, mongo (mongo needs NEWSMON_TEST_MONGO_URI)")
+                        help="comma-separated: bare, trafilatura (the naive Scrapy + trafilatura.extract "
+                             "spider), embedded, workers, mongo (mongo needs NEWSMON_TEST_MONGO_URI)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
                         help="a Scrapy/newsmon setting for every newsmon run (repeatable), e.g. CONCURRENT_ITEMS=100")
     parser.add_argument("--seed", type=int, default=7)
@@ -486,6 +496,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="run newsmon crawls under cProfile, writing PREFIX-main.prof and PREFIX-store.prof")
     parser.add_argument("--child-profile", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     parser.add_argument("--child-bare", nargs=3, metavar=("BASE", "SITES_DIR", "PROBE"), help=argparse.SUPPRESS)
+    parser.add_argument("--child-trafilatura", nargs=3, metavar=("BASE", "SITES_DIR", "PROBE"), help=argparse.SUPPRESS)
     parser.add_argument("--serve", nargs=2, metavar=("DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if bad := [s for s in args.settings if "=" not in s or not s.split("=", 1)[0]]:
@@ -495,6 +506,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.child_bare:
         bare_crawl(*args.child_bare)
+        return 0
+    if args.child_trafilatura:
+        bare_crawl(*args.child_trafilatura, extract=True)
         return 0
     if args.serve:
         asyncio.run(_serve(Path(args.serve[0]), int(args.serve[1])))
