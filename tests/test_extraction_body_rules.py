@@ -330,3 +330,15 @@ def test_deck_leads_the_body_when_another_candidate_wins_without_it(monkeypatch)
     monkeypatch.setattr(article, "choose", lambda dom, *a, **k: (dom[1:], 0.55))
     body = extract_article(html, URL)["body"]
     assert body.startswith("Tax cuts and higher interest rates") and "Paragraph 5." in body
+
+
+def test_paragraph_the_page_repeats_among_its_paragraphs_is_kept_each_time() -> None:
+    """A sentence or two written twice in the flow of the text (each a <p> beside other
+    paragraphs: two sections that end alike) is the text as the reader sees it, kept twice; a
+    third copy set off alone in a box of its own (a quote box) is a repeat, dropped."""
+    refrain = "Ticket holders are asked to arrive early, as the doors close at eight sharp."
+    html = _page(f"<article><h2>Friday</h2>{_paras(2, label='Friday')}<p>{refrain}</p>"
+                 f"<h2>Saturday</h2>{_paras(2, label='Saturday')}<p>{refrain}</p>"
+                 f"<blockquote><p>{refrain}</p></blockquote>{_paras(1, label='Last')}</article>")
+    body = extract_article(html, URL)["body"]
+    assert body.count("Ticket holders are asked") == 2 and "Last 0." in body

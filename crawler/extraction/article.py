@@ -53,6 +53,7 @@ from .mainbody import (
     find_standfirst,
     iter_after,
     prose_siblings,
+    repeated_in_flow,
     text_key,
     update_stream,
 )
@@ -867,12 +868,16 @@ def _dom_body(root: HtmlElement, h1: HtmlElement | None, headline: str, descript
         if linked:
             keep = lambda b: id(b) in linked or _not_link_list(b)  # noqa: E731
     blocks = [b.text for b in drop_orphan_headings(found, keep)]
-    paragraphs = filter_paragraphs(([deck] if deck else []) + blocks, drop=drop)
+    paragraphs = filter_paragraphs(([deck] if deck else []) + blocks, drop=drop,
+                                   repeated=repeated_in_flow(work) if REPEATS_IN_FLOW else None)
     if not running:  # a live blog's summary: the structured data vouched for the container
         running = sum(len(p) for p in paragraphs)
     return paragraphs, running
 
 
+#: a paragraph the page writes twice or more in the flow of its text (``mainbody.repeated_in_flow``)
+#: is kept each time, not dropped as a pull quote's or teaser's repeat
+REPEATS_IN_FLOW = True
 #: running text (characters, CJK weighted) below which the DOM scorer offers no candidate; below
 #: ``mainbody.MIN_RUNNING_CHARS`` its candidate is a weak one
 DOM_MIN_CHARS = 140

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 
 import lxml.html
 from lxml import etree
@@ -531,16 +532,26 @@ def _headline_like(p: str) -> bool:
     return len(p) <= 160 and not p.endswith((".", "!", "?", ":", "…", '"', "”"))
 
 
-def filter_paragraphs(paragraphs: Iterable[str], *, drop: Sequence[str | None] = ()) -> list[str]:
-    """Drop furniture paragraphs, related-story teasers, ``drop`` texts and repeats."""
+def filter_paragraphs(paragraphs: Iterable[str], *, drop: Sequence[str | None] = (),
+                      repeated: Mapping[str, int] | None = None) -> list[str]:
+    """Drop furniture paragraphs, related-story teasers, ``drop`` texts and repeats; a text that
+    ``repeated`` (casefolded text -> times, ``mainbody.repeated_in_flow``) says the page writes
+    several times in the flow of its text is kept up to that many times."""
     drop_set = {clean_text(d).casefold() for d in drop if d}
     kept: list[str] = []
     seen: set[str] = set()
+    allowed = Counter(repeated or {})
     for p in paragraphs:
         key = p.casefold()
+        if allowed[key] > 0:
+            allowed[key] -= 1
+            if key in seen:
+                kept.append(p)
+                continue
         # short repeats are legitimate in lists (a nominee under two categories); a repeated
-        # sentence or two is furniture (a teaser, a pull quote); a repeated paragraph of
-        # several sentences is the text as the page has it
+        # sentence or two is furniture (a teaser, a pull quote), unless the page writes it
+        # twice among its paragraphs; a repeated paragraph of several sentences is the text
+        # as the page has it
         if (key in seen and _SHORT_REPEAT < len(p) <= _LONG_REPEAT) or key in drop_set \
                 or _is_furniture(p):
             continue

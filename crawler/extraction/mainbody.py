@@ -12,6 +12,7 @@ fallback when the page has too little running text for the scorer to be sure.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ __all__ = [
     "find_standfirst",
     "iter_after",
     "prose_siblings",
+    "repeated_in_flow",
     "text_key",
     "update_stream",
 ]
@@ -342,6 +344,27 @@ def _run(seq: list[HtmlElement], controls: bool = False) -> tuple[list[HtmlEleme
         pending.clear()
         out.append(el)
     return out, not pending
+
+
+def repeated_in_flow(el: HtmlElement) -> dict[str, int]:
+    """Casefolded texts of the ``<p>`` elements of ``el`` that occur twice or more in the flow
+    of the text (a parent holding another ``<p>`` of running text, ``_PARA_MIN``), with how many
+    times: a paragraph the page writes twice among its paragraphs, as the reader sees it. The
+    repeats that are furniture are set off: a pull quote, a teaser's summary, a caption sit alone
+    in a box of their own, and the deck the body repeats is one element read twice."""
+    prose: Counter[HtmlElement] = Counter()  # parent -> its <p> children of running text
+    texts: list[tuple[HtmlElement, str, bool]] = []
+    for p in el.iter("p"):
+        parent = p.getparent()
+        if parent is None:
+            continue
+        text = clean_text(p.text_content())
+        long = _weight(text) >= _PARA_MIN
+        prose[parent] += long
+        texts.append((parent, text, long))
+    counts = Counter(text.casefold() for parent, text, long in texts
+                     if text and prose[parent] - long >= 1)
+    return {k: n for k, n in counts.items() if n >= 2}
 
 
 def update_stream(root: HtmlElement, keys: frozenset[str]) -> HtmlElement | None:
