@@ -342,3 +342,16 @@ def test_paragraph_the_page_repeats_among_its_paragraphs_is_kept_each_time() -> 
                  f"<blockquote><p>{refrain}</p></blockquote>{_paras(1, label='Last')}</article>")
     body = extract_article(html, URL)["body"]
     assert body.count("Ticket holders are asked") == 2 and "Last 0." in body
+
+
+def test_text_clipped_to_nothing_for_screen_readers_is_not_body_text() -> None:
+    """A visually hidden span (the inline style of an "sr-only" component: clipped to nothing)
+    is read to screen readers only, like display:none it is no text a reader sees."""
+    rect = ("border:0;clip:rect(0 0 0 0);height:1px;margin:-1px;overflow:hidden;padding:0;"
+            "position:absolute;width:1px;white-space:nowrap")
+    links = (f'<p>Shares rose, the <a href="/x">exchange said<span style="{rect}">, opens new tab'
+             f'</span></a>, and the <a href="/y">index<span style="clip-path: inset(50%)">'
+             f" (external link)</span></a> followed the market higher through the whole day.</p>")
+    body = extract_article(_page(f"<article>{_paras(3)}{links}</article>"), URL)["body"]
+    assert "Shares rose, the exchange said, and the index followed" in body
+    assert "opens new tab" not in body and "external link" not in body

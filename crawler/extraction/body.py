@@ -52,7 +52,11 @@ _CANDIDATES = etree.XPath(
     "descendant::comment() | descendant::*[@class or @id or @hidden or @aria-hidden or @style or "
     + " or ".join(f"self::{t}" for t in sorted(_DROP_TAGS)) + "]"
 )
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|"
+    # visually hidden, read to screen readers only: clipped to nothing (", opens new tab")
+    r"clip\s*:\s*rect\(\s*(?:0|1px)(?:px)?(?:[\s,]+(?:0|1px)(?:px)?){3}\s*\)|clip-path\s*:\s*inset\(\s*50%",
+    re.IGNORECASE)
 _BLOCK = frozenset({
     "p", "div", "section", "article", "main", "header", "footer", "h1", "h2", "h3", "h4", "h5",
     "h6", "li", "ul", "ol", "dl", "dt", "dd", "blockquote", "pre", "table", "tr", "td", "th",
@@ -100,7 +104,8 @@ def _long_paragraphs(el: HtmlElement, limit: int = 4) -> int:
 
 _INVISIBLE = etree.XPath(
     "//comment() | //script | //style | //noscript | //template | //*[@hidden] | "
-    "//*[@aria-hidden='true'] | //*[contains(@style, 'none') or contains(@style, 'hidden')]"
+    "//*[@aria-hidden='true'] | //*[contains(@style, 'none') or contains(@style, 'hidden') or "
+    "contains(@style, 'clip')]"
 )
 
 
