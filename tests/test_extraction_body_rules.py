@@ -355,3 +355,19 @@ def test_text_clipped_to_nothing_for_screen_readers_is_not_body_text() -> None:
     body = extract_article(_page(f"<article>{_paras(3)}{links}</article>"), URL)["body"]
     assert "Shares rose, the exchange said, and the index followed" in body
     assert "opens new tab" not in body and "external link" not in body
+
+
+def test_single_line_break_continues_the_paragraph_two_end_it() -> None:
+    """A single <br> breaks a line inside the paragraph (a verse's refrain is one of its lines,
+    not a repeat to drop; a "___" rule line is no text); two in a row end the paragraph."""
+    refrain = "We shall meet again when the rain is over and done"
+    verse = (f"<p>{refrain},<br>and the light comes back to the valley floor;<br>{refrain},<br>"
+             "and the river runs clear to the sea.<br>___<br>From a song sung at the funeral.</p>")
+    two = ("<div>The first part of the statement was read out by the mayor herself.<br><br>"
+           "The second part was read out later by her deputy, to applause.</div>")
+    paragraphs = extract_article(_page(f"<article>{_paras(3)}{verse}{two}</article>"),
+                                 URL)["paragraphs"]
+    assert f"{refrain}, and the light comes back to the valley floor; {refrain}, and the river " \
+           "runs clear to the sea. From a song sung at the funeral." in paragraphs
+    assert paragraphs[-2:] == ["The first part of the statement was read out by the mayor herself.",
+                               "The second part was read out later by her deputy, to applause."]

@@ -383,6 +383,22 @@ def update_stream(root: HtmlElement, keys: frozenset[str]) -> HtmlElement | None
     return common[0] if common else None
 
 
+#: a single <br> breaks a line inside the paragraph, two in a row end it (HTML's meaning, and
+#: Readability's): lines written with <br> are one block, so a line of a paragraph is not judged
+#: alone as furniture, a label or a repeat (an address, a verse, a sentence run on after a <br>)
+LINE_BREAKS = True
+_LINE = "\x00"  # the line mark in the buffer: no parsed text holds a NUL
+
+
+def _double_break(br: HtmlElement) -> bool:
+    """Whether ``br`` is one of two in a row (nothing but spaces between them)."""
+    nxt = br.getnext()
+    if nxt is not None and nxt.tag in ("br", "lb") and not (br.tail or "").strip():
+        return True
+    prev = br.getprevious()
+    return prev is not None and prev.tag in ("br", "lb") and not (prev.tail or "").strip()
+
+
 def blocks_of(el: HtmlElement) -> list[Block]:
     """Paragraph-level blocks of ``el`` in document order, with their link characters."""
     out: list[Block] = []
@@ -394,7 +410,11 @@ def blocks_of(el: HtmlElement) -> list[Block]:
         if buf:
             raw = "".join(buf)
             buf.clear()
-            text = clean_text(raw)
+            if LINE_BREAKS and _LINE in raw:  # lines of one paragraph; a "___" line is no text
+                text = " ".join(line for line in map(clean_text, raw.split(_LINE))
+                                if any(ch.isalnum() for ch in line))
+            else:
+                text = clean_text(raw)
             if text:
                 out.append(Block(text, min(links[0], len(text)), tags[0]))
         links[0] = 0
@@ -405,7 +425,10 @@ def blocks_of(el: HtmlElement) -> list[Block]:
         if not isinstance(tag, str) or tag in _SKIP:
             return  # the caller adds the tail
         if tag in ("br", "lb"):
-            flush("p")
+            if LINE_BREAKS and not _double_break(node):
+                buf.append(_LINE)
+            else:
+                flush("p")
         else:
             block = tag in _BLOCK
             if block:
