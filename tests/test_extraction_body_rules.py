@@ -371,3 +371,18 @@ def test_single_line_break_continues_the_paragraph_two_end_it() -> None:
            "runs clear to the sea. From a song sung at the funeral." in paragraphs
     assert paragraphs[-2:] == ["The first part of the statement was read out by the mayor herself.",
                                "The second part was read out later by her deputy, to applause."]
+
+
+def test_key_points_list_of_sentences_beside_the_text_is_the_articles() -> None:
+    """A list whose every item is a sentence, right above the container (the story's key
+    points), is prose beside it and joins the body; a list of headlines there does not."""
+    points = ("<ul><li>The council approved the budget by nine votes to four on Tuesday.</li>"
+              "<li>Transport spending rises by a tenth, the first rise in six years.</li></ul>")
+    heads = ('<ul><li><a href="/a">Mayor opens the new bridge</a></li>'
+             '<li><a href="/b">Schools close early for the holiday</a></li></ul>')
+    for above, kept in ((points, True), (heads, False)):
+        html = _page(f'<main><div class="summary">{above}</div><div class="story">{_paras(6)}'
+                     "</div></main>")
+        body = extract_article(html, URL)["body"]
+        assert ("nine votes to four" in body) is kept and "new bridge" not in body
+        assert "Paragraph 5." in body

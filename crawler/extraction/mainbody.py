@@ -254,7 +254,26 @@ def _prose(el: HtmlElement) -> bool:
         if _link_chars(p) <= _LINK_DENSITY_MAX * n and (n >= _PARA_MIN or _SENTENCE.search(text)) \
                 and (p is el or not _foreign(p, el)):
             return True
-    return False
+    return SENTENCE_LISTS and any(_sentence_list(lst) and (lst is el or not _foreign(lst, el))
+                                  for lst in el.iter("ul", "ol"))
+
+
+#: a list whose every item is a sentence (key points above the text) is prose beside the container
+SENTENCE_LISTS = True
+
+
+def _sentence_list(lst: HtmlElement) -> bool:
+    """Two items or more, each a sentence of its own (``_SIBLING_MIN`` characters, a sentence
+    end, few links): a summary written as bullets, not a list of links or headlines."""
+    items = [li for li in lst if li.tag == "li"]
+    if len(items) < 2:
+        return False
+    for li in items:
+        text = li.text_content().strip()
+        n = _weight(text)
+        if n < _SIBLING_MIN or not _SENTENCE.search(text) or _link_chars(li) > _LINK_DENSITY_MAX * n:
+            return False
+    return True
 
 
 #: a container that is part of a table (its body, a row) looks for prose beside the table: the
