@@ -386,3 +386,17 @@ def test_key_points_list_of_sentences_beside_the_text_is_the_articles() -> None:
         body = extract_article(html, URL)["body"]
         assert ("nine votes to four" in body) is kept and "new bridge" not in body
         assert "Paragraph 5." in body
+
+
+def test_article_footer_is_furniture_unless_it_holds_a_paragraph_of_prose() -> None:
+    """The <footer> inside the article holds the author's bio and the tags: dropped. One that
+    holds a paragraph of prose (a closing note of the story) is kept."""
+    bio = ('<footer><div>Jane Roe has covered city hall for the paper since 2015 and lives in '
+           'the old town.</div><div><a href="/t/budget">Budget</a> <a href="/t/city">City</a>'
+           "</div></footer>")
+    note = (f"<footer><p>{PROSE.replace('The council', 'An earlier version said the council')} "
+            "It was corrected on Wednesday.</p></footer>")
+    body = extract_article(_page(f"<article>{_paras(4)}{bio}</article>"), URL)["body"]
+    assert "Paragraph 3." in body and "covered city hall" not in body
+    body = extract_article(_page(f"<article>{_paras(4)}{note}</article>"), URL)["body"]
+    assert "It was corrected on Wednesday." in body

@@ -50,7 +50,7 @@ _BOILER_RE = re.compile(
 _BOILER_CAMEL = re.compile(r"[a-z](?:Caption|Credit|Promo|Newsletter|Related|Author|Autor|AuthorBox)s?(?=$|[\s_\-])")
 _CANDIDATES = etree.XPath(
     "descendant::comment() | descendant::*[@class or @id or @hidden or @aria-hidden or @style or "
-    + " or ".join(f"self::{t}" for t in sorted(_DROP_TAGS)) + "]"
+    + " or ".join(f"self::{t}" for t in sorted(_DROP_TAGS | {"footer"})) + "]"
 )
 _HIDDEN_STYLE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|"
@@ -116,6 +116,10 @@ _MOST_OF_PAGE = 0.5
 #: (a blog engine that renders its posts by script keeps them there): unwrapped, not removed
 NOSCRIPT_PROSE = True
 _NOSCRIPT_PARAGRAPHS = 2
+#: a <footer> inside the article is furniture (the author's bio, tags, share buttons, an
+#: "appeared in print" line) unless it holds a paragraph of prose (150 characters, a closing
+#: note written into it) or most of the text (the article's own wrapper)
+ARTICLE_FOOTER = True
 #: dropped tags that can wrap a whole article (checked with ``_MOST_OF_PAGE`` before removal)
 _WRAPPER_TAGS = frozenset({"form"})
 
@@ -234,6 +238,9 @@ def strip_boilerplate(container: HtmlElement, *, exclude: str | None = None,
             continue
         if tag in ("article", "main", "body"):
             continue  # content containers, whatever their class soup says
+        if ARTICLE_FOOTER and tag == "footer" and not _long_paragraphs(el, 1) and not holds_most(el):
+            doomed.append(el)  # the article's footer: a bio, tags, a "printed on page" line
+            continue
         if tag in _DROP_TAGS or _is_hidden(el):
             if tag in ("aside", "nav", "figure") and not aggressive:
                 continue
