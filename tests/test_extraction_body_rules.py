@@ -400,3 +400,13 @@ def test_article_footer_is_furniture_unless_it_holds_a_paragraph_of_prose() -> N
     assert "Paragraph 3." in body and "covered city hall" not in body
     body = extract_article(_page(f"<article>{_paras(4)}{note}</article>"), URL)["body"]
     assert "It was corrected on Wednesday." in body
+
+
+def test_slash_between_two_words_of_a_sentence_is_no_credit_line() -> None:
+    """"Jane Doe/AFP" alone is a photo credit; a short line whose slash joins two words of its
+    own ("country/region", "1/2 teaspoon", "GB/s") is text: a list item, an ingredient."""
+    from crawler.extraction.body import filter_paragraphs
+
+    lines = ["Jane Doe/AFP", "Photo Agency / John Smith", "1/2 teaspoon ground cumin",
+             "Represent Mozilla in their country/region", "2.3 GB/s"]
+    assert filter_paragraphs(lines) == lines[2:]

@@ -452,6 +452,17 @@ _APPEAL = re.compile(
 _APPEAL_WORDS = ("fund", "gift", "like you")  # as ``_CONTAINS_WORDS``, for ``_APPEAL``
 # A credit line alone: "Jane Doe / Agency", "Photo: X | Y" (a few words, no sentence in it).
 _CREDIT_LINE = re.compile(r"^(?:[\w.'’-]+ ){0,5}[\w.'’-]+ ?[|/] ?(?:[\w.'’-]+ ){0,5}[\w.'’-]+$")
+def _names_both_sides(line: str) -> bool:
+    """Whether a ``_CREDIT_LINE``'s separator parts two names: a slash set between two words
+    ("Jane Doe/AFP") has a capital on both sides; "country/region", "and/or" are a sentence's."""
+    i = max(line.find("/"), line.find("|"))
+    if not CREDIT_NAMES or line[i] == "|" or line[i - 1] == " " or line[i + 1] == " ":
+        return True
+    return line[:i].split()[-1][:1].isupper() and line[i + 1:].split()[0][:1].isupper()
+
+
+#: a credit line's bare slash must sit between two capitalised words (``_names_both_sides``)
+CREDIT_NAMES = True
 # Furniture when a paragraph of at most 200 characters starts with it.
 _STARTS = re.compile(
     r"^(?:subscribe\b|sign up\b|share this\b|follow us\b|join us\b|join our\b|"
@@ -528,7 +539,7 @@ def _is_furniture(p: str) -> bool:
         return True
     if n <= 200 and _STARTS.match(p):
         return True
-    if n <= 80 and _CREDIT_LINE.match(p):
+    if n <= 80 and _CREDIT_LINE.match(p) and _names_both_sides(p):
         return True
     if _BYLINE.match(p) and (n <= 60 or (n <= 160 and _DATEISH.search(p))):
         return True
