@@ -452,6 +452,10 @@ _APPEAL = re.compile(
 _APPEAL_WORDS = ("fund", "gift", "like you")  # as ``_CONTAINS_WORDS``, for ``_APPEAL``
 # A credit line alone: "Jane Doe / Agency", "Photo: X | Y" (a few words, no sentence in it).
 _CREDIT_LINE = re.compile(r"^(?:[\w.'’-]+ ){0,5}[\w.'’-]+ ?[|/] ?(?:[\w.'’-]+ ){0,5}[\w.'’-]+$")
+#: a credit line's bare slash must sit between two capitalised words (``_names_both_sides``)
+CREDIT_NAMES = True
+
+
 def _names_both_sides(line: str) -> bool:
     """Whether a ``_CREDIT_LINE``'s separator parts two names: a slash set between two words
     ("Jane Doe/AFP") has a capital on both sides; "country/region", "and/or" are a sentence's."""
@@ -461,8 +465,6 @@ def _names_both_sides(line: str) -> bool:
     return line[:i].split()[-1][:1].isupper() and line[i + 1:].split()[0][:1].isupper()
 
 
-#: a credit line's bare slash must sit between two capitalised words (``_names_both_sides``)
-CREDIT_NAMES = True
 # Furniture when a paragraph of at most 200 characters starts with it.
 _STARTS = re.compile(
     r"^(?:subscribe\b|sign up\b|share this\b|follow us\b|join us\b|join our\b|"
