@@ -31,6 +31,7 @@ carries only what the spider reads (not ``paragraphs``, a second copy of the bod
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 import multiprocessing
@@ -230,9 +231,14 @@ class ExtractPool:
         # in order instead of fighting over the GIL.
         self._local: ThreadPoolExecutor | None = None
         # Pages at that thread: past the backlog a page goes to it only when it is idle, as when
-        # it ran on the reactor and no other page could arrive meanwhile; else to the workers,
-        # each a core of its own, which an unbounded queue at the thread would starve.
+        # it ran on the reactor and no other page could arrive meanwhile; else it waits in
+        # ``_waiting`` for whichever frees first, a worker's backlog or the thread. Deciding at
+        # arrival instead sent ~9 pages in 10 to the workers' queue: pages arrive in bursts (a
+        # stored batch frees the scraper's slot for many downloads at once), and only the first
+        # of a burst found the thread idle, which then idled while the worker had 40 queued.
         self._local_pending = 0
+        self._waiting: collections.deque[asyncio.Future[str]] = collections.deque()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractPool:
@@ -267,15 +273,24 @@ class ExtractPool:
     async def submit(self, job: PageJob) -> PageResult:
         """Extract in a worker process; in this one (on its extraction thread, never on the
         reactor's) if the pool is off or broken, or when the workers have ``backlog`` pages each
-        already and that thread is idle."""
+        and that thread is idle; while neither, the page waits for the first of them to free."""
         executor = self._pool()
         if executor is None:
             return await self._extract_in_thread(job)
-        if self.backlog and self._in_flight >= self.backlog * self.workers and not self._local_pending:
+        self._loop = asyncio.get_running_loop()
+        where = self._claim()
+        if where is None:
+            go: asyncio.Future[str] = self._loop.create_future()
+            self._waiting.append(go)
+            try:
+                where = await go
+            except asyncio.CancelledError:
+                if go.done() and not go.cancelled():  # claimed for this page, which will not come
+                    self._release(go.result())
+                raise
+        if where == "local":
             self._inc("newsmon/workers/in_process")
-            return await self._extract_in_thread(job)
-        with self._lock:
-            self._in_flight += 1
+            return await self._extract_in_thread(job, claimed=True)
         future = None
         try:
             future = executor.submit(extract_page, job)
@@ -288,27 +303,72 @@ class ExtractPool:
                 self.workers = 0
                 self._executor = None
                 executor.shutdown(wait=False, cancel_futures=True)
+                self._dispatch()  # the pages waiting go to the thread
             return await self._extract_in_thread(job)
         finally:
             if future is None:  # submit itself failed: the page never reached a worker
                 self._worker_done(None)
         return self._counted(result, "worker")
 
-    async def _extract_in_thread(self, job: PageJob) -> PageResult:
+    def _claim(self) -> str | None:
+        """A place for one page, reserved (on the reactor thread): ``"worker"`` while the workers
+        have fewer than ``backlog`` pages each (always, with no backlog), ``"local"`` when the
+        pool is gone or the extraction thread is idle, else None."""
+        if self._executor is None:
+            self._local_pending += 1
+            return "local"
+        with self._lock:
+            if not self.backlog or self._in_flight < self.backlog * self.workers:
+                self._in_flight += 1
+                return "worker"
+        if not self._local_pending:
+            self._local_pending += 1
+            return "local"
+        return None
+
+    def _release(self, where: str) -> None:
+        if where == "worker":
+            self._worker_done(None)
+        else:
+            self._local_pending -= 1
+            self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Give waiting pages the places that freed (on the reactor thread)."""
+        while self._waiting:
+            if self._waiting[0].done():  # its crawl was cancelled meanwhile
+                self._waiting.popleft()
+                continue
+            where = self._claim()
+            if where is None:
+                return
+            self._waiting.popleft().set_result(where)
+
+    async def _extract_in_thread(self, job: PageJob, *, claimed: bool = False) -> PageResult:
         """``extract`` on this process's extraction thread; its stats counted back on the reactor's."""
         if self._local is None:
             self._local = ThreadPoolExecutor(1, thread_name_prefix="newsmon-extract")
-        self._local_pending += 1  # on the reactor thread only, as is every read of it
+        if not claimed:
+            self._local_pending += 1  # on the reactor thread only, as is every read of it
         try:
             result = await asyncio.wrap_future(self._local.submit(extract_page, replace(job, ahead=None)))
         finally:
             self._local_pending -= 1
+            self._dispatch()
         return self._counted(result, "spider")
 
     def _worker_done(self, future: Any) -> None:
-        """A page left the workers (done, failed or cancelled): called on the pool's thread."""
+        """A page left the workers (done, failed or cancelled): called on the pool's thread. The
+        count drops at once, not when the reactor gets round to the result; a page waiting for
+        the freed place is handed it on the reactor's thread."""
         with self._lock:
             self._in_flight -= 1
+        loop = self._loop
+        if self._waiting and loop is not None:
+            try:
+                loop.call_soon_threadsafe(self._dispatch)
+            except RuntimeError:  # the loop closed meanwhile: the crawl is over
+                pass
 
     def close(self) -> None:
         """Shut the pool down and join its processes (idle by now: Scrapy waited for callbacks)."""

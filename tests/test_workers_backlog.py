@@ -72,8 +72,8 @@ def test_a_page_the_worker_finished_leaves_the_backlog_before_the_reactor_collec
 
 
 def test_past_the_backlog_a_page_goes_to_the_extraction_thread_only_while_it_is_idle() -> None:
-    """The thread beside the reactor takes one page at a time; the rest queue at the workers, each
-    a core of its own (an unbounded queue at the thread left the worker idle: 0.12 of a core)."""
+    """The thread beside the reactor takes one page at a time (an unbounded queue at the thread
+    left the worker idle: 0.12 of a core); the rest wait for a worker's backlog or the thread."""
     import asyncio
     from datetime import UTC
 
@@ -88,17 +88,58 @@ def test_past_the_backlog_a_page_goes_to_the_extraction_thread_only_while_it_is_
         # the worker has its backlog: to the thread
         second = asyncio.ensure_future(pool.submit(_long_page_job(now, "second")))
         await asyncio.sleep(0)
-        # the thread is busy: to the worker's queue
+        # the thread is busy, the worker has its backlog: the page waits
         third = asyncio.ensure_future(pool.submit(_long_page_job(now, "third")))
         await asyncio.sleep(0)
-        assert (pool._in_flight, pool._local_pending) == (2, 1)
+        assert (pool._in_flight, pool._local_pending, len(pool._waiting)) == (1, 1, 1)
         await asyncio.gather(first, second, third)
-        assert (pool._in_flight, pool._local_pending) == (0, 0)
+        assert (pool._in_flight, pool._local_pending, len(pool._waiting)) == (0, 0, 0)
 
     try:
         asyncio.run(crawl())
     finally:
         pool.close()
+
+
+class _Stats:
+    def __init__(self) -> None:
+        self.values: dict[str, float] = {}
+
+    def inc_value(self, key: str, value: float = 1) -> None:
+        self.values[key] = self.values.get(key, 0) + value
+
+
+def test_a_waiting_page_goes_to_whichever_frees_first() -> None:
+    """Pages come in bursts (a stored batch frees the scraper's slot for many downloads): past the
+    backlog they wait, and the extraction thread takes the next one as soon as it is idle, while
+    the worker is still on a long page. Deciding at arrival sent both short pages to the worker."""
+    import asyncio
+    from datetime import UTC
+    from types import SimpleNamespace
+
+    from crawler.workers import ExtractPool
+
+    now = datetime.now(UTC)
+    stats = _Stats()
+    pool = ExtractPool(1, SimpleNamespace(stats=stats), backlog=1)
+
+    async def crawl() -> None:
+        long_one = asyncio.ensure_future(pool.submit(_long_page_job(now, "long", paragraphs=1600)))
+        await asyncio.sleep(0)  # to the worker
+        short = [asyncio.ensure_future(pool.submit(_long_page_job(now, f"short {i}", paragraphs=4)))
+                 for i in range(2)]
+        await asyncio.sleep(0)  # the first to the thread, the second waits
+        assert (pool._in_flight, pool._local_pending, len(pool._waiting)) == (1, 1, 1)
+        await asyncio.gather(*short)
+        assert not long_one.done()  # both short pages were done in process meanwhile
+        await long_one
+
+    try:
+        asyncio.run(crawl())
+    finally:
+        pool.close()
+    assert stats.values["newsmon/workers/in_process"] == 2, stats.values
+    assert stats.values["newsmon/time/worker/extract_ms"] > 0  # the long page was the worker's
 
 
 def _long_page_job(now: datetime, salt: str, paragraphs: int = 400) -> PageJob:
