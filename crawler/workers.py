@@ -327,6 +327,7 @@ class ExtractPool:
         return None
 
     def _release(self, where: str) -> None:
+        """Give back a place ``_claim`` reserved, and hand it to a waiting page."""
         if where == "worker":
             self._worker_done(None)
         else:
@@ -353,8 +354,7 @@ class ExtractPool:
         try:
             result = await asyncio.wrap_future(self._local.submit(extract_page, replace(job, ahead=None)))
         finally:
-            self._local_pending -= 1
-            self._dispatch()
+            self._release("local")
         return self._counted(result, "spider")
 
     def _worker_done(self, future: Any) -> None:
