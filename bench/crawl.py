@@ -57,6 +57,8 @@ if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().p
 ROOT = Path(__file__).resolve().parents[1]
 MARKS = (1000, 3000, 5000)  # responses at which the probe records peak RSS
 SITE = "bench"
+# Modes run by this script's own Scrapy spider, not `scrapy crawl` of newsmon (no store, no data dir)
+SPIDER_MODES = ("bare", "trafilatura")
 
 def profile_text(base: str) -> str:
     """The shipped demo profile as ``bench``, on ``base``, listings followed to their last page."""
@@ -369,7 +371,7 @@ def run_one(mode: str, base: str, sites_dir: Path, work: Path, n: int, mongo_uri
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_")}
     env["PYTHONPATH"] = str(ROOT)
     database = None
-    if mode in ("bare", "trafilatura"):
+    if mode in SPIDER_MODES:
         cmd = [sys.executable, str(Path(__file__).resolve()), f"--child-{mode}", base, str(sites_dir), str(probe_file)]
         cwd = str(work)  # no scrapy.cfg there: no project settings
     else:
@@ -401,7 +403,7 @@ def run_one(mode: str, base: str, sites_dir: Path, work: Path, n: int, mongo_uri
 
         with pymongo.MongoClient(mongo_uri) as client:
             client.drop_database(database)
-    if mode not in ("bare", "trafilatura"):
+    if mode not in SPIDER_MODES:
         shutil.rmtree(work / f"data-{mode}-{n}", ignore_errors=True)
     if status != 0 or not probe_file.exists():
         raise SystemExit(f"{mode} run failed (status {status}); see {log}")
