@@ -12,7 +12,7 @@ is never empty or description-only while another candidate holds substantial pro
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 
 from .text import word_count
@@ -35,25 +35,38 @@ def _chunk_set(paragraphs: tuple[str, ...]) -> frozenset[str]:
 
 
 def _chunks(paragraphs: Sequence[str]) -> set[str]:
-    out: set[str] = set()
+    return set(_iter_chunks(paragraphs))
+
+
+def _iter_chunks(paragraphs: Sequence[str]) -> Iterator[str]:
+    """The chunks of ``chunk_set`` in text order, repeats included."""
     for p in paragraphs:
         words = _WORDS.findall(p.casefold())
         if len(words) < 4:
             if words:
-                out.add(" ".join(words))
+                yield " ".join(words)
             continue
-        out.update(" ".join(words[i:i + 4]) for i in range(len(words) - 3))
-    return out
+        for i in range(len(words) - 3):
+            yield " ".join(words[i:i + 4])
 
 
 def is_description_only(paragraphs: Sequence[str], descriptions: Sequence[str]) -> bool:
     """True when the candidate says nothing beyond the page's description meta."""
     if not paragraphs or not descriptions:
         return False
+    ref = chunk_set(descriptions)
+    # True iff |mine - ref| <= 0.2 |mine|, that is |mine - ref| <= |mine & ref| / 4 <= |ref| / 4:
+    # read in text order, a whole article stops after a few chunks its description lacks
+    # instead of building the set of all its chunks (~0.6 ms per candidate on the dev sets)
+    unseen: set[str] = set()
+    for chunk in _iter_chunks(paragraphs):
+        if chunk not in ref:
+            unseen.add(chunk)
+            if len(unseen) > len(ref) / 4:
+                return False
     mine = chunk_set(paragraphs)
     if not mine:
         return False
-    ref = chunk_set(descriptions)
     return len(mine - ref) <= 0.2 * len(mine)
 
 
