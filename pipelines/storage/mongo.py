@@ -7,8 +7,9 @@ its SQLite backend answers from an index (``_find_by_ids``). Written to MongoDB'
 nothing relies on what FerretDB does differently (deploy/ferretdb/README.md): after a
 ``BulkWriteError`` the counts are not trusted (FerretDB stops at the first error even when
 unordered); the store re-reads which ids reached their expected ``times_seen`` and retries the
-others one by one, so one bad document never stops the rest. Unique violations are recognised by code 11000 (insert) and code 1 with a
-duplicate-key message (FerretDB's update); ``upserted_ids`` are never used.
+others one by one, so one bad document never stops the rest. Unique violations are recognised by
+code 11000 (insert) and code 1 with a duplicate-key message (FerretDB's update); ``upserted_ids``
+are never used.
 
 Documents are checked against the rules every backend takes (``validate_document``), so a
 document with NaN or a ``$`` key fails alike on MongoDB, FerretDB and the embedded store.
