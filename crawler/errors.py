@@ -4,6 +4,7 @@
     ├── ConfigError              a bad setting, argument or environment variable
     │   └── ProfileError         a site profile that does not validate (names file and key)
     ├── StorageError             the store is unreachable or refused a whole operation
+    │   └── CircuitOpenError     a call not tried: the store was found down moments ago
     └── QueueError               Redis (REDIS_URL: job queue, locks, shared frontier) is unreachable
 
 Third-party errors (pymongo, redis, sqlite3, tomllib) are wrapped once, at the boundary that calls them,
@@ -12,7 +13,7 @@ with ``raise ... from exc`` so the cause stays in the traceback for debugging.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "NewsmonError", "ProfileError", "QueueError", "StorageError"]
+__all__ = ["CircuitOpenError", "ConfigError", "NewsmonError", "ProfileError", "QueueError", "StorageError"]
 
 
 class NewsmonError(Exception):
@@ -48,6 +49,12 @@ class ProfileError(ConfigError):
 
 class StorageError(NewsmonError):
     """The store cannot be reached or refused an operation as a whole."""
+
+
+class CircuitOpenError(StorageError):
+    """A store call not even tried: the store was found unusable moments ago and its back-off
+    window is still open (``pipelines.storage.service``). The outage itself was logged once, when
+    the window opened; callers journal their items without logging each refusal."""
 
 
 class QueueError(NewsmonError):

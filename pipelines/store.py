@@ -24,9 +24,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -35,7 +35,7 @@ from twisted.internet import task
 from twisted.internet.threads import deferToThread
 
 from crawler.checks import check_setting
-from crawler.errors import StorageError
+from crawler.errors import CircuitOpenError, StorageError
 from crawler.items import FeedSnippet
 from pipelines.alerts import AlertConfig, AlertSink, build_sinks
 from pipelines.dedupe import DECISIONS, apply_plan
@@ -70,6 +70,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 async def journal_records(crawler: Crawler, service: StoreService, kind: str,
@@ -324,14 +326,8 @@ class StorePipeline:
                 # would touch documents that are not there. It follows them into the journal.
                 await self._journal_batch(batch, "it depends on a journaled batch")
                 return
-            result = None
-            for attempt in (1, 2):
-                try:
-                    result = await self.service.call(_write_batch, batch, self._sink_names)
-                    break
-                except StorageError as exc:
-                    logger.error("Writing %d %s failed (attempt %d): %s", len(batch.tickets), collection,
-                                 attempt, exc)
+            result = await self._call_twice(f"{len(batch.tickets)} {collection}", _write_batch, batch,
+                                            self._sink_names)
             if result is None:
                 await self._journal_batch(batch, "the store refused it twice")
                 return
@@ -344,8 +340,27 @@ class StorePipeline:
         finally:
             batch.done()
 
+    async def _call_twice(self, what: str, func: Callable[..., T], *args: Any) -> T | None:
+        """``func`` on the store thread, tried once more if it fails; None if both fail, or if the
+        store's circuit refused it (the outage was logged once when it opened: each refusal is
+        DEBUG, and trying again at once would be refused too)."""
+        for attempt in (1, 2):
+            try:
+                return await self.service.call(func, *args)
+            except CircuitOpenError as exc:
+                logger.debug("Writing %s: %s", what, exc)
+                return None
+            except StorageError as exc:
+                logger.warning("Writing %s failed (attempt %d of 2): %s", what, attempt, exc)
+        return None
+
     async def _journal_batch(self, batch: Batch, why: str) -> None:
-        logger.error("Journaling %d %s: %s", len(batch.tickets), batch.collection, why)
+        # Said once per reason and collection: while the store is down every batch goes this
+        # way. The journal's own ERROR (once per kind) and the crawl's summary count them all.
+        first = self.service.first_report(f"journal-batch/{batch.collection}/{why}")
+        logger.log(logging.WARNING if first else logging.DEBUG, "Journaling %d %s: %s%s", len(batch.tickets),
+                   batch.collection, why, " (further batches for this reason: not logged one by one)"
+                   if first else "")
         self._journaled[batch.collection] = True
         await journal_items(self.crawler, self.service, batch.collection, [t.item for t in batch.tickets])
         for ticket in batch.tickets:
@@ -387,14 +402,8 @@ class StorePipeline:
             docs, records = self.repeats.take()
             if not docs:
                 return
-            summary = None
-            for attempt in (1, 2):
-                try:
-                    summary = await self.service.call(lambda store, d=docs: store.upsert_snippets(d))
-                    break
-                except StorageError as exc:
-                    logger.error("Writing %d gathered snippet sightings failed (attempt %d): %s", len(docs),
-                                 attempt, exc)
+            summary = await self._call_twice(f"{len(docs)} gathered snippet sightings",
+                                             lambda store, d=docs: store.upsert_snippets(d))
             self._inc("items/snippet", len(docs))  # each would have been an item, cleaned as such
             if summary is None:
                 await journal_records(self.crawler, self.service, "snippet", records)

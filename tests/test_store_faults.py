@@ -168,6 +168,22 @@ def _summary_value(stdout: str, label: str) -> int:
     return int(line.split("│")[-2].strip())
 
 
+def _repeated_errors(stderr: str) -> list[str]:
+    """newsmon's ERROR lines that say again what an earlier one said, numbers aside: an outage is
+    reported once per consequence (store down, items journaled per kind, state not saved), not
+    once per batch, or the log buries what happened (the counts are in the stats and summary)."""
+    seen: set[tuple[str, str]] = set()
+    repeated = []
+    for line in stderr.splitlines():
+        match = re.search(r"\[((?:pipelines|crawler)\.[\w.]+)\] ERROR: (.*)", line)
+        if match:
+            key = (match.group(1), re.sub(r"\d+(?:\.\d+)?", "N", match.group(2)))
+            if key in seen:
+                repeated.append(line)
+            seen.add(key)
+    return repeated
+
+
 def _assert_complete(tier: StoreTier, demo_site) -> list:
     articles, snippets, flags, _ = _state(tier)
     assert len(articles) == len(demo_site.articles) == len({a["url"] for a in articles}), "no story twice"
@@ -224,6 +240,7 @@ def test_store_killed_mid_crawl_loses_nothing(fault_tier, demo_site, demo_server
     assert first.returncode == 3, first.stdout[-3000:] + first.stderr[-3000:]  # degraded
     journaled = _summary_value(first.stdout, "journaled")
     assert journaled > 0 and "crawl of demo: degraded" in first.stdout
+    assert not _repeated_errors(first.stderr), _repeated_errors(first.stderr)
     _, _, _, runs = _state(tier)
     (first_id,) = runs
 
@@ -263,6 +280,7 @@ def test_store_down_for_the_whole_crawl_loses_nothing(fault_tier, demo_site, dem
     # the summary and the stats count them all.
     journaled = re.findall(r"ERROR: Journaled \d+ (\w+) records", first.stderr)
     assert journaled and len(journaled) == len(set(journaled)), journaled
+    assert not _repeated_errors(first.stderr), _repeated_errors(first.stderr)
     second = _crawl(tier, demo_server, "-s", "INCREMENTAL_ENABLED=False")
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     flags = _assert_complete(tier, demo_site)

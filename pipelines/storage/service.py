@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapy import signals
 
-from crawler.errors import StorageError
+from crawler.errors import CircuitOpenError, StorageError
 from crawler.timing import cpu_timer
 from pipelines.journal import Journal
 from pipelines.storage.config import StoreConfig
@@ -168,7 +168,7 @@ class StoreService:
         now = self._clock()
         if not self.circuit.allows(now):
             self._inc("circuit/refused")
-            raise StorageError(f"store unavailable ({self.circuit.reason}): not tried again for "
+            raise CircuitOpenError(f"store unavailable ({self.circuit.reason}): not tried again for "
                                f"{self.circuit.until - now:.1f} s")
         probing = self.circuit.is_open
         if probing:
