@@ -262,11 +262,10 @@ class IdentityPipeline:
             try:
                 plan = await self.service.call(decide, docs, pending)
             except StorageError as exc:
-                first = self.service.first_report(f"decide/{collection}")  # one ERROR per collection
-                logger.log(logging.ERROR if first else logging.DEBUG,
-                           "Cannot decide %d %s against the store (%s): journaling them%s", len(docs),
-                           collection, exc, " (the crawl's further batches of them: not logged one by one)"
-                           if first else "")
+                self.service.report_once(  # one ERROR per collection
+                    logger, logging.ERROR, f"decide/{collection}",
+                    "the crawl's further batches of them: not logged one by one",
+                    "Cannot decide %d %s against the store (%s): journaling them", len(docs), collection, exc)
                 await self._journal(collection, tickets)
                 return
         batch = Batch(self._seq, collection, tickets, plan, pending if self.deduper else None)

@@ -88,12 +88,12 @@ async def journal_records(crawler: Crawler, service: StoreService, kind: str,
                         journal.path, exc)
         return
     crawler.stats.inc_value(f"newsmon/journal/{kind}", len(records))
-    first = service.first_report(f"journal/{kind}")  # one ERROR per kind: batches often hold one record
-    logger.log(logging.ERROR if first else logging.DEBUG,
-               "Journaled %d %s records in %s; the next crawl of %s writes them%s", len(records), kind,
-               journal.path, crawler.spider.name,
-               f" (the crawl's further {kind} records journaled are counted in newsmon/journal/{kind}, "
-               "not logged one by one)" if first else "")
+    service.report_once(  # one ERROR per kind: batches often hold one record
+        logger, logging.ERROR, f"journal/{kind}",
+        f"the crawl's further {kind} records journaled are counted in newsmon/journal/{kind}, "
+        "not logged one by one",
+        "Journaled %d %s records in %s; the next crawl of %s writes them", len(records), kind, journal.path,
+        crawler.spider.name)
 
 
 async def journal_items(crawler: Crawler, service: StoreService, collection: str,
@@ -357,10 +357,9 @@ class StorePipeline:
     async def _journal_batch(self, batch: Batch, why: str) -> None:
         # Said once per reason and collection: while the store is down every batch goes this
         # way. The journal's own ERROR (once per kind) and the crawl's summary count them all.
-        first = self.service.first_report(f"journal-batch/{batch.collection}/{why}")
-        logger.log(logging.WARNING if first else logging.DEBUG, "Journaling %d %s: %s%s", len(batch.tickets),
-                   batch.collection, why, " (further batches for this reason: not logged one by one)"
-                   if first else "")
+        self.service.report_once(logger, logging.WARNING, f"journal-batch/{batch.collection}/{why}",
+                                 "further batches for this reason: not logged one by one",
+                                 "Journaling %d %s: %s", len(batch.tickets), batch.collection, why)
         self._journaled[batch.collection] = True
         await journal_items(self.crawler, self.service, batch.collection, [t.item for t in batch.tickets])
         for ticket in batch.tickets:

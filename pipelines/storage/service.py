@@ -125,7 +125,7 @@ class StoreService:
         self.ever_opened = False  # whether the store was usable at any moment of the crawl
         self.last_error: str | None = None
         self.journal: Journal | None = None
-        self._reported: set[str] = set()  # outage messages this crawl has logged (``first_report``)
+        self._reported: set[str] = set()  # outage messages this crawl has logged (``report_once``)
         self.replay_paths: list = []
         self.replay_items: list[tuple[str, dict[str, Any]]] = []
         self.replay_other: list[tuple[str, dict[str, Any]]] = []
@@ -169,7 +169,7 @@ class StoreService:
         if not self.circuit.allows(now):
             self._inc("circuit/refused")
             raise CircuitOpenError(f"store unavailable ({self.circuit.reason}): not tried again for "
-                               f"{self.circuit.until - now:.1f} s")
+                                   f"{self.circuit.until - now:.1f} s")
         probing = self.circuit.is_open
         if probing:
             self._inc("circuit/probes")
@@ -211,14 +211,15 @@ class StoreService:
         logger.info("%s is usable again: writing resumes (%d calls went to the journal meanwhile)",
                     self.describe(), self.circuit.refused)
 
-    def first_report(self, key: str) -> bool:
-        """True the first time ``key`` (one kind of outage message) comes up in this crawl. While
-        the store is down every batch fails the same way; its callers log the first at ERROR and
-        the rest at DEBUG, since a line each buried the log (the counts stay exact in the stats
-        and the crawl's summary)."""
+    def report_once(self, log: logging.Logger, level: int, key: str, later: str, msg: str,
+                    *args: Any) -> None:
+        """Log ``msg % args`` at ``level`` the first time ``key`` (one kind of outage message) comes
+        up in this crawl, followed by `` (later)``, which says what becomes of the repeats; at DEBUG
+        after that. While the store is down every batch fails the same way, and a line each
+        buried the log (the counts stay exact in the stats and the crawl's summary)."""
         first = key not in self._reported
         self._reported.add(key)
-        return first
+        log.log(level if first else logging.DEBUG, msg + "%s", *args, f" ({later})" if first else "")
 
     def _inc(self, key: str) -> None:
         if self.stats is not None:
