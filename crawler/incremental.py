@@ -45,6 +45,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.checks import check_setting
 from crawler.errors import StorageError
+from crawler.stages import stores_items
 from pipelines.storage.fetchstate import load_fetch_state, save_fetch_state, state_documents
 from pipelines.storage.service import StoreService
 
@@ -53,7 +54,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-__all__ = ["ALWAYS_FETCH_META", "IncrementalCrawl", "KIND_META", "RECHECK_META", "SOURCE_DATE_META", "SkippedKnown"]
+__all__ = ["ALWAYS_FETCH_META", "IncrementalCrawl", "KIND_META", "RECHECK_META", "SOURCE_DATE_META",
+           "SkippedKnown", "incremental_on"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,12 @@ _DECIDED_META = "newsmon_incremental_decided"  # set here (the decided URL): ret
 # (a soft 404, a gallery the site links as one) costs a fetch a week at most.
 UNEXTRACTED_BACKOFF = timedelta(hours=1)
 UNEXTRACTED_BACKOFF_MAX = timedelta(days=7)
+
+
+def incremental_on(settings: Any) -> bool:
+    """Whether these settings make an incremental crawl: ``INCREMENTAL_ENABLED``, and items stored
+    (without them the fetch state would vouch for articles that never were, skipped for good)."""
+    return bool(check_setting(settings, "INCREMENTAL_ENABLED")) and stores_items(settings)
 
 
 class SkippedKnown(IgnoreRequest):
@@ -101,8 +109,8 @@ class IncrementalCrawl:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalCrawl:
         settings = crawler.settings
-        if not check_setting(settings, "INCREMENTAL_ENABLED") or not check_setting(settings, "STORE_ENABLED"):
-            raise NotConfigured("INCREMENTAL_ENABLED or STORE_ENABLED is off")
+        if not incremental_on(settings):
+            raise NotConfigured("INCREMENTAL_ENABLED is off or the crawl stores no items")
         mw = cls(crawler, StoreService.of(crawler),
                  check_setting(settings, "INCREMENTAL_REVISIT_HOURS"),
                  check_setting(settings, "INCREMENTAL_REVISIT_MIN_MINUTES"))

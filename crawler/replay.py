@@ -20,6 +20,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.checks import check_setting
 from crawler.items import Article, FeedSnippet
+from crawler.stages import stores_items
 from pipelines.identity import REPLAYED_ATTRIBUTE
 from pipelines.storage.service import StoreService
 
@@ -49,8 +50,8 @@ class JournalReplay:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JournalReplay:
         settings = crawler.settings
-        if not check_setting(settings, "STORE_ENABLED"):
-            raise NotConfigured("STORE_ENABLED is off: nothing is journaled")
+        if not stores_items(settings):  # replayed into nothing, the journal would be deleted
+            raise NotConfigured("the crawl stores no items: the journal waits for one that does")
         return cls(crawler, StoreService.of(crawler), check_setting(settings, "NEWSMON_REPLAY_ONLY"))
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:

@@ -305,10 +305,9 @@ class NewsSpider(scrapy.Spider):
     def _rechecks(self) -> bool:
         """Whether a link met again with a newer date is sent again: only for the incremental
         middleware to decide on (without it every article is fetched once anyway)."""
-        from crawler.checks import check_setting
+        from crawler.incremental import incremental_on
 
-        settings = self.settings
-        return bool(check_setting(settings, "INCREMENTAL_ENABLED") and check_setting(settings, "STORE_ENABLED"))
+        return incremental_on(self.settings)
 
     @cached_property
     def _trailing_slash(self) -> str:
