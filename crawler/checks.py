@@ -9,10 +9,14 @@ rule is written once here and a default once in ``crawler/settings.py``.
 
 An environment variable that overrides a setting (``NEWSMON_MONGO_URI`` …) is checked too and named
 as itself; ``check_setting`` returns its value when it is set, as the components do.
+
+A setting that does not exist but carries the prefix of newsmon's own (``DEDUPE_THRESHOLD``) is a
+problem too: Scrapy ignores names it does not know, so the crawl would run as if it were not set.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -228,9 +232,32 @@ def _combinations(settings: Any, ok: Callable[[str], bool]) -> list[str]:
     return problems
 
 
+def _own_prefixes() -> frozenset[str]:
+    """The first words of newsmon's setting names that no Scrapy setting starts with. ``REDIS_``
+    is left out: scrapy-redis has settings of its own under it (``REDIS_PARAMS`` …)."""
+    from scrapy.settings import default_settings
+
+    scrapy_prefixes = {name.split("_", 1)[0] for name in dir(default_settings) if name.isupper()}
+    return frozenset(name.split("_", 1)[0] for name in RULES) - scrapy_prefixes - {"REDIS"}
+
+
+_OWN_PREFIXES = _own_prefixes()
+
+
+def unknown_settings(settings: Any) -> list[str]:
+    """``NAME: problem`` for each name under one of newsmon's own prefixes that is no setting."""
+    problems = []
+    for name in settings:
+        if isinstance(name, str) and name.split("_", 1)[0] in _OWN_PREFIXES and name not in RULES:
+            close = difflib.get_close_matches(name, RULES, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else " (the README's settings table lists them)"
+            problems.append(f"{name}: not a newsmon setting, so it would change nothing{hint}")
+    return problems
+
+
 def setting_problems(settings: Any) -> list[str]:
     """Every problem as one ``NAME: problem`` line (empty when all settings are valid)."""
-    problems, bad = [], set()
+    problems, bad = unknown_settings(settings), set()
     for name, rule in RULES.items():
         labelled = [(name, _value(settings, name))]
         if rule.env and os.environ.get(rule.env):

@@ -194,6 +194,16 @@ def test_every_problem_is_listed_one_per_line() -> None:
     assert names == ["STORE_BATCH_SIZE", "DEDUPE_TRAILING_SLASH", "ALERT_SINKS"]
 
 
+def test_a_misspelled_newsmon_setting_is_a_problem_not_ignored() -> None:
+    # Scrapy ignores names it does not know: the crawl would run with the default near-duplicate
+    # threshold while its user believes it set another.
+    assert setting_problems(project(DEDUPE_THRESHOLD="0.5")) == [
+        "DEDUPE_THRESHOLD: not a newsmon setting, so it would change nothing (did you mean DEDUPE_NEAR_THRESHOLD?)"]
+    assert setting_problems(project(STORE_QUUX="1"))[0].endswith("(the README's settings table lists them)")
+    # other components' settings are theirs: Scrapy's, scrapy-redis's (REDIS_), a plugin's, a user's
+    assert setting_problems(project(RETRY_TYMES="1", REDIS_PARAMS={"db": 1}, PLAYWRIGHT_FOO="1", MY_OWN="1")) == []
+
+
 def test_combinations() -> None:
     assert setting_problems(project(ALERT_SINKS="log,webhook")) == \
         ["ALERT_WEBHOOK_URL: required when ALERT_SINKS has 'webhook'"]
@@ -273,11 +283,12 @@ def _one_line_about(result: subprocess.CompletedProcess[str], name: str, tmp_pat
 
 @pytest.mark.parametrize(("args", "env", "name"), [
     (["crawl", "demo", "-s", "DEDUPE_NEAR_THRESHOLD=1.5"], {}, "DEDUPE_NEAR_THRESHOLD"),
+    (["crawl", "demo", "-s", "DEDUPE_THRESHOLD=0.5"], {}, "DEDUPE_THRESHOLD"),
     (["crawl", "demo", "--log-level", "LOUD"], {}, "LOG_LEVEL"),
     (["crawl", "demo"], {"NEWSMON_MONGO_URI": "mongodb://alice:s3cret@db:port/"}, "NEWSMON_MONGO_URI"),
     (["demo", "--port", "0", "-s", "ALERT_SINKS=carrier-pigeon"], {}, "ALERT_SINKS"),
     (["schedule", "--once", "demo", "-s", "DEDUPE_TRAILING_SLASH=sideways"], {}, "DEDUPE_TRAILING_SLASH"),
-], ids=["crawl-threshold", "crawl-log-level", "crawl-env-uri", "demo-sinks", "schedule-slash"])
+], ids=["crawl-threshold", "crawl-misspelled", "crawl-log-level", "crawl-env-uri", "demo-sinks", "schedule-slash"])
 def test_newsmon_commands_stop_with_one_line(tmp_path: Path, args: list[str], env: dict[str, str],
                                              name: str) -> None:
     result = run_newsmon(args, _env(tmp_path, **env), timeout=60)
@@ -287,7 +298,7 @@ def test_newsmon_commands_stop_with_one_line(tmp_path: Path, args: list[str], en
 
 
 @pytest.mark.parametrize("args", [
-    ["-s", "STORE_BATCH_SIZE=abc"], ["-s", "TOPICS_FILE=/nonexistent"],
+    ["-s", "STORE_BATCH_SIZE=abc"], ["-s", "TOPICS_FILE=/nonexistent"], ["-s", "STORE_BATCHSIZE=5"],
     ["-L", "LOUD"], ["-s", "LOG_LEVEL=LOUD"],
 ], ids=lambda a: a[1])
 def test_scrapy_crawl_stops_with_one_usage_error(tmp_path: Path, args: list[str]) -> None:
