@@ -263,6 +263,10 @@ def _run_crawl(site: str, spider_args: dict[str, str], settings: Any,
     start(process)  # a stop signal lets a closing crawl finish its close (its run record)
     stats = dict(crawler.stats.get_stats() or {})
     stats["_store"] = where
+    # said by crawler.stages.StagesOffNotice, unless the settings left that notice out too
+    from crawler.stages import crawl_stages_off
+
+    stats.setdefault("newsmon/stages_off", sorted(crawl_stages_off(crawler)))
     if process.bootstrap_failed:
         stats["_failed"] = True
     return stats

@@ -45,9 +45,9 @@ _NOT_STORED = "nothing is stored; the fetch state is not kept and the journal is
 #: the two pipelines an item must pass to be stored (the store stage takes only what identity decided)
 _STORING = ("pipelines.identity.IdentityPipeline", "pipelines.store.StorePipeline")
 
-#: newsmon's components that carry a stage (component dict, class path, the switch it answers to,
-#: what is not done without it).
-COMPONENTS: tuple[tuple[str, str, str, str], ...] = (
+#: newsmon's components that carry a stage (component dict, class path, the switch it answers to
+#: or None, what is not done without it).
+COMPONENTS: tuple[tuple[str, str, str | None, str], ...] = (
     ("ITEM_PIPELINES", "pipelines.clean.CleanPipeline", "CLEAN_ENABLED", STAGE_SWITCHES["CLEAN_ENABLED"]),
     ("ITEM_PIPELINES", _STORING[0], "STORE_ENABLED", _NOT_STORED),
     ("ITEM_PIPELINES", "pipelines.topics.TopicsPipeline", "TOPICS_ENABLED", STAGE_SWITCHES["TOPICS_ENABLED"]),
@@ -62,6 +62,8 @@ COMPONENTS: tuple[tuple[str, str, str, str], ...] = (
      STAGE_SWITCHES["DROP_EXCEPTIONS_ENABLED"]),
     ("EXTENSIONS", "crawler.runs.CrawlRunRecorder", "CRAWL_RUNS_ENABLED",
      STAGE_SWITCHES["CRAWL_RUNS_ENABLED"]),
+    ("EXTENSIONS", "crawler.stages.StagesOffNotice", None,
+     "switched-off stages are not logged when the crawl starts (the summary and the run name them)"),
 )
 
 
@@ -99,7 +101,7 @@ def stages_off(settings: Any) -> dict[str, str]:
     topics are matched counts too: flags are then stored but nobody is told."""
     off = {name: effect for name, effect in STAGE_SWITCHES.items() if not check_setting(settings, name)}
     for setting, path, switch, effect in COMPONENTS:
-        if switch not in off and not component_in(settings, setting, path):
+        if (switch is None or switch not in off) and not component_in(settings, setting, path):
             off[f"{setting} without {path}"] = effect
     if "TOPICS_ENABLED" not in off and not check_setting(settings, "ALERT_SINKS"):
         off["ALERT_SINKS"] = "topic flags are stored but no alert is sent (no sink)"

@@ -129,3 +129,20 @@ def test_a_crawl_without_the_store_stage_vouches_for_nothing_and_keeps_the_journ
     assert runs[1]["stats"]["newsmon/journal/replayed/article"] == 3
     assert len(stored) == len(site.articles) + 3
     assert journal.pending() == 0
+
+
+def test_a_crawl_that_leaves_the_notice_out_is_still_named_in_its_summary(embedded) -> None:
+    from crawler.demo import build_site, serve
+
+    assert list(stages_off(_settings(EXTENSIONS={}))) == ["EXTENSIONS without crawler.runs.CrawlRunRecorder",
+                                                          "EXTENSIONS without crawler.stages.StagesOffNotice"]
+    server = serve(build_site(seed=3, n_articles=40))
+    try:
+        crawl = run_newsmon(["crawl", "demo", "-a", f"base_url={server.base_url}/", "-s", "EXTENSIONS={}"],
+                            embedded.env())
+    finally:
+        server.close()
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    assert "stages switched off" not in crawl.stderr  # nothing left to log it
+    assert ("switched off by settings: EXTENSIONS without crawler.runs.CrawlRunRecorder, "
+            "EXTENSIONS without crawler.stages.StagesOffNotice") in crawl.stdout
