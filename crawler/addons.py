@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 
-from crawler.checks import setting_problems
+from crawler.checks import COMPONENT_DICTS, class_path, setting_problems
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -32,12 +32,7 @@ logger = logging.getLogger(__name__)
 #: The ``finish_reason`` of a crawl stopped by an invalid setting.
 CONFIG_ERROR_REASON = "config_error"
 _OURS = ("crawler.", "pipelines.")
-_COMPONENT_DICTS = ("ITEM_PIPELINES", "DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "EXTENSIONS")
 _OVERRIDE = 100  # above every named priority (cmdline is 40), so nothing re-enables a component
-
-
-def _path(obj: Any) -> str:
-    return obj if isinstance(obj, str) else f"{obj.__module__}.{obj.__qualname__}"
 
 
 class SettingsCheck:
@@ -58,13 +53,14 @@ class SettingsCheck:
             return
         logger.error("Invalid settings, the crawl does not start: %s", "; ".join(self.problems),
                      extra={"crawler": self.crawler})
-        for name in _COMPONENT_DICTS:
-            kept = {k: v for k, v in settings.getdict(name).items() if not _path(k).startswith(_OURS)}
+        for name in COMPONENT_DICTS:
+            kept = {k: v for k, v in settings.getdict(name).items() if not class_path(k).startswith(_OURS)}
             settings.set(name, kept, priority=_OVERRIDE)
         handlers = settings.getdict("DOWNLOAD_HANDLERS")
         settings.set("DOWNLOAD_HANDLERS", {k: v for k, v in handlers.items()
-                                           if not (v and _path(v).startswith(_OURS))}, priority=_OVERRIDE)
-        if _path(settings.get("DUPEFILTER_CLASS")).startswith(_OURS):
+                                           if not (v and class_path(v).startswith(_OURS))},
+                     priority=_OVERRIDE)
+        if class_path(settings.get("DUPEFILTER_CLASS")).startswith(_OURS):
             settings.set("DUPEFILTER_CLASS", "scrapy.dupefilters.RFPDupeFilter", priority=_OVERRIDE)
         self.crawler.signals.connect(self._refuse, signal=signals.spider_opened)
 

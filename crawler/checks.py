@@ -45,7 +45,8 @@ from crawler.validators import (
 from pipelines.alerts import SINKS
 from pipelines.urls import TRAILING_SLASH_POLICIES
 
-__all__ = ["CHECKED_SETTINGS", "RULES", "Rule", "check_setting", "check_settings", "setting_problems"]
+__all__ = ["CHECKED_SETTINGS", "COMPONENT_DICTS", "RULES", "Rule", "check_setting", "check_settings",
+           "class_path", "component_problems", "override_problem", "setting_problems", "unknown_settings"]
 
 # --- the table ------------------------------------------------------------------------------
 
@@ -255,9 +256,48 @@ def unknown_settings(settings: Any) -> list[str]:
     return problems
 
 
+#: Scrapy's component dicts (class path -> order): a wrong one is Scrapy's traceback at crawler build
+COMPONENT_DICTS = ("ITEM_PIPELINES", "DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "EXTENSIONS")
+
+
+def class_path(obj: Any) -> str:
+    """A component's import path, whether the settings name it by path or give the class."""
+    return obj if isinstance(obj, str) else f"{obj.__module__}.{obj.__qualname__}"
+
+
+def override_problem(name: str, value: str, exc: Exception) -> str:
+    """The one line for ``-s NAME=VALUE`` that Scrapy's settings cannot take (``exc``)."""
+    if name in COMPONENT_DICTS:
+        return (f"{name}: expected a JSON object of class paths and orders, e.g. "
+                f"'{{\"pipelines.clean.CleanPipeline\": 100}}', got {value!r}")
+    return f"{name}: {value!r} cannot be set ({exc})"
+
+
+def component_problems(settings: Any) -> list[str]:
+    """``NAME: problem`` for each component of ``COMPONENT_DICTS`` that Scrapy could not build:
+    an order that is not a number, a class path that does not load."""
+    from scrapy.utils.misc import load_object
+
+    problems = []
+    for name in COMPONENT_DICTS:
+        for key, order in settings.getwithbase(name).items():
+            label = class_path(key)
+            if order is None:
+                continue  # disabled: never built
+            if isinstance(order, bool) or not isinstance(order, (int, float)):
+                problems.append(f"{name}: {label} has the order {order!r}; "
+                                "expected a number (null disables it)")
+            elif isinstance(key, str):
+                try:
+                    load_object(key)
+                except (ImportError, NameError, AttributeError, ValueError) as exc:
+                    problems.append(f"{name}: {label} cannot be loaded ({exc})")
+    return problems
+
+
 def setting_problems(settings: Any) -> list[str]:
     """Every problem as one ``NAME: problem`` line (empty when all settings are valid)."""
-    problems, bad = unknown_settings(settings), set()
+    problems, bad = unknown_settings(settings) + component_problems(settings), set()
     for name, rule in RULES.items():
         labelled = [(name, _value(settings, name))]
         if rule.env and os.environ.get(rule.env):

@@ -59,7 +59,12 @@ def _settings(overrides: tuple[str, ...] = ()) -> Any:
         name, sep, value = pair.partition("=")
         if not sep or not name:
             raise ConfigError(f"-s {pair!r}: expected NAME=VALUE")
-        settings.set(name.strip(), value, priority="cmdline")
+        try:
+            settings.set(name.strip(), value, priority="cmdline")
+        except (ValueError, TypeError) as exc:  # a component dict that is not a JSON object
+            from crawler.checks import override_problem
+
+            raise ConfigError(override_problem(name.strip(), value, exc)) from None
     return settings
 
 

@@ -204,6 +204,17 @@ def test_a_misspelled_newsmon_setting_is_a_problem_not_ignored() -> None:
     assert setting_problems(project(RETRY_TYMES="1", REDIS_PARAMS={"db": 1}, PLAYWRIGHT_FOO="1", MY_OWN="1")) == []
 
 
+def test_a_component_scrapy_could_not_build_is_a_problem() -> None:
+    pipelines = dict(project_settings.ITEM_PIPELINES)
+    bad_order = {**pipelines, "pipelines.clean.CleanPipeline": "abc"}
+    assert setting_problems(project(ITEM_PIPELINES=bad_order)) == [
+        "ITEM_PIPELINES: pipelines.clean.CleanPipeline has the order 'abc'; expected a number (null disables it)"]
+    assert setting_problems(project(EXTENSIONS={"crawler.runs.Nope": 1})) == [
+        "EXTENSIONS: crawler.runs.Nope cannot be loaded "
+        "(Module 'crawler.runs' doesn't define any object named 'Nope')"]
+    assert setting_problems(project(ITEM_PIPELINES={**pipelines, "nowhere.Stage": None})) == []  # disabled
+
+
 def test_combinations() -> None:
     assert setting_problems(project(ALERT_SINKS="log,webhook")) == \
         ["ALERT_WEBHOOK_URL: required when ALERT_SINKS has 'webhook'"]
@@ -284,11 +295,14 @@ def _one_line_about(result: subprocess.CompletedProcess[str], name: str, tmp_pat
 @pytest.mark.parametrize(("args", "env", "name"), [
     (["crawl", "demo", "-s", "DEDUPE_NEAR_THRESHOLD=1.5"], {}, "DEDUPE_NEAR_THRESHOLD"),
     (["crawl", "demo", "-s", "DEDUPE_THRESHOLD=0.5"], {}, "DEDUPE_THRESHOLD"),
+    (["crawl", "demo", "-s", "ITEM_PIPELINES=notjson"], {}, "ITEM_PIPELINES"),
+    (["crawl", "demo", "-s", 'EXTENSIONS={"nowhere.Extension": 10}'], {}, "EXTENSIONS"),
     (["crawl", "demo", "--log-level", "LOUD"], {}, "LOG_LEVEL"),
     (["crawl", "demo"], {"NEWSMON_MONGO_URI": "mongodb://alice:s3cret@db:port/"}, "NEWSMON_MONGO_URI"),
     (["demo", "--port", "0", "-s", "ALERT_SINKS=carrier-pigeon"], {}, "ALERT_SINKS"),
     (["schedule", "--once", "demo", "-s", "DEDUPE_TRAILING_SLASH=sideways"], {}, "DEDUPE_TRAILING_SLASH"),
-], ids=["crawl-threshold", "crawl-misspelled", "crawl-log-level", "crawl-env-uri", "demo-sinks", "schedule-slash"])
+], ids=["crawl-threshold", "crawl-misspelled", "crawl-pipelines-json", "crawl-extension-path", "crawl-log-level",
+        "crawl-env-uri", "demo-sinks", "schedule-slash"])
 def test_newsmon_commands_stop_with_one_line(tmp_path: Path, args: list[str], env: dict[str, str],
                                              name: str) -> None:
     result = run_newsmon(args, _env(tmp_path, **env), timeout=60)
@@ -299,6 +313,7 @@ def test_newsmon_commands_stop_with_one_line(tmp_path: Path, args: list[str], en
 
 @pytest.mark.parametrize("args", [
     ["-s", "STORE_BATCH_SIZE=abc"], ["-s", "TOPICS_FILE=/nonexistent"], ["-s", "STORE_BATCHSIZE=5"],
+    ["-s", "EXTENSIONS=[1,2]"], ["-s", 'ITEM_PIPELINES={"pipelines.clean.CleanPipeline": "abc"}'],
     ["-L", "LOUD"], ["-s", "LOG_LEVEL=LOUD"],
 ], ids=lambda a: a[1])
 def test_scrapy_crawl_stops_with_one_usage_error(tmp_path: Path, args: list[str]) -> None:

@@ -22,8 +22,16 @@ from crawler.errors import ConfigError
 
 class Command(ScrapyCrawlCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        from crawler.checks import check_setting, override_problem
+
+        trial = self.settings.copy()
+        for pair in opts.set:  # tried on a copy first: Scrapy's own setting of them is a traceback
+            name, _, value = pair.partition("=")
+            try:
+                trial.set(name, value, priority="cmdline")
+            except (ValueError, TypeError) as exc:
+                raise UsageError(override_problem(name, value, exc), print_help=False) from exc
         super().process_options(args, opts)
-        from crawler.checks import check_setting
 
         try:
             check_setting(self.settings, "LOG_LEVEL")
