@@ -231,9 +231,9 @@ class Probe:
         try:
             status = Path("/proc/self/status").read_text()
         except OSError:  # not Linux
-            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            status = ""
         kb = next((line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")), None)
-        return int(kb) / 1024 if kb else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return (int(kb) if kb else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
 
     def engine_started(self) -> None:
         from twisted.internet import task

@@ -20,7 +20,7 @@ from typing import Any
 
 from scrapy.utils.misc import load_object
 
-from crawler.checks import check_setting
+from crawler.checks import check_setting, class_path
 
 __all__ = ["COMPONENTS", "STAGE_SWITCHES", "StagesOffNotice", "component_in", "crawl_stages_off",
            "stages_off", "stores_items", "warn_stages_off"]
@@ -74,7 +74,7 @@ def component_in(settings: Any, setting: str, path: str) -> bool:
     for key, order in settings.getwithbase(setting).items():
         if order is None:
             continue
-        if key == path:
+        if class_path(key) == path:
             return True
         try:
             cls = load_object(key) if isinstance(key, str) else key
