@@ -458,6 +458,27 @@ def test_news_feed_items() -> None:
     assert items[1]["published"] == datetime(2023, 12, 20, 3, 50, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("script", ["", "<script>track('x')</script>"])
+def test_news_feed_keep_tree_reads_the_same_and_leaves_the_page_as_parsed(script: str) -> None:
+    """The worker reads the widget first from the one parsed tree and the article after it: with
+    ``keep_tree`` the reader gives what it gives in place, and the tree is still the parsed page
+    (an item's script, which the reader drops, is copied away, not taken from the article's tree)."""
+    from lxml import etree
+
+    from crawler.extraction.document import parse_html
+
+    page = feed_page([("5:29 PM", f"Zelensky marks Holodomor Day.{script} More words here.")])
+    page_time = datetime(2023, 12, 20, 16, 0, tzinfo=UTC)
+    kwargs = dict(selectors=FEED_SELECTORS, timezone=KYIV, page_time=page_time)
+    in_place = extract_news_feed(page, URL, root=parse_html(page), **kwargs)
+    root = parse_html(page)
+    before = etree.tostring(root)
+    kept = extract_news_feed(page, URL, root=root, keep_tree=True, **kwargs)
+    assert kept == in_place and kept[0]["headline"] == "Zelensky marks Holodomor Day."
+    assert etree.tostring(root) == before
+    assert (b"<script>" in before) == bool(script)
+
+
 def feed_page(entries: list[tuple[str, str]]) -> str:
     items = "".join(
         f'<div class="news-feed__item"><time class="news-feed__time">{t}</time>'
