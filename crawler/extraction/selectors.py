@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from cssselect import SelectorError
@@ -15,6 +16,27 @@ __all__ = ["InvalidSelector", "compile_css", "select", "select_elements", "selec
 
 _TRANSLATOR = HTMLTranslator()
 
+# A selector that starts with a class or an id (".news-feed__item", "#main p") becomes a first
+# step that libxml2 tests on every element of the page, slowly:
+#   descendant-or-self::*[@class and contains(concat(' ', normalize-space(@class), ' '), ' X ')]
+# The same elements, in the same order, are the parents of the matching attributes, which libxml2
+# finds much faster (a cheap contains() first, the exact token test only on those):
+#   descendant-or-self::node()/@class[contains(., 'X')][contains(concat(...(.)...), ' X ')]/..
+# Timed on a bench-site page (1,130 elements): 426 -> 204 us for ".byline". Only a first step
+# (of the expression or of a union branch) with nothing but that one test is rewritten.
+_LEADING_CLASS = re.compile(
+    r"(^|\| )descendant-or-self::\*\[@class and contains\(concat\(' ', normalize-space\(@class\), ' '\), "
+    r"' ([^' ]+) '\)\](?=/|$| \|)")
+_LEADING_ID = re.compile(r"(^|\| )descendant-or-self::\*\[@id = '([^']+)'\](?=/|$| \|)")
+
+
+def fast_xpath(xpath: str) -> str:
+    """``xpath`` (cssselect's translation) with a leading class or id step as an attribute step."""
+    xpath = _LEADING_CLASS.sub(
+        lambda m: f"{m[1]}descendant-or-self::node()/@class[contains(., '{m[2]}')]"
+                  f"[contains(concat(' ', normalize-space(.), ' '), ' {m[2]} ')]/..", xpath)
+    return _LEADING_ID.sub(lambda m: f"{m[1]}descendant-or-self::node()/@id[. = '{m[2]}']/..", xpath)
+
 
 class InvalidSelector(ValueError):
     """A CSS selector of a profile does not parse (names the selector)."""
@@ -24,7 +46,7 @@ class InvalidSelector(ValueError):
 def compile_css(css: str) -> etree.XPath:
     """Compile ``css`` (pseudo-elements allowed) to an XPath, cached."""
     try:
-        return etree.XPath(_TRANSLATOR.css_to_xpath(css))
+        return etree.XPath(fast_xpath(_TRANSLATOR.css_to_xpath(css)))
     except (SelectorError, etree.XPathSyntaxError) as exc:
         raise InvalidSelector(f"invalid CSS selector {css!r}: {exc}") from exc
 
