@@ -82,3 +82,25 @@ def test_control_characters_do_not_break_extraction() -> None:
     prose = _PROSE.replace("the", "th\x01e")
     page = f"<html><body><article><h1>Title\x1b here</h1>{prose}<script></script>\x1b</article></body></html>"
     assert extract_article(page, "http://example.test/a/c/")["is_article"]
+
+
+_NOT_XML_PIECES = st.sampled_from(["\x00", "\x08", "\x0b", "\x0c", "\x1f", "\t", "\n", "\r", "\x7f",
+                                   "\ud800", "\udfff", "\ufffe", "\uffff", "\ufffd", "\U0001f600", "é", "я",
+                                   "<p>", " "])
+
+
+@PROPERTY
+@given(text=st.one_of(
+    st.lists(st.one_of(_NOT_XML_PIECES, st.characters(blacklist_categories=()), st.text(max_size=20)),
+             max_size=40).map("".join),
+    st.text(st.sampled_from([chr(c) for c in range(0x80)]), max_size=60)))  # all ASCII: the bytes path
+def test_strip_not_xml_is_the_regex_it_speeds_up(text: str) -> None:
+    """The vectorised look (crawler/extraction/document.py) removes exactly what the regex removes,
+    and gives back the very string when there is nothing to remove."""
+    from crawler.extraction.document import _NOT_XML, strip_not_xml
+
+    expected = _NOT_XML.sub("", text)
+    got = strip_not_xml(text)
+    assert got == expected
+    if expected == text:
+        assert got is text
