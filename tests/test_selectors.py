@@ -32,9 +32,25 @@ def test_fast_xpath_selects_what_the_translation_selects(css: str) -> None:
                [e if isinstance(e, str) else id(e) for e in expected], (css, node.tag)
 
 
+@pytest.mark.parametrize("translated", [
+    # cssselect < 1.4 and >= 1.4 write a class test differently; both are rewritten
+    "descendant-or-self::*[@class and contains(concat(' ', normalize-space(@class), ' '), ' a ')]",
+    "descendant-or-self::*[@class and contains(@class, 'a') and "
+    "contains(concat(' ', normalize-space(@class), ' '), ' a ')]",
+])
+def test_both_cssselect_spellings_of_a_class_are_rewritten(translated: str) -> None:
+    assert fast_xpath(translated).startswith("descendant-or-self::node()/@class[contains(., 'a')]")
+    root = parse_html(PAGE)
+    expected, got = etree.XPath(translated)(root), etree.XPath(fast_xpath(translated))(root)
+    assert len(got) == len(expected) == 4 and all(g is e for g, e in zip(got, expected))
+
+
 def test_only_a_lone_leading_class_or_id_step_is_rewritten() -> None:
-    rewritten = fast_xpath(_TRANSLATOR.css_to_xpath(".a"))
-    assert rewritten.startswith("descendant-or-self::node()/@class[")
+    assert "/@class[" in fast_xpath(_TRANSLATOR.css_to_xpath(".a"))
+    assert "/@id[" in fast_xpath(_TRANSLATOR.css_to_xpath("#main p"))
+    mixed = ("descendant-or-self::*[@class and contains(@class, 'b') and "
+             "contains(concat(' ', normalize-space(@class), ' '), ' a ')]")
+    assert fast_xpath(mixed) == mixed
     for css in ("div.a", ".a.b", ".a:first-child", "li"):  # a tag step, two tests, a pseudo-class
         assert fast_xpath(_TRANSLATOR.css_to_xpath(css)) == _TRANSLATOR.css_to_xpath(css)
 
